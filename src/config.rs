@@ -1,0 +1,83 @@
+//! Engine configuration: lifetimes, limits, the clock and housekeeping.
+
+use std::time::Duration;
+
+use crate::clock::Clock;
+use crate::error::Error;
+
+/// How an [`crate::Engine`] behaves. `Config::default()` gives Laravel's
+/// defaults with authkv's limits.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Config {
+    /// A session expires when it has been idle this long (Laravel's
+    /// `lifetime`). Default 120 minutes.
+    pub idle_lifetime: Duration,
+    /// A session expires this long after creation, however active it is.
+    /// Default none.
+    pub absolute_lifetime: Option<Duration>,
+    /// A read moves `last_activity` only when it is at least this old, and
+    /// the move is kept in memory until the next flush. Default 60 s.
+    pub touch_interval: Duration,
+    /// Largest session payload accepted, in bytes. Default 1 MiB.
+    pub max_payload: usize,
+    /// User agents are truncated to this many bytes (on a char boundary).
+    /// Default 512.
+    pub max_user_agent: usize,
+    /// Longest ip address accepted, in bytes. Default 45 (an IPv6 text form
+    /// with an embedded IPv4 address).
+    pub max_ip: usize,
+    /// Where "now" comes from. Default the system clock.
+    pub clock: Clock,
+    /// Rows deleted per GC write transaction. Default 1,000.
+    pub gc_batch_size: usize,
+    /// When set, a background thread flushes touches and runs GC this often.
+    /// Default none (the host calls `flush()` and `gc()`).
+    pub background_interval: Option<Duration>,
+    /// Bytes of redb page cache. Default 64 MiB.
+    pub cache_size: usize,
+    /// When true (the default) every commit is on disk before the call
+    /// returns. False skips the fsync — for bulk loads and tests only: a
+    /// crash may lose commits made since the last durable one (the file
+    /// stays consistent). Closing the engine makes everything durable.
+    pub durable_commits: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            idle_lifetime: Duration::from_secs(120 * 60),
+            absolute_lifetime: None,
+            touch_interval: Duration::from_secs(60),
+            max_payload: 1024 * 1024,
+            max_user_agent: 512,
+            max_ip: 45,
+            clock: Clock::System,
+            gc_batch_size: 1000,
+            background_interval: None,
+            cache_size: 64 * 1024 * 1024,
+            durable_commits: true,
+        }
+    }
+}
+
+impl Config {
+    /// Reject values that would make the engine misbehave.
+    pub(crate) fn validate(&self) -> Result<(), Error> {
+        if self.idle_lifetime.as_secs() == 0 {
+            return Err(Error::InvalidConfig("idle_lifetime must be at least one second".into()));
+        }
+        if self.absolute_lifetime.is_some_and(|d| d.as_secs() == 0) {
+            return Err(Error::InvalidConfig(
+                "absolute_lifetime must be at least one second".into(),
+            ));
+        }
+        if self.gc_batch_size == 0 {
+            return Err(Error::InvalidConfig("gc_batch_size must be at least 1".into()));
+        }
+        if self.background_interval.is_some_and(|d| d.is_zero()) {
+            return Err(Error::InvalidConfig("background_interval must not be zero".into()));
+        }
+        Ok(())
+    }
+}

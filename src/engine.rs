@@ -1,0 +1,358 @@
+//! The engine: one redb file, its tables and schema version, the write and
+//! read transaction helpers every operation goes through, and the counters
+//! that let tests prove whether a path wrote.
+
+use std::collections::HashMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use parking_lot::{Condvar, Mutex};
+use redb::{
+    Database, DatabaseError, Durability, ReadTransaction, ReadableDatabase, ReadableTableMetadata,
+    StorageError, TableDefinition, TableError, WriteTransaction,
+};
+
+use crate::config::Config;
+use crate::error::{Error, OpenError, Result};
+use crate::secret::Digest;
+
+/// Schema version this build writes and reads.
+pub const SCHEMA_VERSION: u64 = 1;
+
+pub(crate) const META: TableDefinition<&str, &str> = TableDefinition::new("meta");
+pub(crate) const SESSIONS: TableDefinition<Digest, &[u8]> = TableDefinition::new("sessions");
+pub(crate) const SESSIONS_BY_ACTIVITY: TableDefinition<(u64, Digest), ()> =
+    TableDefinition::new("sessions_by_activity");
+pub(crate) const SESSIONS_BY_CREATED: TableDefinition<(u64, Digest), ()> =
+    TableDefinition::new("sessions_by_created");
+pub(crate) const SESSIONS_BY_USER: TableDefinition<(u64, Digest), ()> =
+    TableDefinition::new("sessions_by_user");
+
+/// Open every table once so that read transactions never meet a missing one.
+fn create_tables(txn: &WriteTransaction) -> Result<()> {
+    txn.open_table(META)?;
+    txn.open_table(SESSIONS)?;
+    txn.open_table(SESSIONS_BY_ACTIVITY)?;
+    txn.open_table(SESSIONS_BY_CREATED)?;
+    txn.open_table(SESSIONS_BY_USER)?;
+    Ok(())
+}
+
+/// Counters behind [`Stats`].
+#[derive(Default)]
+pub(crate) struct Counters {
+    pub write_commits: AtomicU64,
+    pub lookups: AtomicU64,
+    pub gc_examined: AtomicU64,
+    pub gc_deleted: AtomicU64,
+    pub background_errors: AtomicU64,
+}
+
+impl Counters {
+    pub(crate) fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+/// A snapshot of the engine's state and activity since it was opened.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Session records stored (live or expired but not yet collected).
+    pub sessions: u64,
+    /// Write transactions committed by this engine.
+    pub write_commits: u64,
+    /// Touches waiting in memory for the next flush.
+    pub touches_pending: u64,
+    /// Record lookups made on behalf of callers (reads of a record by key).
+    pub lookups: u64,
+    /// Records GC read while collecting.
+    pub gc_examined: u64,
+    /// Records GC deleted.
+    pub gc_deleted: u64,
+    /// Failed background flush or GC runs.
+    pub background_errors: u64,
+}
+
+/// State shared by the engine handle and its background thread.
+pub(crate) struct Core {
+    pub db: Database,
+    pub config: Config,
+    pub counters: Counters,
+    /// digest → last_activity not yet written.
+    pub touches: Mutex<HashMap<Digest, u64>>,
+}
+
+impl Core {
+    /// Current time in unix seconds.
+    pub(crate) fn now(&self) -> u64 {
+        self.config.clock.now()
+    }
+
+    /// Run `f` in one write transaction and commit it; on error nothing is
+    /// written.
+    pub(crate) fn write<T>(&self, f: impl FnOnce(&WriteTransaction) -> Result<T>) -> Result<T> {
+        let mut txn = self.db.begin_write()?;
+        if !self.config.durable_commits {
+            txn.set_durability(Durability::None)
+                .map_err(|e| Error::Storage(e.into()))?;
+        }
+        match f(&txn) {
+            Ok(out) => {
+                txn.commit()?;
+                Counters::add(&self.counters.write_commits, 1);
+                Ok(out)
+            }
+            Err(e) => {
+                txn.abort()?;
+                Err(e)
+            }
+        }
+    }
+
+    /// Run `f` in one read transaction (a consistent snapshot).
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&ReadTransaction) -> Result<T>) -> Result<T> {
+        let txn = self.db.begin_read()?;
+        f(&txn)
+    }
+
+    /// Count one record lookup made for a caller.
+    pub(crate) fn count_lookup(&self) {
+        Counters::add(&self.counters.lookups, 1);
+    }
+
+    /// Whether a session with these times has expired at `now`: idle when
+    /// `last_activity < now - idle`, absolute when `created_at <= now - absolute`.
+    pub(crate) fn session_expired(&self, created_at: u64, last_activity: u64, now: u64) -> bool {
+        let idle = self.config.idle_lifetime.as_secs();
+        let idle_expired = now.checked_sub(idle).is_some_and(|cutoff| last_activity < cutoff);
+        let absolute_expired = self.config.absolute_lifetime.is_some_and(|absolute| {
+            now.checked_sub(absolute.as_secs())
+                .is_some_and(|cutoff| created_at <= cutoff)
+        });
+        idle_expired || absolute_expired
+    }
+
+    /// The pending touch of a session, if any.
+    pub(crate) fn pending_touch(&self, digest: &Digest) -> Option<u64> {
+        self.touches.lock().get(digest).copied()
+    }
+}
+
+/// Stops the background thread and waits for it.
+struct Background {
+    stop: Arc<(Mutex<bool>, Condvar)>,
+    thread: JoinHandle<()>,
+}
+
+impl Background {
+    fn start(core: Arc<Core>, interval: Duration) -> Result<Self> {
+        let stop = Arc::new((Mutex::new(false), Condvar::new()));
+        let signal = Arc::clone(&stop);
+        let thread = std::thread::Builder::new()
+            .name("authkv-housekeeping".into())
+            .spawn(move || {
+                let (stopped, wake) = &*signal;
+                loop {
+                    {
+                        let mut stopped = stopped.lock();
+                        if !*stopped {
+                            wake.wait_for(&mut stopped, interval);
+                        }
+                        if *stopped {
+                            return;
+                        }
+                    }
+                    if core.flush().and_then(|_| core.collect()).is_err() {
+                        Counters::add(&core.counters.background_errors, 1);
+                    }
+                }
+            })
+            .map_err(|e| Error::Open(OpenError::Io(e)))?;
+        Ok(Self { stop, thread })
+    }
+
+    fn stop(self) {
+        let (stopped, wake) = &*self.stop;
+        *stopped.lock() = true;
+        wake.notify_all();
+        // A panic in the thread has already been counted as lost work; there
+        // is nothing more to report at shutdown.
+        let _ = self.thread.join();
+    }
+}
+
+/// An open authkv database. `Send + Sync`: share it by reference or `Arc`.
+///
+/// Dropping the engine flushes pending touches; [`Engine::close`] does the
+/// same and reports a failure.
+pub struct Engine {
+    pub(crate) core: Arc<Core>,
+    background: Mutex<Option<Background>>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("config", &self.core.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// Open the authkv database at `path`, creating it when it does not exist
+    /// (or is an empty file).
+    ///
+    /// # Errors
+    /// [`OpenError::Locked`] when another process or handle has the file open,
+    /// [`OpenError::NotRedb`] for a file that is not a redb database,
+    /// [`OpenError::NotAuthkv`] for a redb database without authkv's schema,
+    /// [`OpenError::SchemaTooNew`] for a file from a newer authkv,
+    /// [`OpenError::Io`] when the file cannot be read or created, and
+    /// [`Error::InvalidConfig`] for a bad `config`.
+    pub fn open(path: impl AsRef<Path>, config: Config) -> Result<Engine> {
+        config.validate()?;
+        let path = path.as_ref();
+        let fresh = match std::fs::metadata(path) {
+            Ok(meta) => meta.len() == 0,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
+            Err(e) => return Err(OpenError::Io(e).into()),
+        };
+        let db = open_database(path, config.cache_size)?;
+        check_schema(&db, fresh)?;
+        let core = Arc::new(Core {
+            db,
+            config,
+            counters: Counters::default(),
+            touches: Mutex::new(HashMap::new()),
+        });
+        core.write(|txn| {
+            create_tables(txn)?;
+            if fresh {
+                let mut meta = txn.open_table(META)?;
+                meta.insert("schema_version", SCHEMA_VERSION.to_string().as_str())?;
+                meta.insert("created_at", core.now().to_string().as_str())?;
+                meta.insert("engine_version", env!("CARGO_PKG_VERSION"))?;
+            }
+            Ok(())
+        })?;
+        let background = match core.config.background_interval {
+            Some(interval) => Some(Background::start(Arc::clone(&core), interval)?),
+            None => None,
+        };
+        Ok(Engine {
+            core,
+            background: Mutex::new(background),
+        })
+    }
+
+    /// The configuration this engine was opened with.
+    pub fn config(&self) -> &Config {
+        &self.core.config
+    }
+
+    /// Write every pending touch in one transaction. Returns how many
+    /// records were updated.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] when the commit fails; the touches stay pending.
+    pub fn flush(&self) -> Result<usize> {
+        self.core.flush()
+    }
+
+    /// A snapshot of the counters and sizes.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] when the file cannot be read.
+    pub fn stats(&self) -> Result<Stats> {
+        let sessions = self.core.read(|txn| Ok(txn.open_table(SESSIONS)?.len()?))?;
+        let c = &self.core.counters;
+        Ok(Stats {
+            sessions,
+            write_commits: c.write_commits.load(Ordering::Relaxed),
+            touches_pending: self.core.touches.lock().len() as u64,
+            lookups: c.lookups.load(Ordering::Relaxed),
+            gc_examined: c.gc_examined.load(Ordering::Relaxed),
+            gc_deleted: c.gc_deleted.load(Ordering::Relaxed),
+            background_errors: c.background_errors.load(Ordering::Relaxed),
+        })
+    }
+
+    /// Stop the background thread and flush pending touches.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] when the final flush fails.
+    pub fn close(self) -> Result<()> {
+        self.shutdown()
+    }
+
+    fn shutdown(&self) -> Result<()> {
+        if let Some(background) = self.background.lock().take() {
+            background.stop();
+        }
+        self.core.flush()?;
+        if !self.core.config.durable_commits {
+            // An empty durable commit persists every earlier non-durable one.
+            let txn = self.core.db.begin_write()?;
+            txn.commit()?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        // Touches only extend idle sessions; losing them on a failed final
+        // flush shortens a session, it never loses a committed write.
+        let _ = self.shutdown();
+    }
+}
+
+/// Open or create the redb file, turning each failure into its own variant.
+/// redb may panic on a file that is not a database; that becomes `NotRedb`.
+fn open_database(path: &Path, cache_size: usize) -> Result<Database> {
+    let opened = catch_unwind(AssertUnwindSafe(|| {
+        Database::builder().set_cache_size(cache_size).create(path)
+    }));
+    match opened {
+        Ok(Ok(db)) => Ok(db),
+        Ok(Err(DatabaseError::DatabaseAlreadyOpen | DatabaseError::LockProtocolMismatch)) => {
+            Err(OpenError::Locked.into())
+        }
+        Ok(Err(DatabaseError::Storage(StorageError::Io(e)))) => Err(OpenError::Io(e).into()),
+        Ok(Err(e)) => Err(OpenError::NotRedb(e.to_string()).into()),
+        Err(_) => Err(OpenError::NotRedb("the file's header is not redb's".into()).into()),
+    }
+}
+
+/// A file that is not new must carry authkv's schema record, at a version
+/// this build reads.
+fn check_schema(db: &Database, fresh: bool) -> Result<()> {
+    let txn = db.begin_read()?;
+    let meta = match txn.open_table(META) {
+        Ok(meta) => meta,
+        Err(TableError::TableDoesNotExist(_)) if fresh => return Ok(()),
+        Err(TableError::TableDoesNotExist(_) | TableError::TableTypeMismatch { .. }) => {
+            return Err(OpenError::NotAuthkv.into());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let version = meta
+        .get("schema_version")?
+        .ok_or(OpenError::NotAuthkv)?
+        .value()
+        .parse::<u64>()
+        .map_err(|_| OpenError::NotAuthkv)?;
+    if version > SCHEMA_VERSION {
+        return Err(OpenError::SchemaTooNew {
+            found: version,
+            supported: SCHEMA_VERSION,
+        }
+        .into());
+    }
+    Ok(())
+}

@@ -1,0 +1,170 @@
+//! Errors: one enum per area (opening, sessions) and the superset [`Error`]
+//! that every public operation returns. Messages name what was wrong and with
+//! which input, and never contain a secret.
+
+use std::fmt;
+
+/// Why [`crate::Engine::open`] failed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum OpenError {
+    /// Another process (or another handle in this one) holds the file's lock.
+    Locked,
+    /// The file exists but is not a redb database (or is damaged beyond repair).
+    NotRedb(String),
+    /// The file is a redb database that authkv did not create.
+    NotAuthkv,
+    /// The file was written by a newer authkv schema than this build understands.
+    SchemaTooNew {
+        /// Schema version recorded in the file.
+        found: u64,
+        /// Newest schema version this build reads.
+        supported: u64,
+    },
+    /// The file could not be read or created.
+    Io(std::io::Error),
+}
+
+impl fmt::Display for OpenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OpenError::Locked => f.write_str("database is locked: another process or handle has it open"),
+            OpenError::NotRedb(detail) => write!(f, "not a redb database file: {detail}"),
+            OpenError::NotAuthkv => f.write_str("redb database has no authkv schema record: not an authkv file"),
+            OpenError::SchemaTooNew { found, supported } => write!(
+                f,
+                "database schema version {found} is newer than this build supports ({supported})"
+            ),
+            OpenError::Io(e) => write!(f, "cannot open database file: {e}"),
+        }
+    }
+}
+
+/// Why a session operation was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SessionError {
+    /// No live session has this id (unknown, malformed, expired or destroyed).
+    NotFound,
+    /// No session has this public handle.
+    UnknownHandle,
+    /// A handle is not 64 hex characters.
+    MalformedHandle,
+    /// The session changed since the caller read it.
+    Conflict {
+        /// The version the caller expected.
+        expected: u64,
+        /// The version stored now.
+        actual: u64,
+    },
+    /// A payload is larger than `Config::max_payload`.
+    PayloadTooLarge {
+        /// Bytes offered.
+        len: usize,
+        /// Bytes allowed.
+        max: usize,
+    },
+    /// An ip address is longer than `Config::max_ip`.
+    IpTooLong {
+        /// Bytes offered.
+        len: usize,
+        /// Bytes allowed.
+        max: usize,
+    },
+}
+
+impl fmt::Display for SessionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SessionError::NotFound => f.write_str("session not found (unknown, expired or destroyed)"),
+            SessionError::UnknownHandle => f.write_str("no session has this handle"),
+            SessionError::MalformedHandle => f.write_str("session handle must be 64 hex characters"),
+            SessionError::Conflict { expected, actual } => write!(
+                f,
+                "session version conflict: expected version {expected}, stored version is {actual}"
+            ),
+            SessionError::PayloadTooLarge { len, max } => {
+                write!(f, "session payload of {len} bytes exceeds the limit of {max} bytes")
+            }
+            SessionError::IpTooLong { len, max } => {
+                write!(f, "ip address of {len} bytes exceeds the limit of {max} bytes")
+            }
+        }
+    }
+}
+
+/// Every error an authkv operation can return.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// Opening the database failed.
+    Open(OpenError),
+    /// A session operation was refused.
+    Session(SessionError),
+    /// A stored record failed validation: the file is damaged.
+    Corrupt {
+        /// Table holding the bad record.
+        table: &'static str,
+        /// What was wrong.
+        detail: String,
+    },
+    /// The storage layer failed (I/O, a full disk, a damaged page).
+    Storage(redb::Error),
+    /// The operating system's random source failed.
+    Random(String),
+    /// The engine was closed.
+    Closed,
+    /// A configuration value is out of range.
+    InvalidConfig(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Open(e) => e.fmt(f),
+            Error::Session(e) => e.fmt(f),
+            Error::Corrupt { table, detail } => write!(f, "corrupt record in table {table}: {detail}"),
+            Error::Storage(e) => write!(f, "storage error: {e}"),
+            Error::Random(e) => write!(f, "random source failed: {e}"),
+            Error::Closed => f.write_str("engine is closed"),
+            Error::InvalidConfig(e) => write!(f, "invalid configuration: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+impl std::error::Error for OpenError {}
+impl std::error::Error for SessionError {}
+
+impl From<OpenError> for Error {
+    fn from(e: OpenError) -> Self {
+        Error::Open(e)
+    }
+}
+
+impl From<SessionError> for Error {
+    fn from(e: SessionError) -> Self {
+        Error::Session(e)
+    }
+}
+
+/// Storage errors of every redb operation become [`Error::Storage`].
+macro_rules! from_redb {
+    ($($ty:ty),*) => {$(
+        impl From<$ty> for Error {
+            fn from(e: $ty) -> Self {
+                Error::Storage(e.into())
+            }
+        }
+    )*};
+}
+from_redb!(
+    redb::Error,
+    redb::StorageError,
+    redb::TransactionError,
+    redb::TableError,
+    redb::CommitError
+);
+
+/// Result of an authkv operation.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,197 @@
+//! Housekeeping: writing coalesced touches in one transaction, and deleting
+//! expired sessions by range scans of the time indexes, in bounded batches,
+//! at a cost proportional to what expired rather than to what is stored.
+
+use redb::{ReadableDatabase, ReadableTable, TableDefinition};
+
+use crate::engine::{Core, Counters, Engine, SESSIONS_BY_ACTIVITY, SESSIONS_BY_CREATED};
+use crate::error::Result;
+use crate::record::SessionRecord;
+use crate::secret::Digest;
+use crate::session::SessionTables;
+
+/// What one GC run did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct GcReport {
+    /// Expired sessions deleted.
+    pub sessions_deleted: u64,
+    /// Session records read to decide (equals deleted unless a pending
+    /// touch kept a session alive).
+    pub records_examined: u64,
+    /// Write transactions used (one per batch).
+    pub batches: u64,
+}
+
+/// The two time indexes GC walks.
+#[derive(Clone, Copy)]
+enum TimeIndex {
+    Activity,
+    Created,
+}
+
+impl TimeIndex {
+    fn definition(self) -> TableDefinition<'static, (u64, Digest), ()> {
+        match self {
+            TimeIndex::Activity => SESSIONS_BY_ACTIVITY,
+            TimeIndex::Created => SESSIONS_BY_CREATED,
+        }
+    }
+}
+
+impl Core {
+    /// Write all pending touches in one transaction; entries touched again
+    /// while the commit ran stay pending.
+    pub(crate) fn flush(&self) -> Result<usize> {
+        let snapshot: Vec<(Digest, u64)> =
+            self.touches.lock().iter().map(|(d, t)| (*d, *t)).collect();
+        if snapshot.is_empty() {
+            return Ok(0);
+        }
+        let applied = self.write(|txn| {
+            let mut tables = SessionTables::open(txn)?;
+            let mut applied = 0;
+            for (digest, touched_at) in &snapshot {
+                let Some(old) = tables.get(digest)? else {
+                    continue;
+                };
+                if *touched_at > old.last_activity {
+                    let new = SessionRecord {
+                        last_activity: *touched_at,
+                        ..old.clone()
+                    };
+                    tables.replace(digest, &old, &new)?;
+                    applied += 1;
+                }
+            }
+            Ok(applied)
+        })?;
+        let mut touches = self.touches.lock();
+        for (digest, touched_at) in &snapshot {
+            if touches.get(digest) == Some(touched_at) {
+                touches.remove(digest);
+            }
+        }
+        Ok(applied)
+    }
+
+    /// Delete every session expired by GC's rules: `last_activity <= now -
+    /// idle` (Laravel's GC boundary) or `created_at <= now - absolute`.
+    pub(crate) fn collect(&self) -> Result<GcReport> {
+        let now = self.now();
+        let mut report = GcReport::default();
+        if let Some(cutoff) = now.checked_sub(self.config.idle_lifetime.as_secs()) {
+            self.collect_index(TimeIndex::Activity, cutoff, now, &mut report)?;
+        }
+        if let Some(absolute) = self.config.absolute_lifetime
+            && let Some(cutoff) = now.checked_sub(absolute.as_secs())
+        {
+            self.collect_index(TimeIndex::Created, cutoff, now, &mut report)?;
+        }
+        Counters::add(&self.counters.gc_examined, report.records_examined);
+        Counters::add(&self.counters.gc_deleted, report.sessions_deleted);
+        Ok(report)
+    }
+
+    /// Whether GC may delete a session with these times at `now`.
+    fn gc_expired(&self, record: &SessionRecord, last_activity: u64, now: u64) -> bool {
+        let idle = now
+            .checked_sub(self.config.idle_lifetime.as_secs())
+            .is_some_and(|cutoff| last_activity <= cutoff);
+        let absolute = self.config.absolute_lifetime.is_some_and(|a| {
+            now.checked_sub(a.as_secs())
+                .is_some_and(|cutoff| record.created_at <= cutoff)
+        });
+        idle || absolute
+    }
+
+    /// Walk `index` up to `cutoff` in batches, each its own transaction.
+    fn collect_index(
+        &self,
+        index: TimeIndex,
+        cutoff: u64,
+        now: u64,
+        report: &mut GcReport,
+    ) -> Result<()> {
+        let upper = (cutoff, [0xffu8; 32]);
+        loop {
+            // Peek first: when nothing is due, no write transaction begins.
+            let due = {
+                let txn = self.db.begin_read()?;
+                let table = txn.open_table(index.definition())?;
+                table.range(..=upper)?.next().is_some()
+            };
+            if !due {
+                return Ok(());
+            }
+            let batch = self.config.gc_batch_size;
+            let (seen, deleted) = self.write(|txn| {
+                let mut tables = SessionTables::open(txn)?;
+                let candidates: Vec<(u64, Digest)> = {
+                    let table = match index {
+                        TimeIndex::Activity => &tables.by_activity,
+                        TimeIndex::Created => &tables.by_created,
+                    };
+                    let mut candidates = Vec::with_capacity(batch);
+                    for row in table.range(..=upper)?.take(batch) {
+                        candidates.push(row?.0.value());
+                    }
+                    candidates
+                };
+                let mut deleted = Vec::new();
+                for &key in &candidates {
+                    let digest = &key.1;
+                    report.records_examined += 1;
+                    let Some(record) = tables.get(digest)? else {
+                        // An index row without its record: drop the row so
+                        // the walk moves on (verify() reports such rows).
+                        match index {
+                            TimeIndex::Activity => tables.by_activity.remove(key)?,
+                            TimeIndex::Created => tables.by_created.remove(key)?,
+                        };
+                        continue;
+                    };
+                    let last_activity = self
+                        .pending_touch(digest)
+                        .map_or(record.last_activity, |t| t.max(record.last_activity));
+                    if self.gc_expired(&record, last_activity, now) {
+                        tables.remove(digest, &record)?;
+                        deleted.push(*digest);
+                    } else {
+                        // A pending touch kept it alive: write the touch so
+                        // the index row moves past the cutoff.
+                        let touched = SessionRecord {
+                            last_activity,
+                            ..record.clone()
+                        };
+                        tables.replace(digest, &record, &touched)?;
+                    }
+                }
+                Ok((candidates.len(), deleted))
+            })?;
+            report.batches += 1;
+            report.sessions_deleted += deleted.len() as u64;
+            let mut touches = self.touches.lock();
+            for digest in &deleted {
+                touches.remove(digest);
+            }
+            drop(touches);
+            if seen < batch {
+                return Ok(());
+            }
+        }
+    }
+}
+
+impl Engine {
+    /// Delete expired sessions now, in batches of `Config::gc_batch_size`.
+    /// Costs O(expired): with nothing expired it reads one index row and
+    /// writes nothing.
+    ///
+    /// # Errors
+    /// [`crate::Error::Storage`] when a batch fails; earlier batches stay
+    /// committed.
+    pub fn gc(&self) -> Result<GcReport> {
+        self.core.collect()
+    }
+}

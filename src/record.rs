@@ -1,0 +1,112 @@
+//! Stored records, serialized with rkyv. Bytes read from the file are only
+//! ever decoded through rkyv's validation, so a damaged record is a
+//! [`Error::Corrupt`], never undefined behaviour. The archive format is
+//! unaligned, so values are read in place from redb's pages without a copy.
+
+use rkyv::api::high::{HighDeserializer, HighSerializer, HighValidator};
+use rkyv::bytecheck::CheckBytes;
+use rkyv::ser::allocator::ArenaHandle;
+use rkyv::util::AlignedVec;
+use rkyv::{Archive, Deserialize, Serialize, rancor};
+
+use crate::error::Error;
+
+/// A server-side session, keyed by the SHA-256 of its id.
+#[derive(Archive, Serialize, Deserialize, Clone, PartialEq, Eq)]
+pub(crate) struct SessionRecord {
+    /// The authenticated user, once logged in.
+    pub user_id: Option<u64>,
+    /// Client ip address (at most `Config::max_ip` bytes).
+    pub ip: String,
+    /// Client user agent (truncated to `Config::max_user_agent` bytes).
+    pub user_agent: String,
+    /// Opaque application data.
+    pub payload: Vec<u8>,
+    /// The CSRF token bound to this session (40 characters).
+    pub csrf: String,
+    /// Unix seconds at creation (kept across id rotation).
+    pub created_at: u64,
+    /// Unix seconds of the last recorded activity.
+    pub last_activity: u64,
+    /// Bumped on every payload, user or CSRF change; never by a touch.
+    pub version: u64,
+}
+
+/// Serialize a record for storage.
+pub(crate) fn encode<T>(record: &T) -> Result<Vec<u8>, Error>
+where
+    T: for<'a> Serialize<HighSerializer<AlignedVec, ArenaHandle<'a>, rancor::Error>>,
+{
+    rkyv::to_bytes::<rancor::Error>(record)
+        .map(AlignedVec::into_vec)
+        .map_err(|e| Error::Corrupt {
+            table: "(encode)",
+            detail: e.to_string(),
+        })
+}
+
+/// Validate and decode a record read from `table`.
+pub(crate) fn decode<T>(table: &'static str, bytes: &[u8]) -> Result<T, Error>
+where
+    T: Archive,
+    T::Archived: for<'a> CheckBytes<HighValidator<'a, rancor::Error>>
+        + Deserialize<T, HighDeserializer<rancor::Error>>,
+{
+    rkyv::from_bytes::<T, rancor::Error>(bytes).map_err(|e| Error::Corrupt {
+        table,
+        detail: e.to_string(),
+    })
+}
+
+/// Validate and decode a session record read from table `sessions`.
+pub(crate) fn decode_session(bytes: &[u8]) -> Result<SessionRecord, Error> {
+    decode("sessions", bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> SessionRecord {
+        SessionRecord {
+            user_id: Some(7),
+            ip: "203.0.113.9".into(),
+            user_agent: "Mozilla/5.0".into(),
+            payload: b"{\"cart\":[1,2]}".to_vec(),
+            csrf: "c".repeat(40),
+            created_at: 1_000,
+            last_activity: 1_060,
+            version: 3,
+        }
+    }
+
+    #[test]
+    fn session_record_round_trips() {
+        let bytes = encode(&sample()).expect("encode");
+        assert!(decode_session(&bytes).expect("decode") == sample());
+    }
+
+    #[test]
+    fn decoding_works_at_any_alignment() {
+        let bytes = encode(&sample()).expect("encode");
+        let mut shifted = vec![0u8];
+        shifted.extend_from_slice(&bytes);
+        assert!(decode_session(&shifted[1..]).expect("decode") == sample());
+    }
+
+    #[test]
+    fn damaged_bytes_are_a_corrupt_error_not_a_panic() {
+        let bytes = encode(&sample()).expect("encode");
+        for cut in 0..bytes.len() {
+            let _ = decode_session(&bytes[..cut]);
+        }
+        let mut flipped = bytes.clone();
+        for i in 0..flipped.len() {
+            flipped[i] ^= 0xff;
+            let _ = decode_session(&flipped);
+            flipped[i] ^= 0xff;
+        }
+        assert!(matches!(decode_session(&[]), Err(Error::Corrupt { .. })));
+        assert!(matches!(decode_session(&[0xff; 7]), Err(Error::Corrupt { .. })));
+    }
+}

@@ -1,0 +1,566 @@
+//! Server-side sessions: create, load (with throttled touches), save with an
+//! optional expected version, login/regenerate/invalidate rotation, destroy,
+//! CSRF tokens, and a user's list of devices with revocation. Only the
+//! SHA-256 of a session id is stored.
+
+use redb::{ReadableTable, Table, WriteTransaction};
+
+use crate::engine::{
+    Core, Engine, SESSIONS, SESSIONS_BY_ACTIVITY, SESSIONS_BY_CREATED, SESSIONS_BY_USER,
+};
+use crate::error::{Error, Result, SessionError};
+use crate::record::{SessionRecord, decode_session, encode};
+use crate::secret::{
+    Digest, RANDOM_LEN, ct_eq, digest_from_hex, is_alnum_of_len, random_alnum, secret_string,
+    sha256, to_hex,
+};
+
+secret_string!(
+    /// A session id: 40 characters of `[A-Za-z0-9]`, the cookie value.
+    /// `Debug` never shows it.
+    SessionId
+);
+
+secret_string!(
+    /// A CSRF token: 40 characters of `[A-Za-z0-9]`, bound to one session.
+    /// `Debug` never shows it.
+    CsrfToken
+);
+
+/// A live session as the application sees it.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct Session {
+    /// The id to send back in the session cookie.
+    pub id: SessionId,
+    /// The logged-in user, if any.
+    pub user_id: Option<u64>,
+    /// The session's CSRF token (for the `XSRF-TOKEN` cookie or a form field).
+    pub csrf_token: CsrfToken,
+    /// Opaque application data.
+    pub payload: Vec<u8>,
+    /// Client ip address recorded at creation.
+    pub ip: String,
+    /// Client user agent recorded at creation (truncated).
+    pub user_agent: String,
+    /// Unix seconds at creation.
+    pub created_at: u64,
+    /// Unix seconds of the last activity, including a pending touch.
+    pub last_activity: u64,
+    /// Version of the payload, user and CSRF token; pass it to
+    /// [`Engine::save_session`] to detect concurrent writers.
+    pub version: u64,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("id", &self.id)
+            .field("user_id", &self.user_id)
+            .field("csrf_token", &self.csrf_token)
+            .field("payload_len", &self.payload.len())
+            .field("ip", &self.ip)
+            .field("user_agent", &self.user_agent)
+            .field("created_at", &self.created_at)
+            .field("last_activity", &self.last_activity)
+            .field("version", &self.version)
+            .finish()
+    }
+}
+
+/// One of a user's sessions, as shown on a "your devices" page. Carries a
+/// public handle, never the session id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SessionInfo {
+    /// Hex SHA-256 of the session id: safe to show, usable to revoke.
+    pub handle: String,
+    /// Client ip address recorded at creation.
+    pub ip: String,
+    /// Client user agent recorded at creation.
+    pub user_agent: String,
+    /// Unix seconds at creation.
+    pub created_at: u64,
+    /// Unix seconds of the last activity, including a pending touch.
+    pub last_activity: u64,
+}
+
+/// The digest of a well-formed session id; `None` for anything else, which
+/// callers treat as "no session" without reading a table.
+pub(crate) fn session_digest(id: &str) -> Option<Digest> {
+    is_alnum_of_len(id, RANDOM_LEN).then(|| sha256(id.as_bytes()))
+}
+
+fn new_token() -> Result<String> {
+    let chars = random_alnum::<RANDOM_LEN>()?;
+    Ok(chars.iter().map(|&c| char::from(c)).collect())
+}
+
+/// Truncate to at most `max` bytes without splitting a character.
+fn truncate_on_char_boundary(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// The four session tables opened in one write transaction.
+pub(crate) struct SessionTables<'txn> {
+    pub records: Table<'txn, Digest, &'static [u8]>,
+    pub by_activity: Table<'txn, (u64, Digest), ()>,
+    pub by_created: Table<'txn, (u64, Digest), ()>,
+    pub by_user: Table<'txn, (u64, Digest), ()>,
+}
+
+impl<'txn> SessionTables<'txn> {
+    pub(crate) fn open(txn: &'txn WriteTransaction) -> Result<Self> {
+        Ok(Self {
+            records: txn.open_table(SESSIONS)?,
+            by_activity: txn.open_table(SESSIONS_BY_ACTIVITY)?,
+            by_created: txn.open_table(SESSIONS_BY_CREATED)?,
+            by_user: txn.open_table(SESSIONS_BY_USER)?,
+        })
+    }
+
+    pub(crate) fn get(&self, digest: &Digest) -> Result<Option<SessionRecord>> {
+        self.records
+            .get(digest)?
+            .map(|bytes| decode_session(bytes.value()))
+            .transpose()
+    }
+
+    /// Write a record and all its index rows.
+    pub(crate) fn insert(&mut self, digest: &Digest, record: &SessionRecord) -> Result<()> {
+        self.records.insert(digest, encode(record)?.as_slice())?;
+        self.by_activity.insert((record.last_activity, *digest), ())?;
+        self.by_created.insert((record.created_at, *digest), ())?;
+        if let Some(user) = record.user_id {
+            self.by_user.insert((user, *digest), ())?;
+        }
+        Ok(())
+    }
+
+    /// Delete a record and all its index rows.
+    pub(crate) fn remove(&mut self, digest: &Digest, record: &SessionRecord) -> Result<()> {
+        self.records.remove(digest)?;
+        self.by_activity.remove((record.last_activity, *digest))?;
+        self.by_created.remove((record.created_at, *digest))?;
+        if let Some(user) = record.user_id {
+            self.by_user.remove((user, *digest))?;
+        }
+        Ok(())
+    }
+
+    /// Replace a record, moving whichever index rows changed.
+    pub(crate) fn replace(
+        &mut self,
+        digest: &Digest,
+        old: &SessionRecord,
+        new: &SessionRecord,
+    ) -> Result<()> {
+        self.remove(digest, old)?;
+        self.insert(digest, new)
+    }
+
+    /// A digest no stored session has, and the id it belongs to. A collision
+    /// of 238 random bits is astronomically unlikely; it is retried, never
+    /// overwritten.
+    fn fresh_id(&self) -> Result<(SessionId, Digest)> {
+        loop {
+            let id = new_token()?;
+            let digest = sha256(id.as_bytes());
+            if self.records.get(&digest)?.is_none() {
+                return Ok((SessionId::new(id), digest));
+            }
+        }
+    }
+}
+
+impl Core {
+    /// The live record behind `digest` in a write transaction, judged with
+    /// its pending touch; `NotFound` when absent or expired.
+    fn live_record(
+        &self,
+        tables: &SessionTables<'_>,
+        digest: &Digest,
+        now: u64,
+    ) -> Result<SessionRecord> {
+        self.count_lookup();
+        let record = tables.get(digest)?.ok_or(SessionError::NotFound)?;
+        let last_activity = self.effective_activity(digest, &record);
+        if self.session_expired(record.created_at, last_activity, now) {
+            return Err(SessionError::NotFound.into());
+        }
+        Ok(record)
+    }
+
+    /// `last_activity` including a touch not yet flushed.
+    fn effective_activity(&self, digest: &Digest, record: &SessionRecord) -> u64 {
+        self.pending_touch(digest)
+            .map_or(record.last_activity, |t| t.max(record.last_activity))
+    }
+}
+
+fn to_session(id: SessionId, record: SessionRecord, last_activity: u64) -> Session {
+    Session {
+        id,
+        user_id: record.user_id,
+        csrf_token: CsrfToken::new(record.csrf),
+        payload: record.payload,
+        ip: record.ip,
+        user_agent: record.user_agent,
+        created_at: record.created_at,
+        last_activity,
+        version: record.version,
+    }
+}
+
+/// What a rotation does to the record besides the new id.
+enum Rotation {
+    /// New id and CSRF token, user set (login).
+    Login(u64),
+    /// New id and CSRF token, data kept.
+    Regenerate,
+    /// New id and CSRF token, data and user cleared (logout).
+    Invalidate,
+}
+
+impl Engine {
+    /// Start a session for a visitor: a fresh id and CSRF token, no user.
+    ///
+    /// # Errors
+    /// [`SessionError::IpTooLong`] when `ip` exceeds `Config::max_ip`; nothing
+    /// is stored. [`Error::Storage`] when the commit fails.
+    pub fn create_session(&self, ip: &str, user_agent: &str) -> Result<Session> {
+        let core = &self.core;
+        let max_ip = core.config.max_ip;
+        if ip.len() > max_ip {
+            return Err(SessionError::IpTooLong { len: ip.len(), max: max_ip }.into());
+        }
+        let user_agent = truncate_on_char_boundary(user_agent, core.config.max_user_agent);
+        let now = core.now();
+        let record = SessionRecord {
+            user_id: None,
+            ip: ip.to_owned(),
+            user_agent: user_agent.to_owned(),
+            payload: Vec::new(),
+            csrf: new_token()?,
+            created_at: now,
+            last_activity: now,
+            version: 0,
+        };
+        let (id, _) = core.write(|txn| {
+            let mut tables = SessionTables::open(txn)?;
+            let (id, digest) = tables.fresh_id()?;
+            tables.insert(&digest, &record)?;
+            Ok((id, digest))
+        })?;
+        Ok(to_session(id, record, now))
+    }
+
+    /// Load a live session. A malformed, unknown or expired id is `Ok(None)`;
+    /// a malformed id reads no table. When `last_activity` is at least
+    /// `touch_interval` old it moves to now in memory, written by the next
+    /// flush; otherwise the load writes nothing.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] or [`Error::Corrupt`] when the record cannot be read.
+    pub fn load_session(&self, id: &str) -> Result<Option<Session>> {
+        let Some(digest) = session_digest(id) else {
+            return Ok(None);
+        };
+        let core = &self.core;
+        let now = core.now();
+        core.count_lookup();
+        let record = core.read(|txn| {
+            let table = txn.open_table(SESSIONS)?;
+            table
+                .get(&digest)?
+                .map(|bytes| decode_session(bytes.value()))
+                .transpose()
+        })?;
+        let Some(record) = record else {
+            return Ok(None);
+        };
+        let mut last_activity = core.effective_activity(&digest, &record);
+        if core.session_expired(record.created_at, last_activity, now) {
+            return Ok(None);
+        }
+        if now.saturating_sub(last_activity) >= core.config.touch_interval.as_secs()
+            && now > last_activity
+        {
+            let mut touches = core.touches.lock();
+            let pending = touches.entry(digest).or_insert(now);
+            *pending = (*pending).max(now);
+            last_activity = now;
+        }
+        Ok(Some(to_session(SessionId::new(id.to_owned()), record, last_activity)))
+    }
+
+    /// Replace a session's payload. With `expected_version`, the write
+    /// happens only if the stored version still equals it. Returns the new
+    /// version. Also records activity now.
+    ///
+    /// # Errors
+    /// [`SessionError::PayloadTooLarge`] over `Config::max_payload`,
+    /// [`SessionError::NotFound`] for an unknown or expired id,
+    /// [`SessionError::Conflict`] when the version moved; in each case
+    /// nothing changes.
+    pub fn save_session(
+        &self,
+        id: &str,
+        payload: &[u8],
+        expected_version: Option<u64>,
+    ) -> Result<u64> {
+        let core = &self.core;
+        let max = core.config.max_payload;
+        if payload.len() > max {
+            return Err(SessionError::PayloadTooLarge { len: payload.len(), max }.into());
+        }
+        let digest = session_digest(id).ok_or(SessionError::NotFound)?;
+        let now = core.now();
+        let version = core.write(|txn| {
+            let mut tables = SessionTables::open(txn)?;
+            let old = core.live_record(&tables, &digest, now)?;
+            if let Some(expected) = expected_version
+                && expected != old.version
+            {
+                return Err(SessionError::Conflict { expected, actual: old.version }.into());
+            }
+            let new = SessionRecord {
+                payload: payload.to_vec(),
+                last_activity: now.max(old.last_activity),
+                version: old.version + 1,
+                ..old.clone()
+            };
+            tables.replace(&digest, &old, &new)?;
+            Ok(new.version)
+        })?;
+        Ok(version)
+    }
+
+    /// Log `user_id` in on this session: the id and CSRF token rotate, the
+    /// old row is deleted (fixation protection), the payload is kept.
+    ///
+    /// # Errors
+    /// [`SessionError::NotFound`] for an unknown or expired id.
+    pub fn login(&self, id: &str, user_id: u64) -> Result<Session> {
+        self.rotate(id, Rotation::Login(user_id))
+    }
+
+    /// Give the session a new id and CSRF token, keeping user and payload.
+    ///
+    /// # Errors
+    /// [`SessionError::NotFound`] for an unknown or expired id.
+    pub fn regenerate_session(&self, id: &str) -> Result<Session> {
+        self.rotate(id, Rotation::Regenerate)
+    }
+
+    /// Log out: clear the user and payload, rotate the id and the CSRF token,
+    /// delete the old row. The visitor keeps a fresh anonymous session.
+    ///
+    /// # Errors
+    /// [`SessionError::NotFound`] for an unknown or expired id.
+    pub fn invalidate_session(&self, id: &str) -> Result<Session> {
+        self.rotate(id, Rotation::Invalidate)
+    }
+
+    fn rotate(&self, id: &str, rotation: Rotation) -> Result<Session> {
+        let core = &self.core;
+        let digest = session_digest(id).ok_or(SessionError::NotFound)?;
+        let now = core.now();
+        let csrf = new_token()?;
+        let (new_id, record) = core.write(|txn| {
+            let mut tables = SessionTables::open(txn)?;
+            let old = core.live_record(&tables, &digest, now)?;
+            let mut new = SessionRecord {
+                csrf,
+                last_activity: now.max(old.last_activity),
+                version: old.version + 1,
+                ..old.clone()
+            };
+            match rotation {
+                Rotation::Login(user) => new.user_id = Some(user),
+                Rotation::Regenerate => {}
+                Rotation::Invalidate => {
+                    new.user_id = None;
+                    new.payload.clear();
+                }
+            }
+            tables.remove(&digest, &old)?;
+            let (new_id, new_digest) = tables.fresh_id()?;
+            tables.insert(&new_digest, &new)?;
+            Ok((new_id, new))
+        })?;
+        core.touches.lock().remove(&digest);
+        let last_activity = record.last_activity;
+        Ok(to_session(new_id, record, last_activity))
+    }
+
+    /// Delete a session. Returns whether a stored session was deleted
+    /// (`false` for an unknown or malformed id).
+    ///
+    /// # Errors
+    /// [`Error::Storage`] when the commit fails.
+    pub fn destroy_session(&self, id: &str) -> Result<bool> {
+        let Some(digest) = session_digest(id) else {
+            return Ok(false);
+        };
+        let deleted = self.delete_by_digest(&digest)?;
+        Ok(deleted)
+    }
+
+    fn delete_by_digest(&self, digest: &Digest) -> Result<bool> {
+        let core = &self.core;
+        let deleted = core.write(|txn| {
+            let mut tables = SessionTables::open(txn)?;
+            core.count_lookup();
+            match tables.get(digest)? {
+                Some(record) => {
+                    tables.remove(digest, &record)?;
+                    Ok(true)
+                }
+                None => Ok(false),
+            }
+        })?;
+        core.touches.lock().remove(digest);
+        Ok(deleted)
+    }
+
+    /// The CSRF token of a live session (a read: it may touch).
+    ///
+    /// # Errors
+    /// [`Error::Storage`] or [`Error::Corrupt`] when the record cannot be read.
+    pub fn csrf_token(&self, id: &str) -> Result<Option<CsrfToken>> {
+        Ok(self.load_session(id)?.map(|s| s.csrf_token))
+    }
+
+    /// Whether `candidate` is this live session's CSRF token, compared in
+    /// constant time. Empty, wrong and another session's tokens are `false`,
+    /// and so is any token for an unknown or expired session.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] or [`Error::Corrupt`] when the record cannot be read.
+    pub fn verify_csrf(&self, id: &str, candidate: &str) -> Result<bool> {
+        if candidate.is_empty() {
+            return Ok(false);
+        }
+        Ok(self
+            .load_session(id)?
+            .is_some_and(|s| ct_eq(s.csrf_token.expose().as_bytes(), candidate.as_bytes())))
+    }
+
+    /// Give a live session a new CSRF token and return it.
+    ///
+    /// # Errors
+    /// [`SessionError::NotFound`] for an unknown or expired id.
+    pub fn rotate_csrf(&self, id: &str) -> Result<CsrfToken> {
+        let core = &self.core;
+        let digest = session_digest(id).ok_or(SessionError::NotFound)?;
+        let now = core.now();
+        let csrf = new_token()?;
+        core.write(|txn| {
+            let mut tables = SessionTables::open(txn)?;
+            let old = core.live_record(&tables, &digest, now)?;
+            let new = SessionRecord {
+                csrf: csrf.clone(),
+                version: old.version + 1,
+                ..old.clone()
+            };
+            tables.replace(&digest, &old, &new)
+        })?;
+        Ok(CsrfToken::new(csrf))
+    }
+
+    /// A user's live sessions, oldest first by creation.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] or [`Error::Corrupt`] when a record cannot be read.
+    pub fn user_sessions(&self, user_id: u64) -> Result<Vec<SessionInfo>> {
+        let core = &self.core;
+        let now = core.now();
+        let mut list = core.read(|txn| {
+            let by_user = txn.open_table(SESSIONS_BY_USER)?;
+            let records = txn.open_table(SESSIONS)?;
+            let mut list = Vec::new();
+            for row in by_user.range((user_id, [0u8; 32])..=(user_id, [0xffu8; 32]))? {
+                let (key, _) = row?;
+                let (_, digest) = key.value();
+                core.count_lookup();
+                let Some(bytes) = records.get(&digest)? else {
+                    continue;
+                };
+                let record = decode_session(bytes.value())?;
+                let last_activity = core.effective_activity(&digest, &record);
+                if core.session_expired(record.created_at, last_activity, now) {
+                    continue;
+                }
+                list.push(SessionInfo {
+                    handle: to_hex(&digest),
+                    ip: record.ip,
+                    user_agent: record.user_agent,
+                    created_at: record.created_at,
+                    last_activity,
+                });
+            }
+            Ok(list)
+        })?;
+        list.sort_by(|a, b| (a.created_at, &a.handle).cmp(&(b.created_at, &b.handle)));
+        Ok(list)
+    }
+
+    /// Revoke one session by its public handle (from [`Engine::user_sessions`]).
+    ///
+    /// # Errors
+    /// [`SessionError::MalformedHandle`] when `handle` is not 64 hex
+    /// characters, [`SessionError::UnknownHandle`] when no session has it.
+    pub fn revoke_session(&self, handle: &str) -> Result<()> {
+        let digest = digest_from_hex(handle).ok_or(SessionError::MalformedHandle)?;
+        if self.delete_by_digest(&digest)? {
+            Ok(())
+        } else {
+            Err(SessionError::UnknownHandle.into())
+        }
+    }
+
+    /// Revoke every session of `user_id` except the one with id `keep`
+    /// ("log out other devices"). Returns how many were deleted.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] when the commit fails; then nothing is deleted.
+    pub fn revoke_user_sessions(&self, user_id: u64, keep: Option<&str>) -> Result<usize> {
+        let core = &self.core;
+        let keep = keep.and_then(session_digest);
+        let deleted = core.write(|txn| {
+            let mut tables = SessionTables::open(txn)?;
+            let mut doomed = Vec::new();
+            for row in tables
+                .by_user
+                .range((user_id, [0u8; 32])..=(user_id, [0xffu8; 32]))?
+            {
+                let (key, _) = row?;
+                let (_, digest) = key.value();
+                if Some(digest) != keep {
+                    doomed.push(digest);
+                }
+            }
+            for digest in &doomed {
+                let record = tables.get(digest)?.ok_or_else(|| Error::Corrupt {
+                    table: "sessions_by_user",
+                    detail: format!("index row for missing session {}", to_hex(digest)),
+                })?;
+                tables.remove(digest, &record)?;
+            }
+            Ok(doomed)
+        })?;
+        let mut touches = core.touches.lock();
+        for digest in &deleted {
+            touches.remove(digest);
+        }
+        Ok(deleted.len())
+    }
+}
