@@ -31,6 +31,22 @@ pub(crate) const SESSIONS_BY_CREATED: TableDefinition<(u64, Digest), ()> =
     TableDefinition::new("sessions_by_created");
 pub(crate) const SESSIONS_BY_USER: TableDefinition<(u64, Digest), ()> =
     TableDefinition::new("sessions_by_user");
+pub(crate) const TOKENS: TableDefinition<u64, &[u8]> = TableDefinition::new("tokens");
+pub(crate) const TOKENS_BY_DIGEST: TableDefinition<Digest, u64> =
+    TableDefinition::new("tokens_by_digest");
+pub(crate) const TOKENS_BY_USER: TableDefinition<(u64, u64), ()> =
+    TableDefinition::new("tokens_by_user");
+pub(crate) const TOKENS_BY_EXPIRY: TableDefinition<(u64, u64), ()> =
+    TableDefinition::new("tokens_by_expiry");
+pub(crate) const TOKENS_BY_CREATED: TableDefinition<(u64, u64), ()> =
+    TableDefinition::new("tokens_by_created");
+pub(crate) const CREDENTIALS: TableDefinition<&str, &[u8]> = TableDefinition::new("credentials");
+pub(crate) const CREDENTIALS_BY_USER: TableDefinition<u64, &str> =
+    TableDefinition::new("credentials_by_user");
+pub(crate) const THROTTLE: TableDefinition<&str, (u64, u64)> = TableDefinition::new("throttle");
+pub(crate) const REMEMBER: TableDefinition<Digest, &[u8]> = TableDefinition::new("remember");
+pub(crate) const REMEMBER_BY_USER: TableDefinition<(u64, Digest), ()> =
+    TableDefinition::new("remember_by_user");
 
 /// Open every table once so that read transactions never meet a missing one.
 fn create_tables(txn: &WriteTransaction) -> Result<()> {
@@ -39,6 +55,16 @@ fn create_tables(txn: &WriteTransaction) -> Result<()> {
     txn.open_table(SESSIONS_BY_ACTIVITY)?;
     txn.open_table(SESSIONS_BY_CREATED)?;
     txn.open_table(SESSIONS_BY_USER)?;
+    txn.open_table(TOKENS)?;
+    txn.open_table(TOKENS_BY_DIGEST)?;
+    txn.open_table(TOKENS_BY_USER)?;
+    txn.open_table(TOKENS_BY_EXPIRY)?;
+    txn.open_table(TOKENS_BY_CREATED)?;
+    txn.open_table(CREDENTIALS)?;
+    txn.open_table(CREDENTIALS_BY_USER)?;
+    txn.open_table(THROTTLE)?;
+    txn.open_table(REMEMBER)?;
+    txn.open_table(REMEMBER_BY_USER)?;
     Ok(())
 }
 

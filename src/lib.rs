@@ -18,6 +18,7 @@ mod config;
 mod engine;
 mod error;
 mod gc;
+pub mod http;
 mod record;
 mod secret;
 mod session;
