@@ -65,7 +65,9 @@ impl Config {
     /// Reject values that would make the engine misbehave.
     pub(crate) fn validate(&self) -> Result<(), Error> {
         if self.idle_lifetime.as_secs() == 0 {
-            return Err(Error::InvalidConfig("idle_lifetime must be at least one second".into()));
+            return Err(Error::InvalidConfig(
+                "idle_lifetime must be at least one second".into(),
+            ));
         }
         if self.absolute_lifetime.is_some_and(|d| d.as_secs() == 0) {
             return Err(Error::InvalidConfig(
@@ -73,10 +75,14 @@ impl Config {
             ));
         }
         if self.gc_batch_size == 0 {
-            return Err(Error::InvalidConfig("gc_batch_size must be at least 1".into()));
+            return Err(Error::InvalidConfig(
+                "gc_batch_size must be at least 1".into(),
+            ));
         }
         if self.background_interval.is_some_and(|d| d.is_zero()) {
-            return Err(Error::InvalidConfig("background_interval must not be zero".into()));
+            return Err(Error::InvalidConfig(
+                "background_interval must not be zero".into(),
+            ));
         }
         Ok(())
     }

@@ -155,7 +155,9 @@ impl Core {
     /// `last_activity < now - idle`, absolute when `created_at <= now - absolute`.
     pub(crate) fn session_expired(&self, created_at: u64, last_activity: u64, now: u64) -> bool {
         let idle = self.config.idle_lifetime.as_secs();
-        let idle_expired = now.checked_sub(idle).is_some_and(|cutoff| last_activity < cutoff);
+        let idle_expired = now
+            .checked_sub(idle)
+            .is_some_and(|cutoff| last_activity < cutoff);
         let absolute_expired = self.config.absolute_lifetime.is_some_and(|absolute| {
             now.checked_sub(absolute.as_secs())
                 .is_some_and(|cutoff| created_at <= cutoff)
@@ -348,6 +350,11 @@ fn open_database(path: &Path, cache_size: usize) -> Result<Database> {
         Ok(Ok(db)) => Ok(db),
         Ok(Err(DatabaseError::DatabaseAlreadyOpen | DatabaseError::LockProtocolMismatch)) => {
             Err(OpenError::Locked.into())
+        }
+        Ok(Err(DatabaseError::Storage(StorageError::Io(e))))
+            if e.kind() == std::io::ErrorKind::InvalidData =>
+        {
+            Err(OpenError::NotRedb(e.to_string()).into())
         }
         Ok(Err(DatabaseError::Storage(StorageError::Io(e)))) => Err(OpenError::Io(e).into()),
         Ok(Err(e)) => Err(OpenError::NotRedb(e.to_string()).into()),

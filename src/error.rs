@@ -28,9 +28,13 @@ pub enum OpenError {
 impl fmt::Display for OpenError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            OpenError::Locked => f.write_str("database is locked: another process or handle has it open"),
+            OpenError::Locked => {
+                f.write_str("database is locked: another process or handle has it open")
+            }
             OpenError::NotRedb(detail) => write!(f, "not a redb database file: {detail}"),
-            OpenError::NotAuthkv => f.write_str("redb database has no authkv schema record: not an authkv file"),
+            OpenError::NotAuthkv => {
+                f.write_str("redb database has no authkv schema record: not an authkv file")
+            }
             OpenError::SchemaTooNew { found, supported } => write!(
                 f,
                 "database schema version {found} is newer than this build supports ({supported})"
@@ -76,18 +80,28 @@ pub enum SessionError {
 impl fmt::Display for SessionError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SessionError::NotFound => f.write_str("session not found (unknown, expired or destroyed)"),
+            SessionError::NotFound => {
+                f.write_str("session not found (unknown, expired or destroyed)")
+            }
             SessionError::UnknownHandle => f.write_str("no session has this handle"),
-            SessionError::MalformedHandle => f.write_str("session handle must be 64 hex characters"),
+            SessionError::MalformedHandle => {
+                f.write_str("session handle must be 64 hex characters")
+            }
             SessionError::Conflict { expected, actual } => write!(
                 f,
                 "session version conflict: expected version {expected}, stored version is {actual}"
             ),
             SessionError::PayloadTooLarge { len, max } => {
-                write!(f, "session payload of {len} bytes exceeds the limit of {max} bytes")
+                write!(
+                    f,
+                    "session payload of {len} bytes exceeds the limit of {max} bytes"
+                )
             }
             SessionError::IpTooLong { len, max } => {
-                write!(f, "ip address of {len} bytes exceeds the limit of {max} bytes")
+                write!(
+                    f,
+                    "ip address of {len} bytes exceeds the limit of {max} bytes"
+                )
             }
         }
     }
@@ -123,7 +137,9 @@ impl fmt::Display for Error {
         match self {
             Error::Open(e) => e.fmt(f),
             Error::Session(e) => e.fmt(f),
-            Error::Corrupt { table, detail } => write!(f, "corrupt record in table {table}: {detail}"),
+            Error::Corrupt { table, detail } => {
+                write!(f, "corrupt record in table {table}: {detail}")
+            }
             Error::Storage(e) => write!(f, "storage error: {e}"),
             Error::Random(e) => write!(f, "random source failed: {e}"),
             Error::Closed => f.write_str("engine is closed"),

@@ -107,6 +107,9 @@ mod tests {
             flipped[i] ^= 0xff;
         }
         assert!(matches!(decode_session(&[]), Err(Error::Corrupt { .. })));
-        assert!(matches!(decode_session(&[0xff; 7]), Err(Error::Corrupt { .. })));
+        assert!(matches!(
+            decode_session(&[0xff; 7]),
+            Err(Error::Corrupt { .. })
+        ));
     }
 }

@@ -144,7 +144,11 @@ mod tests {
         // 256 % 62 would give the first 8 symbols ~25% more.
         for &c in ALPHABET {
             let n = counts[usize::from(c)];
-            assert!((1100..1500).contains(&n), "symbol {} drawn {n} times", c as char);
+            assert!(
+                (1100..1500).contains(&n),
+                "symbol {} drawn {n} times",
+                c as char
+            );
         }
     }
 

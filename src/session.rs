@@ -136,7 +136,8 @@ impl<'txn> SessionTables<'txn> {
     /// Write a record and all its index rows.
     pub(crate) fn insert(&mut self, digest: &Digest, record: &SessionRecord) -> Result<()> {
         self.records.insert(digest, encode(record)?.as_slice())?;
-        self.by_activity.insert((record.last_activity, *digest), ())?;
+        self.by_activity
+            .insert((record.last_activity, *digest), ())?;
         self.by_created.insert((record.created_at, *digest), ())?;
         if let Some(user) = record.user_id {
             self.by_user.insert((user, *digest), ())?;
@@ -239,7 +240,11 @@ impl Engine {
         let core = &self.core;
         let max_ip = core.config.max_ip;
         if ip.len() > max_ip {
-            return Err(SessionError::IpTooLong { len: ip.len(), max: max_ip }.into());
+            return Err(SessionError::IpTooLong {
+                len: ip.len(),
+                max: max_ip,
+            }
+            .into());
         }
         let user_agent = truncate_on_char_boundary(user_agent, core.config.max_user_agent);
         let now = core.now();
@@ -298,7 +303,11 @@ impl Engine {
             *pending = (*pending).max(now);
             last_activity = now;
         }
-        Ok(Some(to_session(SessionId::new(id.to_owned()), record, last_activity)))
+        Ok(Some(to_session(
+            SessionId::new(id.to_owned()),
+            record,
+            last_activity,
+        )))
     }
 
     /// Replace a session's payload. With `expected_version`, the write
@@ -319,7 +328,11 @@ impl Engine {
         let core = &self.core;
         let max = core.config.max_payload;
         if payload.len() > max {
-            return Err(SessionError::PayloadTooLarge { len: payload.len(), max }.into());
+            return Err(SessionError::PayloadTooLarge {
+                len: payload.len(),
+                max,
+            }
+            .into());
         }
         let digest = session_digest(id).ok_or(SessionError::NotFound)?;
         let now = core.now();
@@ -329,7 +342,11 @@ impl Engine {
             if let Some(expected) = expected_version
                 && expected != old.version
             {
-                return Err(SessionError::Conflict { expected, actual: old.version }.into());
+                return Err(SessionError::Conflict {
+                    expected,
+                    actual: old.version,
+                }
+                .into());
             }
             let new = SessionRecord {
                 payload: payload.to_vec(),

@@ -56,15 +56,21 @@ impl Engine {
                     }
                 };
                 if by_activity.get((record.last_activity, digest))?.is_none() {
-                    report.problems.push(format!("sessions {handle}: no sessions_by_activity row"));
+                    report
+                        .problems
+                        .push(format!("sessions {handle}: no sessions_by_activity row"));
                 }
                 if by_created.get((record.created_at, digest))?.is_none() {
-                    report.problems.push(format!("sessions {handle}: no sessions_by_created row"));
+                    report
+                        .problems
+                        .push(format!("sessions {handle}: no sessions_by_created row"));
                 }
                 if let Some(user) = record.user_id
                     && by_user.get((user, digest))?.is_none()
                 {
-                    report.problems.push(format!("sessions {handle}: no sessions_by_user row"));
+                    report
+                        .problems
+                        .push(format!("sessions {handle}: no sessions_by_user row"));
                 }
             }
 
@@ -80,7 +86,9 @@ impl Engine {
                     report.index_rows_checked += 1;
                     let handle = to_hex(&digest);
                     let Some(bytes) = records.get(&digest)? else {
-                        report.problems.push(format!("{name} {handle}: no session record"));
+                        report
+                            .problems
+                            .push(format!("{name} {handle}: no session record"));
                         continue;
                     };
                     let Ok(record) = decode_session(bytes.value()) else {

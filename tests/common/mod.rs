@@ -57,5 +57,9 @@ pub fn minutes(m: u64) -> Duration {
 
 pub fn assert_consistent(engine: &Engine) {
     let report = engine.verify().expect("verify");
-    assert!(report.is_consistent(), "verify found: {:#?}", report.problems);
+    assert!(
+        report.is_consistent(),
+        "verify found: {:#?}",
+        report.problems
+    );
 }

@@ -1,0 +1,177 @@
+//! Opening files: new, reopened, locked, foreign, damaged, too new.
+
+mod common;
+
+use authkv::{Config, Engine, Error, OpenError};
+use redb::ReadableTable;
+
+fn open_err(path: &std::path::Path) -> OpenError {
+    match Engine::open(path, Config::default()) {
+        Err(Error::Open(e)) => e,
+        Err(other) => panic!("expected an open error, got {other:?}"),
+        Ok(_) => panic!("expected an open error, got an engine"),
+    }
+}
+
+#[test]
+fn opening_a_missing_path_creates_the_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("new.redb");
+    let engine = Engine::open(&path, Config::default()).expect("open");
+    assert!(path.exists());
+    engine.close().expect("close");
+    Engine::open(&path, Config::default())
+        .expect("reopen")
+        .close()
+        .expect("close");
+}
+
+#[test]
+fn an_empty_file_is_initialised() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("empty.redb");
+    std::fs::write(&path, b"").expect("touch");
+    Engine::open(&path, Config::default()).expect("open");
+}
+
+#[test]
+fn a_file_open_elsewhere_is_locked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("locked.redb");
+    let _first = Engine::open(&path, Config::default()).expect("open");
+    assert!(matches!(open_err(&path), OpenError::Locked));
+    let message = Error::Open(OpenError::Locked).to_string();
+    assert!(message.contains("locked"), "{message}");
+}
+
+#[test]
+fn a_file_that_is_not_redb_is_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("text.redb");
+    let content = b"this is a plain text file, not a database at all\n".repeat(200);
+    std::fs::write(&path, &content).expect("write");
+    assert!(matches!(open_err(&path), OpenError::NotRedb(_)));
+    assert_eq!(std::fs::read(&path).expect("read"), content);
+}
+
+#[test]
+fn a_redb_file_of_another_application_is_not_authkv() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("other.redb");
+    {
+        let db = redb::Database::create(&path).expect("create");
+        let txn = db.begin_write().expect("write");
+        {
+            let table: redb::TableDefinition<u64, u64> = redb::TableDefinition::new("orders");
+            let mut t = txn.open_table(table).expect("table");
+            t.insert(1, 2).expect("insert");
+        }
+        txn.commit().expect("commit");
+    }
+    assert!(matches!(open_err(&path), OpenError::NotAuthkv));
+}
+
+#[test]
+fn a_file_from_a_newer_schema_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("future.redb");
+    Engine::open(&path, Config::default())
+        .expect("open")
+        .close()
+        .expect("close");
+    {
+        let db = redb::Database::create(&path).expect("open raw");
+        let txn = db.begin_write().expect("write");
+        {
+            let meta: redb::TableDefinition<&str, &str> = redb::TableDefinition::new("meta");
+            let mut t = txn.open_table(meta).expect("meta");
+            t.insert("schema_version", "99").expect("insert");
+        }
+        txn.commit().expect("commit");
+    }
+    match open_err(&path) {
+        OpenError::SchemaTooNew { found, supported } => {
+            assert_eq!(found, 99);
+            assert_eq!(supported, authkv::SCHEMA_VERSION);
+        }
+        other => panic!("expected SchemaTooNew, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_path_that_cannot_be_created_is_an_io_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("missing-dir").join("x.redb");
+    assert!(matches!(open_err(&path), OpenError::Io(_)));
+}
+
+#[test]
+fn invalid_configuration_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = Config::default();
+    config.gc_batch_size = 0;
+    assert!(matches!(
+        Engine::open(dir.path().join("c.redb"), config),
+        Err(Error::InvalidConfig(_))
+    ));
+}
+
+#[test]
+fn verify_reports_an_index_row_without_its_record() {
+    let f = common::fixture();
+    let s = f.engine.create_session("1.2.3.4", "ua").expect("create");
+    f.engine.login(s.id.expose(), 5).expect("login");
+    common::assert_consistent(&f.engine);
+    let path = f.path();
+    f.engine.close().expect("close");
+    {
+        let db = redb::Database::create(&path).expect("open raw");
+        let txn = db.begin_write().expect("write");
+        {
+            let sessions: redb::TableDefinition<[u8; 32], &[u8]> =
+                redb::TableDefinition::new("sessions");
+            let mut t = txn.open_table(sessions).expect("sessions");
+            let key = t
+                .iter()
+                .expect("iter")
+                .next()
+                .expect("one row")
+                .expect("row")
+                .0
+                .value();
+            t.remove(key).expect("remove");
+        }
+        txn.commit().expect("commit");
+    }
+    let engine = Engine::open(&path, Config::default()).expect("reopen");
+    let report = engine.verify().expect("verify");
+    assert_eq!(report.problems.len(), 3, "{:#?}", report.problems);
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.starts_with("sessions_by_user"))
+    );
+}
+
+#[test]
+fn a_file_with_a_damaged_header_is_refused_without_a_panic() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("damaged.redb");
+    let engine = Engine::open(&path, Config::default()).expect("open");
+    engine.create_session("1.2.3.4", "ua").expect("create");
+    engine.close().expect("close");
+    let mut bytes = std::fs::read(&path).expect("read");
+    for b in bytes.iter_mut().skip(9).take(500) {
+        *b = 0xA5;
+    }
+    std::fs::write(&path, &bytes).expect("write");
+    let result = Engine::open(&path, Config::default());
+    assert!(
+        matches!(
+            result,
+            Err(Error::Open(OpenError::NotRedb(_))) | Err(Error::Storage(_))
+        ),
+        "{result:?}"
+    );
+}

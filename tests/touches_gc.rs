@@ -1,0 +1,214 @@
+//! Touch throttling and coalescing, GC cost and batching, the background
+//! thread.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+
+#[test]
+fn loading_a_session_a_thousand_times_within_the_touch_interval_commits_nothing() {
+    let f = fixture();
+    let s = f.engine.create_session("1.2.3.4", "ua").expect("create");
+    let before = f.engine.stats().expect("stats");
+    for i in 0..1000 {
+        if i % 20 == 0 {
+            f.clock.advance(1);
+        }
+        assert!(
+            f.engine
+                .load_session(s.id.expose())
+                .expect("load")
+                .is_some()
+        );
+    }
+    let after = f.engine.stats().expect("stats");
+    assert_eq!(after.write_commits, before.write_commits);
+    assert_eq!(after.touches_pending, 0, "49 s in: not yet a touch");
+    assert_eq!(f.engine.flush().expect("flush"), 0);
+    assert_eq!(
+        f.engine.stats().expect("stats").write_commits,
+        before.write_commits
+    );
+}
+
+#[test]
+fn a_load_after_the_touch_interval_queues_one_touch_and_flush_writes_it() {
+    let f = fixture();
+    let s = f.engine.create_session("1.2.3.4", "ua").expect("create");
+    f.clock.advance(59);
+    f.engine.load_session(s.id.expose()).expect("load");
+    assert_eq!(f.engine.stats().expect("stats").touches_pending, 0);
+    f.clock.advance(1);
+    let loaded = f
+        .engine
+        .load_session(s.id.expose())
+        .expect("load")
+        .expect("live");
+    assert_eq!(loaded.last_activity, T0 + 60);
+    let stats = f.engine.stats().expect("stats");
+    assert_eq!(stats.touches_pending, 1);
+    assert_eq!(f.engine.flush().expect("flush"), 1);
+    let flushed = f.engine.stats().expect("stats");
+    assert_eq!(flushed.write_commits, stats.write_commits + 1);
+    assert_eq!(flushed.touches_pending, 0);
+    assert_consistent(&f.engine);
+}
+
+#[test]
+fn touches_of_many_sessions_are_written_in_one_commit() {
+    let f = fixture();
+    let ids: Vec<_> = (0..50)
+        .map(|_| f.engine.create_session("1.2.3.4", "ua").expect("create").id)
+        .collect();
+    f.clock.advance(120);
+    for id in &ids {
+        f.engine.load_session(id.expose()).expect("load");
+    }
+    let before = f.engine.stats().expect("stats").write_commits;
+    assert_eq!(f.engine.flush().expect("flush"), 50);
+    assert_eq!(f.engine.stats().expect("stats").write_commits, before + 1);
+    assert_consistent(&f.engine);
+}
+
+#[test]
+fn a_pending_touch_keeps_a_session_alive_before_it_is_flushed() {
+    let f = fixture();
+    let s = f.engine.create_session("1.2.3.4", "ua").expect("create");
+    f.clock.advance(IDLE - 10);
+    f.engine
+        .load_session(s.id.expose())
+        .expect("load")
+        .expect("live"); // touch queued
+    f.clock.advance(100); // stored last_activity is now expired; the touch is not
+    assert!(
+        f.engine
+            .load_session(s.id.expose())
+            .expect("load")
+            .is_some()
+    );
+    assert_eq!(f.engine.gc().expect("gc").sessions_deleted, 0);
+    assert!(
+        f.engine
+            .load_session(s.id.expose())
+            .expect("load")
+            .is_some()
+    );
+    assert_consistent(&f.engine);
+}
+
+#[test]
+fn close_flushes_pending_touches() {
+    let f = fixture();
+    let s = f.engine.create_session("1.2.3.4", "ua").expect("create");
+    f.clock.advance(300);
+    f.engine.load_session(s.id.expose()).expect("load");
+    assert_eq!(f.engine.stats().expect("stats").touches_pending, 1);
+    let f = f.reopen();
+    let loaded = f
+        .engine
+        .load_session(s.id.expose())
+        .expect("load")
+        .expect("live");
+    assert_eq!(loaded.last_activity, T0 + 300);
+    assert_eq!(f.engine.stats().expect("stats").touches_pending, 0);
+}
+
+#[test]
+fn gc_with_many_live_sessions_and_none_expired_examines_no_record_and_commits_nothing() {
+    let f = fixture_with(|c| c.durable_commits = false);
+    for _ in 0..100_000 {
+        f.engine.create_session("1.2.3.4", "ua").expect("create");
+    }
+    f.clock.advance(IDLE - 1);
+    let before = f.engine.stats().expect("stats");
+    let report = f.engine.gc().expect("gc");
+    let after = f.engine.stats().expect("stats");
+    assert_eq!(report.records_examined, 0);
+    assert_eq!(report.batches, 0);
+    assert_eq!(after.gc_examined, before.gc_examined);
+    assert_eq!(after.write_commits, before.write_commits);
+    assert_eq!(after.sessions, 100_000);
+}
+
+#[test]
+fn gc_deletes_only_the_expired_in_batches_of_the_configured_size() {
+    let f = fixture_with(|c| c.gc_batch_size = 7);
+    let old: Vec<_> = (0..20)
+        .map(|_| f.engine.create_session("1.2.3.4", "ua").expect("create").id)
+        .collect();
+    f.clock.advance(600);
+    let young: Vec<_> = (0..5)
+        .map(|_| f.engine.create_session("1.2.3.4", "ua").expect("create").id)
+        .collect();
+    f.clock.advance(IDLE - 300);
+    let report = f.engine.gc().expect("gc");
+    assert_eq!(report.sessions_deleted, 20);
+    assert_eq!(report.records_examined, 20);
+    assert_eq!(report.batches, 3, "7 + 7 + 6");
+    assert!(
+        old.iter()
+            .all(|id| f.engine.load_session(id.expose()).expect("load").is_none())
+    );
+    assert!(
+        young
+            .iter()
+            .all(|id| f.engine.load_session(id.expose()).expect("load").is_some())
+    );
+    let stats = f.engine.stats().expect("stats");
+    assert_eq!((stats.sessions, stats.gc_deleted), (5, 20));
+    assert_consistent(&f.engine);
+}
+
+#[test]
+fn gc_removes_expired_sessions_from_the_user_index() {
+    let f = fixture();
+    let s = f.engine.create_session("1.2.3.4", "ua").expect("create");
+    f.engine.login(s.id.expose(), 77).expect("login");
+    f.clock.advance(IDLE + 1);
+    assert!(
+        f.engine.user_sessions(77).expect("list").is_empty(),
+        "expired is not listed"
+    );
+    f.engine.gc().expect("gc");
+    assert_eq!(f.engine.revoke_user_sessions(77, None).expect("revoke"), 0);
+    assert_consistent(&f.engine);
+}
+
+#[test]
+fn background_thread_flushes_and_collects_and_stops_on_close() {
+    let f = fixture_with(|c| c.background_interval = Some(Duration::from_millis(20)));
+    let doomed = f.engine.create_session("1.2.3.4", "ua").expect("create");
+    f.clock.advance(IDLE - 100);
+    let kept = f.engine.create_session("1.2.3.4", "ua").expect("create");
+    f.clock.advance(200);
+    f.engine
+        .load_session(kept.id.expose())
+        .expect("load")
+        .expect("live");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let stats = f.engine.stats().expect("stats");
+        if stats.gc_deleted == 1 && stats.touches_pending == 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "background never ran: {stats:?}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(
+        f.engine
+            .load_session(doomed.id.expose())
+            .expect("load")
+            .is_none()
+    );
+    let closing = std::time::Instant::now();
+    f.engine.close().expect("close");
+    assert!(
+        closing.elapsed() < Duration::from_secs(5),
+        "close waited for the thread"
+    );
+}
