@@ -1,1 +1,90 @@
-fn main() {}
+//! Session hot paths: load with 100k stored, durable create, 1 KiB save,
+//! repeated load within the touch interval, and GC of 100k expired.
+//!
+//! `cargo bench --bench sessions`
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use authkv::{Clock, Config, Engine, ManualClock};
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+
+const STORED: usize = 100_000;
+const T0: u64 = 1_700_000_000;
+
+/// An engine on a fresh file holding `n` sessions, loaded without fsync and
+/// then reopened with durable commits, as a server would run it.
+fn engine_with(n: usize) -> (tempfile::TempDir, ManualClock, Engine, Vec<String>) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("bench.redb");
+    let clock = ManualClock::new(T0);
+    let mut config = Config::default();
+    config.clock = Clock::Manual(clock.clone());
+    config.durable_commits = false;
+    let engine = Engine::open(&path, config.clone()).expect("open");
+    let ids = (0..n)
+        .map(|_| {
+            let s = engine.create_session("203.0.113.9", "bench").expect("create");
+            s.id.expose().to_owned()
+        })
+        .collect();
+    engine.close().expect("close");
+    config.durable_commits = true;
+    let engine = Engine::open(&path, config).expect("reopen");
+    (dir, clock, engine, ids)
+}
+
+fn sessions(c: &mut Criterion) {
+    let (_dir, _clock, engine, ids) = engine_with(STORED);
+    let mut i = 0usize;
+    c.bench_function("load, 100k stored (random id)", |b| {
+        b.iter(|| {
+            i = (i + 7919) % ids.len();
+            black_box(engine.load_session(&ids[i]).expect("load"))
+        })
+    });
+    let hot = ids[0].clone();
+    c.bench_function("load within the touch interval (same id)", |b| {
+        b.iter(|| black_box(engine.load_session(&hot).expect("load")))
+    });
+    c.bench_function("create (durable commit)", |b| {
+        b.iter(|| black_box(engine.create_session("203.0.113.9", "bench").expect("create")))
+    });
+    let payload = vec![b'x'; 1024];
+    c.bench_function("save 1 KiB payload (durable commit)", |b| {
+        b.iter(|| black_box(engine.save_session(&hot, &payload, None).expect("save")))
+    });
+    let stats = engine.stats().expect("stats");
+    println!(
+        "after the benches: {} sessions, {} commits, {} touches pending",
+        stats.sessions, stats.write_commits, stats.touches_pending
+    );
+}
+
+fn gc(c: &mut Criterion) {
+    let mut group = c.benchmark_group("gc");
+    group.sample_size(10);
+    group.bench_function("100k expired (durable batches of 1000)", |b| {
+        b.iter_batched(
+            || {
+                let (dir, clock, engine, _) = engine_with(STORED);
+                clock.advance(3 * 3600);
+                (dir, engine)
+            },
+            |(dir, engine)| {
+                let report = engine.gc().expect("gc");
+                assert_eq!(report.sessions_deleted, STORED as u64);
+                (dir, engine)
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().measurement_time(Duration::from_secs(5));
+    targets = sessions, gc
+}
+criterion_main!(benches);
