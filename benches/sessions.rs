@@ -24,7 +24,9 @@ fn engine_with(n: usize) -> (tempfile::TempDir, ManualClock, Engine, Vec<String>
     let engine = Engine::open(&path, config.clone()).expect("open");
     let ids = (0..n)
         .map(|_| {
-            let s = engine.create_session("203.0.113.9", "bench").expect("create");
+            let s = engine
+                .create_session("203.0.113.9", "bench")
+                .expect("create");
             s.id.expose().to_owned()
         })
         .collect();
@@ -48,7 +50,13 @@ fn sessions(c: &mut Criterion) {
         b.iter(|| black_box(engine.load_session(&hot).expect("load")))
     });
     c.bench_function("create (durable commit)", |b| {
-        b.iter(|| black_box(engine.create_session("203.0.113.9", "bench").expect("create")))
+        b.iter(|| {
+            black_box(
+                engine
+                    .create_session("203.0.113.9", "bench")
+                    .expect("create"),
+            )
+        })
     });
     let payload = vec![b'x'; 1024];
     c.bench_function("save 1 KiB payload (durable commit)", |b| {

@@ -8,12 +8,18 @@ use authkv::{Config, Engine};
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = "authkv-quickstart.redb";
     let engine = Engine::open(path, Config::default())?;
-    println!("opened {path}: {} sessions stored", engine.stats()?.sessions);
+    println!(
+        "opened {path}: {} sessions stored",
+        engine.stats()?.sessions
+    );
 
     println!("\n1. A visitor arrives: the server starts an anonymous session.");
     let visitor = engine.create_session("203.0.113.9", "Mozilla/5.0 (quickstart)")?;
     println!("   session cookie value: {}", visitor.id.expose());
-    println!("   CSRF token (XSRF-TOKEN cookie): {}", visitor.csrf_token.expose());
+    println!(
+        "   CSRF token (XSRF-TOKEN cookie): {}",
+        visitor.csrf_token.expose()
+    );
 
     println!("\n2. The visitor logs in as user 42: the id and CSRF token rotate.");
     let user = engine.login(visitor.id.expose(), 42)?;
@@ -42,7 +48,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let csrf_ok = engine.verify_csrf(user.id.expose(), user.csrf_token.expose())?;
     println!("   a POST with the right X-XSRF-TOKEN passes CSRF? {csrf_ok}");
     let devices = engine.user_sessions(42)?;
-    println!("   user 42 has {} active session(s) (devices)", devices.len());
+    println!(
+        "   user 42 has {} active session(s) (devices)",
+        devices.len()
+    );
 
     println!("\n4. The user logs out: data cleared, id and CSRF token rotate.");
     let anonymous = engine.invalidate_session(user.id.expose())?;
