@@ -50,8 +50,8 @@ fn gc_expired(m: &Model, now: u64) -> bool {
         || now.checked_sub(ABSOLUTE_S).is_some_and(|c| m.created <= c)
 }
 
-fn is_not_found(e: &Error) -> bool {
-    matches!(e, Error::Session(SessionError::NotFound))
+fn is_not_found<T>(result: &Result<T, Error>) -> bool {
+    matches!(result, Err(Error::Session(SessionError::NotFound)))
 }
 
 fn run_sequence(seed: u64, steps: usize) {
@@ -118,7 +118,7 @@ fn run_sequence(seed: u64, steps: usize) {
                 };
                 let result = e.save_session(&id, &payload, expected);
                 match stored.get_mut(&id).filter(|m| !read_expired(m, now)) {
-                    None => assert!(is_not_found(result.as_ref().unwrap_err()), "{ctx}"),
+                    None => assert!(is_not_found(&result), "{ctx}"),
                     Some(m) => match expected {
                         Some(v) if v != m.version => assert!(
                             matches!(result, Err(Error::Session(SessionError::Conflict { .. }))),
@@ -144,7 +144,7 @@ fn run_sequence(seed: u64, steps: usize) {
                 };
                 let live = stored.get(&id).filter(|m| !read_expired(m, now)).cloned();
                 match live {
-                    None => assert!(is_not_found(result.as_ref().unwrap_err()), "{ctx}"),
+                    None => assert!(is_not_found(&result), "{ctx}"),
                     Some(mut m) => {
                         let s = result.expect("rotate");
                         stored.remove(&id);
@@ -175,7 +175,7 @@ fn run_sequence(seed: u64, steps: usize) {
                 let id = pick(&mut rng, &known);
                 let result = e.rotate_csrf(&id);
                 match stored.get_mut(&id).filter(|m| !read_expired(m, now)) {
-                    None => assert!(is_not_found(result.as_ref().unwrap_err()), "{ctx}"),
+                    None => assert!(is_not_found(&result), "{ctx}"),
                     Some(m) => {
                         m.csrf = result.expect("rotate").expose().to_owned();
                         m.version += 1;
