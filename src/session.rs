@@ -171,8 +171,15 @@ impl<'txn> SessionTables<'txn> {
     /// of 238 random bits is astronomically unlikely; it is retried, never
     /// overwritten.
     fn fresh_id(&self) -> Result<(SessionId, Digest)> {
+        self.fresh_id_from(new_token)
+    }
+
+    fn fresh_id_from(
+        &self,
+        mut generate: impl FnMut() -> Result<String>,
+    ) -> Result<(SessionId, Digest)> {
         loop {
-            let id = new_token()?;
+            let id = generate()?;
             let digest = sha256(id.as_bytes());
             if self.records.get(&digest)?.is_none() {
                 return Ok((SessionId::new(id), digest));
@@ -579,5 +586,57 @@ impl Engine {
             touches.remove(digest);
         }
         Ok(deleted.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use redb::Database;
+    use redb::backends::InMemoryBackend;
+
+    fn record() -> SessionRecord {
+        SessionRecord {
+            user_id: None,
+            ip: String::new(),
+            user_agent: String::new(),
+            payload: b"original".to_vec(),
+            csrf: "c".repeat(40),
+            created_at: 1,
+            last_activity: 1,
+            version: 0,
+        }
+    }
+
+    #[test]
+    fn a_colliding_id_is_drawn_again_never_overwritten() {
+        let db = Database::builder()
+            .create_with_backend(InMemoryBackend::new())
+            .expect("db");
+        let txn = db.begin_write().expect("txn");
+        let mut tables = SessionTables::open(&txn).expect("tables");
+        let taken = "A".repeat(40);
+        tables
+            .insert(&sha256(taken.as_bytes()), &record())
+            .expect("insert");
+        let mut draws = vec!["B".repeat(40), taken.clone()];
+        let (id, digest) = tables
+            .fresh_id_from(|| Ok(draws.pop().expect("a draw left")))
+            .expect("fresh id");
+        assert_eq!(id.expose(), "B".repeat(40));
+        assert_eq!(digest, sha256(id.expose().as_bytes()));
+        assert!(draws.is_empty(), "the taken id was drawn and rejected");
+        let kept = tables
+            .get(&sha256(taken.as_bytes()))
+            .expect("get")
+            .expect("kept");
+        assert_eq!(kept.payload, b"original");
+    }
+
+    #[test]
+    fn truncation_never_splits_a_character() {
+        assert_eq!(truncate_on_char_boundary("héllo", 2), "h");
+        assert_eq!(truncate_on_char_boundary("héllo", 3), "hé");
+        assert_eq!(truncate_on_char_boundary("abc", 10), "abc");
     }
 }
