@@ -1,0 +1,55 @@
+//! The Cookie request header: find one named cookie.
+
+use super::{HttpError, MAX_COOKIES, check_len, is_cookie_octet, is_token, trim_ows};
+
+/// Finds cookie `name` in a Cookie header (an RFC 6265 cookie-string).
+///
+/// Pairs are separated by `;`; optional whitespace around a pair and around its `=` is
+/// tolerated, and empty segments (`;;a=1;`) are ignored. A value in double quotes is
+/// returned without the quotes. A malformed pair — no `=`, a name that is not a token,
+/// a value with bytes outside cookie-octet (spaces, commas, unbalanced quotes, non-ASCII)
+/// — is skipped. Names are compared case-sensitively and the first well-formed pair with
+/// the name wins. Returns `Ok(None)` when no such pair exists.
+///
+/// # Errors
+///
+/// [`HttpError::HeaderTooLong`] when `header` is over [`MAX_HEADER_LEN`] bytes, and
+/// [`HttpError::TooManyCookies`] when it has more than [`MAX_COOKIES`] non-empty
+/// segments (malformed ones included).
+pub fn find_cookie<'a>(header: &'a str, name: &str) -> Result<Option<&'a str>, HttpError> {
+    check_len("Cookie", header)?;
+    let mut pairs = 0usize;
+    let mut found = None;
+    for segment in header.split(';') {
+        let segment = trim_ows(segment);
+        if segment.is_empty() {
+            continue;
+        }
+        pairs += 1;
+        if pairs > MAX_COOKIES {
+            return Err(HttpError::TooManyCookies { max: MAX_COOKIES });
+        }
+        if found.is_none()
+            && let Some((pair_name, value)) = parse_cookie_pair(segment)
+            && pair_name == name
+        {
+            found = Some(value);
+        }
+    }
+    Ok(found)
+}
+
+/// Splits one trimmed `name=value` segment; `None` when it is malformed.
+fn parse_cookie_pair(segment: &str) -> Option<(&str, &str)> {
+    let (name, value) = segment.split_once('=')?;
+    let name = trim_ows(name);
+    if !is_token(name) {
+        return None;
+    }
+    let value = trim_ows(value);
+    let value = match value.strip_prefix('"') {
+        Some(quoted) => quoted.strip_suffix('"')?,
+        None => value,
+    };
+    value.bytes().all(is_cookie_octet).then_some((name, value))
+}
