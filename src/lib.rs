@@ -31,3 +31,18 @@ pub use error::{Error, OpenError, Result, SessionError};
 pub use gc::GcReport;
 pub use session::{CsrfToken, Session, SessionId, SessionInfo};
 pub use verify::VerifyReport;
+
+/// Internals reachable only from the fuzz targets (`--cfg fuzzing`).
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing {
+    /// Validate and decode arbitrary bytes as a stored session record.
+    pub fn decode_session(bytes: &[u8]) -> bool {
+        crate::record::decode_session(bytes).is_ok()
+    }
+
+    /// The digest of a session id, `None` when the id is malformed.
+    pub fn session_digest(id: &str) -> Option<[u8; 32]> {
+        crate::session::session_digest(id)
+    }
+}

@@ -20,3 +20,6 @@ step "quickstart"
 tmp=$(mktemp -d)
 (cd "$tmp" && "$OLDPWD/target/release/examples/quickstart" >/dev/null)
 rm -rf "$tmp"
+
+step "fuzz targets, ${FUZZ_SECONDS:-30}s each"
+bash fuzz/run.sh
