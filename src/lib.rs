@@ -15,6 +15,7 @@
 
 mod clock;
 mod config;
+mod crc32;
 mod engine;
 mod error;
 mod gc;
