@@ -13,6 +13,7 @@
 //! # Ok(()) }
 //! ```
 
+mod ability;
 mod clock;
 mod config;
 mod crc32;
@@ -25,10 +26,11 @@ mod secret;
 mod session;
 mod verify;
 
+pub use ability::{Abilities, WILDCARD};
 pub use clock::{Clock, ManualClock};
 pub use config::Config;
 pub use engine::{Engine, SCHEMA_VERSION, Stats};
-pub use error::{Error, OpenError, Result, SessionError};
+pub use error::{Error, OpenError, Result, SessionError, TokenError};
 pub use gc::GcReport;
 pub use session::{CsrfToken, Session, SessionId, SessionInfo};
 pub use verify::VerifyReport;
