@@ -4,11 +4,12 @@
 
 use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 
-use crate::engine::{Core, Counters, Engine, SESSIONS_BY_ACTIVITY, SESSIONS_BY_CREATED};
+use crate::engine::{Core, Counters, Engine, SESSIONS_BY_ACTIVITY, SESSIONS_BY_CREATED, Touch};
 use crate::error::Result;
 use crate::record::SessionRecord;
 use crate::secret::Digest;
 use crate::session::SessionTables;
+use crate::token::TokenTables;
 
 /// What one GC run did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -40,19 +41,29 @@ impl TimeIndex {
 }
 
 impl Core {
-    /// Write all pending touches in one transaction; entries touched again
-    /// while the commit ran stay pending.
+    /// Write all pending touches, of sessions and tokens, in one
+    /// transaction; entries touched again while the commit ran stay pending.
     pub(crate) fn flush(&self) -> Result<usize> {
-        let snapshot: Vec<(Digest, u64)> =
-            self.touches.lock().iter().map(|(d, t)| (*d, *t)).collect();
+        let snapshot: Vec<(Touch, u64)> =
+            self.touches.lock().iter().map(|(k, t)| (*k, *t)).collect();
         if snapshot.is_empty() {
             return Ok(0);
         }
         let applied = self.write(|txn| {
-            let mut tables = SessionTables::open(txn)?;
+            let mut sessions = SessionTables::open(txn)?;
+            let mut tokens = TokenTables::open(txn)?;
             let mut applied = 0;
-            for (digest, touched_at) in &snapshot {
-                let Some(old) = tables.get(digest)? else {
+            for (key, touched_at) in &snapshot {
+                let digest = match key {
+                    Touch::Session(digest) => digest,
+                    Touch::Token(id) => {
+                        if tokens.apply_touch(*id, *touched_at)? {
+                            applied += 1;
+                        }
+                        continue;
+                    }
+                };
+                let Some(old) = sessions.get(digest)? else {
                     continue;
                 };
                 if *touched_at > old.last_activity {
@@ -60,16 +71,16 @@ impl Core {
                         last_activity: *touched_at,
                         ..old.clone()
                     };
-                    tables.replace(digest, &old, &new)?;
+                    sessions.replace(digest, &old, &new)?;
                     applied += 1;
                 }
             }
             Ok(applied)
         })?;
         let mut touches = self.touches.lock();
-        for (digest, touched_at) in &snapshot {
-            if touches.get(digest) == Some(touched_at) {
-                touches.remove(digest);
+        for (key, touched_at) in &snapshot {
+            if touches.get(key) == Some(touched_at) {
+                touches.remove(key);
             }
         }
         Ok(applied)
@@ -173,7 +184,7 @@ impl Core {
             report.sessions_deleted += deleted.len() as u64;
             let mut touches = self.touches.lock();
             for digest in &deleted {
-                touches.remove(digest);
+                touches.remove(&Touch::Session(*digest));
             }
             drop(touches);
             if seen < batch {

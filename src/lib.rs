@@ -24,6 +24,8 @@ pub mod http;
 mod record;
 mod secret;
 mod session;
+mod token;
+mod token_format;
 mod verify;
 
 pub use ability::{Abilities, WILDCARD};
@@ -33,4 +35,5 @@ pub use engine::{Engine, SCHEMA_VERSION, Stats};
 pub use error::{Error, OpenError, Result, SessionError, TokenError};
 pub use gc::GcReport;
 pub use session::{CsrfToken, Session, SessionId, SessionInfo};
+pub use token::{AuthenticatedToken, NewToken, PlainTextToken, TokenInfo};
 pub use verify::VerifyReport;
