@@ -100,7 +100,7 @@ pub struct Stats {
     pub lookups: u64,
     /// Records GC read while collecting.
     pub gc_examined: u64,
-    /// Records GC deleted.
+    /// Records GC deleted (sessions and pruned tokens).
     pub gc_deleted: u64,
     /// Failed background flush or GC runs.
     pub background_errors: u64,

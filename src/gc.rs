@@ -1,6 +1,7 @@
 //! Housekeeping: writing coalesced touches in one transaction, and deleting
-//! expired sessions by range scans of the time indexes, in bounded batches,
-//! at a cost proportional to what expired rather than to what is stored.
+//! expired sessions (and, through `token_prune`, expired tokens) by range
+//! scans of the time indexes, in bounded batches, at a cost proportional to
+//! what expired rather than to what is stored.
 
 use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 
@@ -17,10 +18,13 @@ use crate::token::TokenTables;
 pub struct GcReport {
     /// Expired sessions deleted.
     pub sessions_deleted: u64,
+    /// Expired personal access tokens pruned (see
+    /// [`Engine::prune_expired_tokens`]).
+    pub tokens_deleted: u64,
     /// Session records read to decide (equals deleted unless a pending
     /// touch kept a session alive).
     pub records_examined: u64,
-    /// Write transactions used (one per batch).
+    /// Write transactions used (one per batch, sessions and tokens).
     pub batches: u64,
 }
 
@@ -101,6 +105,9 @@ impl Core {
         }
         Counters::add(&self.counters.gc_examined, report.records_examined);
         Counters::add(&self.counters.gc_deleted, report.sessions_deleted);
+        let pruned = self.prune_tokens(self.config.token_prune_hours)?;
+        report.tokens_deleted = pruned.tokens;
+        report.batches += pruned.batches;
         Ok(report)
     }
 
@@ -195,9 +202,10 @@ impl Core {
 }
 
 impl Engine {
-    /// Delete expired sessions now, in batches of `Config::gc_batch_size`.
-    /// Costs O(expired): with nothing expired it reads one index row and
-    /// writes nothing.
+    /// Delete expired sessions now, then tokens expired for more than
+    /// `Config::token_prune_hours`, in batches of `Config::gc_batch_size`.
+    /// Costs O(expired): with nothing expired it reads one index row per
+    /// time index and writes nothing.
     ///
     /// # Errors
     /// [`crate::Error::Storage`] when a batch fails; earlier batches stay

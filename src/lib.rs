@@ -26,6 +26,7 @@ mod secret;
 mod session;
 mod token;
 mod token_format;
+mod token_prune;
 mod verify;
 
 pub use ability::{Abilities, WILDCARD};
