@@ -1,9 +1,13 @@
-//! Engine configuration: lifetimes, limits, the clock and housekeeping.
+//! Engine configuration: lifetimes, limits, token format, the clock and
+//! housekeeping.
 
 use std::time::Duration;
 
 use crate::clock::Clock;
 use crate::error::Error;
+
+/// Longest `token_prefix` accepted, in bytes.
+const MAX_TOKEN_PREFIX: usize = 32;
 
 /// How an [`crate::Engine`] behaves. `Config::default()` gives Laravel's
 /// defaults with authkv's limits.
@@ -41,6 +45,19 @@ pub struct Config {
     /// crash may lose commits made since the last durable one (the file
     /// stays consistent). Closing the engine makes everything durable.
     pub durable_commits: bool,
+    /// Text put before the random part of every new personal access token
+    /// (Sanctum's `token_prefix`), so that secret scanners recognise it.
+    /// Printable ASCII without `|` or spaces, at most 32 bytes. Default empty.
+    pub token_prefix: String,
+    /// A token expires this long after its creation, whatever its own
+    /// `expires_at` says (Sanctum's `expiration`). Default none.
+    pub token_expiration: Option<Duration>,
+    /// Accept legacy Sanctum tokens: 40 characters with no prefix and no
+    /// checksum, which cannot be checked before a lookup. Default false.
+    pub allow_legacy_tokens: bool,
+    /// GC deletes tokens expired for more than this many hours (Sanctum's
+    /// `sanctum:prune-expired --hours`). Default 24.
+    pub token_prune_hours: u64,
 }
 
 impl Default for Config {
@@ -57,6 +74,10 @@ impl Default for Config {
             background_interval: None,
             cache_size: 64 * 1024 * 1024,
             durable_commits: true,
+            token_prefix: String::new(),
+            token_expiration: None,
+            allow_legacy_tokens: false,
+            token_prune_hours: 24,
         }
     }
 }
@@ -83,6 +104,22 @@ impl Config {
             return Err(Error::InvalidConfig(
                 "background_interval must not be zero".into(),
             ));
+        }
+        if self.token_expiration.is_some_and(|d| d.as_secs() == 0) {
+            return Err(Error::InvalidConfig(
+                "token_expiration must be at least one second".into(),
+            ));
+        }
+        if self.token_prefix.len() > MAX_TOKEN_PREFIX
+            || !self
+                .token_prefix
+                .bytes()
+                .all(|b| b.is_ascii_graphic() && b != b'|')
+        {
+            return Err(Error::InvalidConfig(format!(
+                "token_prefix must be at most {MAX_TOKEN_PREFIX} bytes of printable ASCII \
+                 without '|' or spaces"
+            )));
         }
         Ok(())
     }

@@ -90,6 +90,8 @@ impl Counters {
 pub struct Stats {
     /// Session records stored (live or expired but not yet collected).
     pub sessions: u64,
+    /// Personal access tokens stored (live or expired but not yet pruned).
+    pub tokens: u64,
     /// Write transactions committed by this engine.
     pub write_commits: u64,
     /// Touches waiting in memory for the next flush.
@@ -98,10 +100,19 @@ pub struct Stats {
     pub lookups: u64,
     /// Records GC read while collecting.
     pub gc_examined: u64,
-    /// Records GC deleted.
+    /// Records GC deleted (sessions and pruned tokens).
     pub gc_deleted: u64,
     /// Failed background flush or GC runs.
     pub background_errors: u64,
+}
+
+/// A record whose last-use time moved in memory and waits for a flush.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Touch {
+    /// A session's `last_activity`, by id digest.
+    Session(Digest),
+    /// A personal access token's `last_used_at`, by token id.
+    Token(u64),
 }
 
 /// State shared by the engine handle and its background thread.
@@ -109,8 +120,9 @@ pub(crate) struct Core {
     pub db: Database,
     pub config: Config,
     pub counters: Counters,
-    /// digest → last_activity not yet written.
-    pub touches: Mutex<HashMap<Digest, u64>>,
+    /// Last-use times not yet written, of sessions and tokens alike, so one
+    /// flush writes them all in one transaction.
+    pub touches: Mutex<HashMap<Touch, u64>>,
 }
 
 impl Core {
@@ -167,7 +179,7 @@ impl Core {
 
     /// The pending touch of a session, if any.
     pub(crate) fn pending_touch(&self, digest: &Digest) -> Option<u64> {
-        self.touches.lock().get(digest).copied()
+        self.touches.lock().get(&Touch::Session(*digest)).copied()
     }
 }
 
@@ -297,10 +309,16 @@ impl Engine {
     /// # Errors
     /// [`Error::Storage`] when the file cannot be read.
     pub fn stats(&self) -> Result<Stats> {
-        let sessions = self.core.read(|txn| Ok(txn.open_table(SESSIONS)?.len()?))?;
+        let (sessions, tokens) = self.core.read(|txn| {
+            Ok((
+                txn.open_table(SESSIONS)?.len()?,
+                txn.open_table(TOKENS)?.len()?,
+            ))
+        })?;
         let c = &self.core.counters;
         Ok(Stats {
             sessions,
+            tokens,
             write_commits: c.write_commits.load(Ordering::Relaxed),
             touches_pending: self.core.touches.lock().len() as u64,
             lookups: c.lookups.load(Ordering::Relaxed),

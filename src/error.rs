@@ -1,4 +1,4 @@
-//! Errors: one enum per area (opening, sessions) and the superset [`Error`]
+//! Errors: one enum per area (opening, sessions, tokens) and the superset [`Error`]
 //! that every public operation returns. Messages name what was wrong and with
 //! which input, and never contain a secret.
 
@@ -107,6 +107,101 @@ impl fmt::Display for SessionError {
     }
 }
 
+/// Why a personal access token operation was refused. Messages name the
+/// token id or the offending field, never a secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TokenError {
+    /// A token name is empty.
+    EmptyName,
+    /// A token name is longer than allowed.
+    NameTooLong {
+        /// Bytes offered.
+        len: usize,
+        /// Bytes allowed.
+        max: usize,
+    },
+    /// More abilities than allowed.
+    TooManyAbilities {
+        /// Abilities offered.
+        count: usize,
+        /// Abilities allowed.
+        max: usize,
+    },
+    /// An ability is the empty string.
+    EmptyAbility {
+        /// Position of the ability in the list given.
+        index: usize,
+    },
+    /// An ability is longer than allowed.
+    AbilityTooLong {
+        /// Position of the ability in the list given.
+        index: usize,
+        /// Bytes offered.
+        len: usize,
+        /// Bytes allowed.
+        max: usize,
+    },
+    /// Token id 0 was given: ids start at 1.
+    ZeroId,
+    /// A token with this id is already stored.
+    DuplicateId {
+        /// The id offered.
+        id: u64,
+    },
+    /// Another stored token already has this secret's digest.
+    DuplicateDigest {
+        /// The id offered.
+        id: u64,
+        /// The stored token that holds the digest.
+        existing: u64,
+    },
+    /// An imported digest is not 64 hex characters.
+    MalformedDigest {
+        /// The id offered.
+        id: u64,
+    },
+    /// Every token id up to `u64::MAX` has been used.
+    IdsExhausted,
+}
+
+impl fmt::Display for TokenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TokenError::EmptyName => f.write_str("token name must not be empty"),
+            TokenError::NameTooLong { len, max } => {
+                write!(
+                    f,
+                    "token name of {len} bytes exceeds the limit of {max} bytes"
+                )
+            }
+            TokenError::TooManyAbilities { count, max } => {
+                write!(f, "{count} token abilities exceed the limit of {max}")
+            }
+            TokenError::EmptyAbility { index } => {
+                write!(f, "token ability at position {index} is empty")
+            }
+            TokenError::AbilityTooLong { index, len, max } => write!(
+                f,
+                "token ability at position {index} is {len} bytes, over the limit of {max} bytes"
+            ),
+            TokenError::ZeroId => f.write_str("token id 0 is not allowed: ids start at 1"),
+            TokenError::DuplicateId { id } => write!(f, "token id {id} already exists"),
+            TokenError::DuplicateDigest { id, existing } => write!(
+                f,
+                "token id {id}: the same secret is already stored as token id {existing}"
+            ),
+            TokenError::MalformedDigest { id } => {
+                write!(
+                    f,
+                    "token id {id}: digest must be 64 hex characters (sha256)"
+                )
+            }
+            TokenError::IdsExhausted => f.write_str("no token id is left below 2^64"),
+        }
+    }
+}
+
 /// Every error an authkv operation can return.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -115,6 +210,8 @@ pub enum Error {
     Open(OpenError),
     /// A session operation was refused.
     Session(SessionError),
+    /// A personal access token operation was refused.
+    Token(TokenError),
     /// A stored record failed validation: the file is damaged.
     Corrupt {
         /// Table holding the bad record.
@@ -137,6 +234,7 @@ impl fmt::Display for Error {
         match self {
             Error::Open(e) => e.fmt(f),
             Error::Session(e) => e.fmt(f),
+            Error::Token(e) => e.fmt(f),
             Error::Corrupt { table, detail } => {
                 write!(f, "corrupt record in table {table}: {detail}")
             }
@@ -151,6 +249,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 impl std::error::Error for OpenError {}
 impl std::error::Error for SessionError {}
+impl std::error::Error for TokenError {}
 
 impl From<OpenError> for Error {
     fn from(e: OpenError) -> Self {
@@ -161,6 +260,12 @@ impl From<OpenError> for Error {
 impl From<SessionError> for Error {
     fn from(e: SessionError) -> Self {
         Error::Session(e)
+    }
+}
+
+impl From<TokenError> for Error {
+    fn from(e: TokenError) -> Self {
+        Error::Token(e)
     }
 }
 

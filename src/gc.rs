@@ -1,14 +1,16 @@
 //! Housekeeping: writing coalesced touches in one transaction, and deleting
-//! expired sessions by range scans of the time indexes, in bounded batches,
-//! at a cost proportional to what expired rather than to what is stored.
+//! expired sessions (and, through `token_prune`, expired tokens) by range
+//! scans of the time indexes, in bounded batches, at a cost proportional to
+//! what expired rather than to what is stored.
 
 use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 
-use crate::engine::{Core, Counters, Engine, SESSIONS_BY_ACTIVITY, SESSIONS_BY_CREATED};
+use crate::engine::{Core, Counters, Engine, SESSIONS_BY_ACTIVITY, SESSIONS_BY_CREATED, Touch};
 use crate::error::Result;
 use crate::record::SessionRecord;
 use crate::secret::Digest;
 use crate::session::SessionTables;
+use crate::token::TokenTables;
 
 /// What one GC run did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -16,10 +18,13 @@ use crate::session::SessionTables;
 pub struct GcReport {
     /// Expired sessions deleted.
     pub sessions_deleted: u64,
+    /// Expired personal access tokens pruned (see
+    /// [`Engine::prune_expired_tokens`]).
+    pub tokens_deleted: u64,
     /// Session records read to decide (equals deleted unless a pending
     /// touch kept a session alive).
     pub records_examined: u64,
-    /// Write transactions used (one per batch).
+    /// Write transactions used (one per batch, sessions and tokens).
     pub batches: u64,
 }
 
@@ -40,19 +45,29 @@ impl TimeIndex {
 }
 
 impl Core {
-    /// Write all pending touches in one transaction; entries touched again
-    /// while the commit ran stay pending.
+    /// Write all pending touches, of sessions and tokens, in one
+    /// transaction; entries touched again while the commit ran stay pending.
     pub(crate) fn flush(&self) -> Result<usize> {
-        let snapshot: Vec<(Digest, u64)> =
-            self.touches.lock().iter().map(|(d, t)| (*d, *t)).collect();
+        let snapshot: Vec<(Touch, u64)> =
+            self.touches.lock().iter().map(|(k, t)| (*k, *t)).collect();
         if snapshot.is_empty() {
             return Ok(0);
         }
         let applied = self.write(|txn| {
-            let mut tables = SessionTables::open(txn)?;
+            let mut sessions = SessionTables::open(txn)?;
+            let mut tokens = TokenTables::open(txn)?;
             let mut applied = 0;
-            for (digest, touched_at) in &snapshot {
-                let Some(old) = tables.get(digest)? else {
+            for (key, touched_at) in &snapshot {
+                let digest = match key {
+                    Touch::Session(digest) => digest,
+                    Touch::Token(id) => {
+                        if tokens.apply_touch(*id, *touched_at)? {
+                            applied += 1;
+                        }
+                        continue;
+                    }
+                };
+                let Some(old) = sessions.get(digest)? else {
                     continue;
                 };
                 if *touched_at > old.last_activity {
@@ -60,16 +75,16 @@ impl Core {
                         last_activity: *touched_at,
                         ..old.clone()
                     };
-                    tables.replace(digest, &old, &new)?;
+                    sessions.replace(digest, &old, &new)?;
                     applied += 1;
                 }
             }
             Ok(applied)
         })?;
         let mut touches = self.touches.lock();
-        for (digest, touched_at) in &snapshot {
-            if touches.get(digest) == Some(touched_at) {
-                touches.remove(digest);
+        for (key, touched_at) in &snapshot {
+            if touches.get(key) == Some(touched_at) {
+                touches.remove(key);
             }
         }
         Ok(applied)
@@ -90,6 +105,9 @@ impl Core {
         }
         Counters::add(&self.counters.gc_examined, report.records_examined);
         Counters::add(&self.counters.gc_deleted, report.sessions_deleted);
+        let pruned = self.prune_tokens(self.config.token_prune_hours)?;
+        report.tokens_deleted = pruned.tokens;
+        report.batches += pruned.batches;
         Ok(report)
     }
 
@@ -173,7 +191,7 @@ impl Core {
             report.sessions_deleted += deleted.len() as u64;
             let mut touches = self.touches.lock();
             for digest in &deleted {
-                touches.remove(digest);
+                touches.remove(&Touch::Session(*digest));
             }
             drop(touches);
             if seen < batch {
@@ -184,9 +202,10 @@ impl Core {
 }
 
 impl Engine {
-    /// Delete expired sessions now, in batches of `Config::gc_batch_size`.
-    /// Costs O(expired): with nothing expired it reads one index row and
-    /// writes nothing.
+    /// Delete expired sessions now, then tokens expired for more than
+    /// `Config::token_prune_hours`, in batches of `Config::gc_batch_size`.
+    /// Costs O(expired): with nothing expired it reads one index row per
+    /// time index and writes nothing.
     ///
     /// # Errors
     /// [`crate::Error::Storage`] when a batch fails; earlier batches stay

@@ -13,8 +13,10 @@
 //! # Ok(()) }
 //! ```
 
+mod ability;
 mod clock;
 mod config;
+mod crc32;
 mod engine;
 mod error;
 mod gc;
@@ -22,14 +24,19 @@ pub mod http;
 mod record;
 mod secret;
 mod session;
+mod token;
+mod token_format;
+mod token_prune;
 mod verify;
 
+pub use ability::{Abilities, WILDCARD};
 pub use clock::{Clock, ManualClock};
 pub use config::Config;
 pub use engine::{Engine, SCHEMA_VERSION, Stats};
-pub use error::{Error, OpenError, Result, SessionError};
+pub use error::{Error, OpenError, Result, SessionError, TokenError};
 pub use gc::GcReport;
 pub use session::{CsrfToken, Session, SessionId, SessionInfo};
+pub use token::{AuthenticatedToken, NewToken, PlainTextToken, TokenInfo};
 pub use verify::VerifyReport;
 
 /// Internals reachable only from the fuzz targets (`--cfg fuzzing`).

@@ -32,6 +32,26 @@ pub(crate) struct SessionRecord {
     pub version: u64,
 }
 
+/// A personal access token, keyed by its id. Holds the digest of the secret,
+/// never the secret.
+#[derive(Archive, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub(crate) struct TokenRecord {
+    /// The user the token acts for.
+    pub user_id: u64,
+    /// A label chosen by its owner ("deploy script").
+    pub name: String,
+    /// What the token may do; `*` grants everything.
+    pub abilities: Vec<String>,
+    /// Unix seconds at creation.
+    pub created_at: u64,
+    /// Unix seconds of the last written use; a newer one may be pending.
+    pub last_used_at: Option<u64>,
+    /// Unix seconds after which the token no longer authenticates.
+    pub expires_at: Option<u64>,
+    /// SHA-256 of everything after `{id}|` in the plaintext.
+    pub digest: [u8; 32],
+}
+
 /// Serialize a record for storage.
 pub(crate) fn encode<T>(record: &T) -> Result<Vec<u8>, Error>
 where
@@ -61,6 +81,11 @@ where
 /// Validate and decode a session record read from table `sessions`.
 pub(crate) fn decode_session(bytes: &[u8]) -> Result<SessionRecord, Error> {
     decode("sessions", bytes)
+}
+
+/// Validate and decode a token record read from table `tokens`.
+pub(crate) fn decode_token(bytes: &[u8]) -> Result<TokenRecord, Error> {
+    decode("tokens", bytes)
 }
 
 #[cfg(test)]
@@ -110,6 +135,48 @@ mod tests {
         assert!(matches!(
             decode_session(&[0xff; 7]),
             Err(Error::Corrupt { .. })
+        ));
+    }
+
+    fn token_sample() -> TokenRecord {
+        TokenRecord {
+            user_id: 42,
+            name: "deploy".into(),
+            abilities: vec!["server:update".into(), "*".into()],
+            created_at: 1_000,
+            last_used_at: Some(1_500),
+            expires_at: None,
+            digest: [7; 32],
+        }
+    }
+
+    #[test]
+    fn token_record_round_trips_at_any_alignment() {
+        let bytes = encode(&token_sample()).expect("encode");
+        assert_eq!(decode_token(&bytes).expect("decode"), token_sample());
+        let mut shifted = vec![0u8];
+        shifted.extend_from_slice(&bytes);
+        assert_eq!(decode_token(&shifted[1..]).expect("decode"), token_sample());
+    }
+
+    #[test]
+    fn damaged_token_bytes_are_a_corrupt_error_not_a_panic() {
+        let bytes = encode(&token_sample()).expect("encode");
+        for cut in 0..bytes.len() {
+            let _ = decode_token(&bytes[..cut]);
+        }
+        let mut flipped = bytes.clone();
+        for i in 0..flipped.len() {
+            flipped[i] ^= 0xff;
+            let _ = decode_token(&flipped);
+            flipped[i] ^= 0xff;
+        }
+        assert!(matches!(
+            decode_token(&[]),
+            Err(Error::Corrupt {
+                table: "tokens",
+                ..
+            })
         ));
     }
 }

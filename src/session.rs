@@ -6,7 +6,7 @@
 use redb::{ReadableTable, Table, WriteTransaction};
 
 use crate::engine::{
-    Core, Engine, SESSIONS, SESSIONS_BY_ACTIVITY, SESSIONS_BY_CREATED, SESSIONS_BY_USER,
+    Core, Engine, SESSIONS, SESSIONS_BY_ACTIVITY, SESSIONS_BY_CREATED, SESSIONS_BY_USER, Touch,
 };
 use crate::error::{Error, Result, SessionError};
 use crate::record::{SessionRecord, decode_session, encode};
@@ -306,7 +306,7 @@ impl Engine {
             && now > last_activity
         {
             let mut touches = core.touches.lock();
-            let pending = touches.entry(digest).or_insert(now);
+            let pending = touches.entry(Touch::Session(digest)).or_insert(now);
             *pending = (*pending).max(now);
             last_activity = now;
         }
@@ -420,7 +420,7 @@ impl Engine {
             tables.insert(&new_digest, &new)?;
             Ok((new_id, new))
         })?;
-        core.touches.lock().remove(&digest);
+        core.touches.lock().remove(&Touch::Session(digest));
         let last_activity = record.last_activity;
         Ok(to_session(new_id, record, last_activity))
     }
@@ -451,7 +451,7 @@ impl Engine {
                 None => Ok(false),
             }
         })?;
-        core.touches.lock().remove(digest);
+        core.touches.lock().remove(&Touch::Session(*digest));
         Ok(deleted)
     }
 
@@ -583,7 +583,7 @@ impl Engine {
         })?;
         let mut touches = core.touches.lock();
         for digest in &deleted {
-            touches.remove(digest);
+            touches.remove(&Touch::Session(*digest));
         }
         Ok(deleted.len())
     }

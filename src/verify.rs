@@ -1,13 +1,14 @@
 //! Consistency check: every index row has its record and every record its
 //! index rows. Used by tests after every random sequence and by operators.
 
-use redb::{ReadableTable, ReadableTableMetadata};
+use redb::{ReadTransaction, ReadableTable, ReadableTableMetadata};
 
 use crate::engine::{
-    Engine, SESSIONS, SESSIONS_BY_ACTIVITY, SESSIONS_BY_CREATED, SESSIONS_BY_USER,
+    Engine, SESSIONS, SESSIONS_BY_ACTIVITY, SESSIONS_BY_CREATED, SESSIONS_BY_USER, TOKENS,
+    TOKENS_BY_CREATED, TOKENS_BY_DIGEST, TOKENS_BY_EXPIRY, TOKENS_BY_USER,
 };
 use crate::error::Result;
-use crate::record::decode_session;
+use crate::record::{TokenRecord, decode_session, decode_token};
 use crate::secret::to_hex;
 
 /// What [`Engine::verify`] found.
@@ -107,7 +108,121 @@ impl Engine {
                 }
             }
             let _ = records.len()?;
+            verify_tokens(txn, &mut report)?;
             Ok(report)
         })
     }
+}
+
+/// What an index row points to.
+enum Stored {
+    Found(TokenRecord),
+    Missing,
+    /// Reported when the records were walked.
+    Undecodable,
+}
+
+/// Tokens: every record has its digest, user, created (and, when it expires,
+/// expiry) rows, and every index row points to a record with the same values.
+/// Problems name the token id, never a digest.
+fn verify_tokens(txn: &ReadTransaction, report: &mut VerifyReport) -> Result<()> {
+    let records = txn.open_table(TOKENS)?;
+    let by_digest = txn.open_table(TOKENS_BY_DIGEST)?;
+    let by_user = txn.open_table(TOKENS_BY_USER)?;
+    let by_expiry = txn.open_table(TOKENS_BY_EXPIRY)?;
+    let by_created = txn.open_table(TOKENS_BY_CREATED)?;
+
+    for row in records.iter()? {
+        let (key, value) = row?;
+        let id = key.value();
+        report.records_checked += 1;
+        let record = match decode_token(value.value()) {
+            Ok(record) => record,
+            Err(e) => {
+                report.problems.push(format!("tokens {id}: {e}"));
+                continue;
+            }
+        };
+        match by_digest.get(&record.digest)?.map(|v| v.value()) {
+            Some(owner) if owner == id => {}
+            Some(owner) => report.problems.push(format!(
+                "tokens {id}: tokens_by_digest row names token {owner}"
+            )),
+            None => report
+                .problems
+                .push(format!("tokens {id}: no tokens_by_digest row")),
+        }
+        if by_user.get((record.user_id, id))?.is_none() {
+            report
+                .problems
+                .push(format!("tokens {id}: no tokens_by_user row"));
+        }
+        if by_created.get((record.created_at, id))?.is_none() {
+            report
+                .problems
+                .push(format!("tokens {id}: no tokens_by_created row"));
+        }
+        if let Some(expires_at) = record.expires_at
+            && by_expiry.get((expires_at, id))?.is_none()
+        {
+            report
+                .problems
+                .push(format!("tokens {id}: no tokens_by_expiry row"));
+        }
+    }
+    let record_of = |id: u64| -> Result<Stored> {
+        Ok(match records.get(id)? {
+            None => Stored::Missing,
+            Some(bytes) => decode_token(bytes.value()).map_or(Stored::Undecodable, Stored::Found),
+        })
+    };
+
+    for row in by_digest.iter()? {
+        let (key, value) = row?;
+        let id = value.value();
+        report.index_rows_checked += 1;
+        match record_of(id)? {
+            Stored::Found(record) if record.digest == key.value() => {}
+            Stored::Found(_) => report.problems.push(format!(
+                "tokens_by_digest: row for token {id} has another digest"
+            )),
+            Stored::Missing => report
+                .problems
+                .push(format!("tokens_by_digest: row for missing token {id}")),
+            Stored::Undecodable => {}
+        }
+    }
+    let indexes = [
+        ("tokens_by_user", &by_user),
+        ("tokens_by_expiry", &by_expiry),
+        ("tokens_by_created", &by_created),
+    ];
+    for (name, index) in indexes {
+        for row in index.iter()? {
+            let (key, _) = row?;
+            let (value, id) = key.value();
+            report.index_rows_checked += 1;
+            let record = match record_of(id)? {
+                Stored::Found(record) => record,
+                Stored::Missing => {
+                    report
+                        .problems
+                        .push(format!("{name} {id}: no token record"));
+                    continue;
+                }
+                Stored::Undecodable => continue,
+            };
+            let expected = match name {
+                "tokens_by_user" => Some(record.user_id),
+                "tokens_by_expiry" => record.expires_at,
+                _ => Some(record.created_at),
+            };
+            if expected != Some(value) {
+                report.problems.push(format!(
+                    "{name} {id}: row says {value}, record says {expected:?}"
+                ));
+            }
+        }
+    }
+    Ok(())
 }

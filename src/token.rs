@@ -1,0 +1,536 @@
+//! Personal access tokens with Sanctum's semantics: mint, authenticate (with
+//! the checksum checked before any read), throttled `last_used_at`, list and
+//! revoke per user, and import of rows from Laravel's
+//! `personal_access_tokens`. Only the SHA-256 of a token's secret is stored.
+
+use redb::{ReadableTable, Table, WriteTransaction};
+
+use crate::ability::Abilities;
+use crate::engine::{
+    Core, Engine, META, TOKENS, TOKENS_BY_CREATED, TOKENS_BY_DIGEST, TOKENS_BY_EXPIRY,
+    TOKENS_BY_USER, Touch,
+};
+use crate::error::{Error, Result, TokenError};
+use crate::record::{TokenRecord, decode_token, encode};
+use crate::secret::{Digest, ct_eq, digest_from_hex, secret_string, sha256};
+use crate::token_format::{mint_secret, parse};
+
+/// Longest token name, in bytes (Laravel's `string` column).
+pub(crate) const MAX_TOKEN_NAME: usize = 255;
+/// Most abilities one token may carry.
+pub(crate) const MAX_ABILITIES: usize = 64;
+/// Longest single ability, in bytes.
+pub(crate) const MAX_ABILITY_LEN: usize = 255;
+
+/// `meta` key holding the highest token id ever handed out or imported, so
+/// that a revoked id is never issued again.
+const LAST_TOKEN_ID: &str = "tokens_last_id";
+
+secret_string!(
+    /// The plaintext of a new token, `{id}|{prefix}{40 chars}{crc32b}`: shown
+    /// to its owner once and never stored. `Debug` never shows it.
+    PlainTextToken
+);
+
+/// A token just created: its id and the plaintext to hand to the owner.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct NewToken {
+    /// The token's id, also the part before `|` in the plaintext.
+    pub id: u64,
+    /// The plaintext; only its digest is stored, so it cannot be shown again.
+    pub plain_text: PlainTextToken,
+    /// What was stored, as [`Engine::user_tokens`] lists it.
+    pub info: TokenInfo,
+}
+
+/// A token that authenticated: who it acts for and what it may do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AuthenticatedToken {
+    /// The token's id.
+    pub id: u64,
+    /// The user the token acts for.
+    pub user_id: u64,
+    /// What the token may do.
+    pub abilities: Abilities,
+}
+
+impl AuthenticatedToken {
+    /// Whether the token grants `ability` (exactly, or through `*`).
+    pub fn can(&self, ability: &str) -> bool {
+        self.abilities.can(ability)
+    }
+
+    /// Whether the token lacks `ability`.
+    pub fn cant(&self, ability: &str) -> bool {
+        self.abilities.cant(ability)
+    }
+
+    /// Whether the token grants every one of `abilities`.
+    pub fn can_all<S: AsRef<str>>(&self, abilities: &[S]) -> bool {
+        self.abilities.can_all(abilities)
+    }
+
+    /// Whether the token grants at least one of `abilities`.
+    pub fn can_any<S: AsRef<str>>(&self, abilities: &[S]) -> bool {
+        self.abilities.can_any(abilities)
+    }
+}
+
+/// One of a user's tokens, as a "your tokens" page shows it. Never carries
+/// the secret or its digest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TokenInfo {
+    /// The token's id: usable with [`Engine::revoke_token`].
+    pub id: u64,
+    /// The name given at creation.
+    pub name: String,
+    /// What the token may do.
+    pub abilities: Abilities,
+    /// Unix seconds at creation.
+    pub created_at: u64,
+    /// Unix seconds of the last use, including one not yet flushed.
+    pub last_used_at: Option<u64>,
+    /// Unix seconds after which the token stops working, if set.
+    pub expires_at: Option<u64>,
+    /// Whether the token no longer authenticates (its own `expires_at` or
+    /// `Config::token_expiration` has passed); it stays listed until pruned.
+    pub expired: bool,
+}
+
+/// The five token tables opened in one write transaction, so that a record
+/// and its index rows always change together.
+pub(crate) struct TokenTables<'txn> {
+    pub records: Table<'txn, u64, &'static [u8]>,
+    pub by_digest: Table<'txn, Digest, u64>,
+    pub by_user: Table<'txn, (u64, u64), ()>,
+    pub by_expiry: Table<'txn, (u64, u64), ()>,
+    pub by_created: Table<'txn, (u64, u64), ()>,
+}
+
+impl<'txn> TokenTables<'txn> {
+    pub(crate) fn open(txn: &'txn WriteTransaction) -> Result<Self> {
+        Ok(Self {
+            records: txn.open_table(TOKENS)?,
+            by_digest: txn.open_table(TOKENS_BY_DIGEST)?,
+            by_user: txn.open_table(TOKENS_BY_USER)?,
+            by_expiry: txn.open_table(TOKENS_BY_EXPIRY)?,
+            by_created: txn.open_table(TOKENS_BY_CREATED)?,
+        })
+    }
+
+    pub(crate) fn get(&self, id: u64) -> Result<Option<TokenRecord>> {
+        self.records
+            .get(id)?
+            .map(|bytes| decode_token(bytes.value()))
+            .transpose()
+    }
+
+    /// Write a new record and all its index rows.
+    pub(crate) fn insert(&mut self, id: u64, record: &TokenRecord) -> Result<()> {
+        self.records.insert(id, encode(record)?.as_slice())?;
+        self.by_digest.insert(&record.digest, id)?;
+        self.by_user.insert((record.user_id, id), ())?;
+        if let Some(expires_at) = record.expires_at {
+            self.by_expiry.insert((expires_at, id), ())?;
+        }
+        self.by_created.insert((record.created_at, id), ())?;
+        Ok(())
+    }
+
+    /// Delete a record and all its index rows.
+    pub(crate) fn remove(&mut self, id: u64, record: &TokenRecord) -> Result<()> {
+        self.records.remove(id)?;
+        self.by_digest.remove(&record.digest)?;
+        self.by_user.remove((record.user_id, id))?;
+        if let Some(expires_at) = record.expires_at {
+            self.by_expiry.remove((expires_at, id))?;
+        }
+        self.by_created.remove((record.created_at, id))?;
+        Ok(())
+    }
+
+    /// Write a pending use into the record when it is newer than the stored
+    /// one. `last_used_at` is in no index, so only the record changes.
+    /// Returns whether it was written.
+    pub(crate) fn apply_touch(&mut self, id: u64, used_at: u64) -> Result<bool> {
+        let Some(mut record) = self.get(id)? else {
+            return Ok(false); // revoked or pruned since
+        };
+        if record.last_used_at.is_some_and(|stored| stored >= used_at) {
+            return Ok(false);
+        }
+        record.last_used_at = Some(used_at);
+        self.records.insert(id, encode(&record)?.as_slice())?;
+        Ok(true)
+    }
+
+    /// Refuse an id or a digest that is already stored.
+    fn ensure_free(&self, id: u64, digest: &Digest) -> Result<()> {
+        if self.records.get(id)?.is_some() {
+            return Err(TokenError::DuplicateId { id }.into());
+        }
+        if let Some(existing) = self.by_digest.get(digest)? {
+            let existing = existing.value();
+            return Err(TokenError::DuplicateDigest { id, existing }.into());
+        }
+        Ok(())
+    }
+}
+
+/// The highest token id ever handed out or imported (0 when none).
+fn last_token_id(txn: &WriteTransaction) -> Result<u64> {
+    let meta = txn.open_table(META)?;
+    let Some(value) = meta.get(LAST_TOKEN_ID)? else {
+        return Ok(0);
+    };
+    value.value().parse::<u64>().map_err(|_| Error::Corrupt {
+        table: "meta",
+        detail: format!("{LAST_TOKEN_ID} is not a number"),
+    })
+}
+
+/// Record `id` as used, so that it is never issued again.
+fn raise_last_token_id(txn: &WriteTransaction, id: u64) -> Result<()> {
+    if id > last_token_id(txn)? {
+        txn.open_table(META)?
+            .insert(LAST_TOKEN_ID, id.to_string().as_str())?;
+    }
+    Ok(())
+}
+
+/// Check a name and abilities against the limits; collect the abilities.
+fn validated<I, S>(name: &str, abilities: I) -> Result<Vec<String>>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    if name.is_empty() {
+        return Err(TokenError::EmptyName.into());
+    }
+    if name.len() > MAX_TOKEN_NAME {
+        let len = name.len();
+        return Err(TokenError::NameTooLong {
+            len,
+            max: MAX_TOKEN_NAME,
+        }
+        .into());
+    }
+    let mut list = Vec::new();
+    let mut count = 0;
+    for (index, ability) in abilities.into_iter().enumerate() {
+        count += 1;
+        if count > MAX_ABILITIES {
+            continue; // only counted, for the error
+        }
+        let ability = ability.as_ref();
+        if ability.is_empty() {
+            return Err(TokenError::EmptyAbility { index }.into());
+        }
+        if ability.len() > MAX_ABILITY_LEN {
+            let len = ability.len();
+            return Err(TokenError::AbilityTooLong {
+                index,
+                len,
+                max: MAX_ABILITY_LEN,
+            }
+            .into());
+        }
+        list.push(ability.to_owned());
+    }
+    if count > MAX_ABILITIES {
+        return Err(TokenError::TooManyAbilities {
+            count,
+            max: MAX_ABILITIES,
+        }
+        .into());
+    }
+    Ok(list)
+}
+
+impl Core {
+    /// Whether a token has expired at `now`. Its own `expires_at` counts as
+    /// passed once `now > expires_at` (Sanctum: `expires_at->isPast()`);
+    /// the global expiration once `created_at <= now - expiration` (Sanctum
+    /// accepts only `created_at->gt(now()->subMinutes($expiration))`).
+    pub(crate) fn token_expired(&self, record: &TokenRecord, now: u64) -> bool {
+        let own = record.expires_at.is_some_and(|expires_at| now > expires_at);
+        let global = self.config.token_expiration.is_some_and(|expiration| {
+            now.checked_sub(expiration.as_secs())
+                .is_some_and(|cutoff| record.created_at <= cutoff)
+        });
+        own || global
+    }
+
+    /// `last_used_at` including a use not yet flushed.
+    fn effective_last_used(&self, id: u64, record: &TokenRecord) -> Option<u64> {
+        let pending = self.touches.lock().get(&Touch::Token(id)).copied();
+        pending.max(record.last_used_at)
+    }
+
+    /// Note a use at `now` in memory when the last one is at least
+    /// `touch_interval` old; the next flush writes it.
+    fn touch_token(&self, id: u64, record: &TokenRecord, now: u64) {
+        let interval = self.config.touch_interval.as_secs();
+        let mut touches = self.touches.lock();
+        let pending = touches.get(&Touch::Token(id)).copied();
+        let due = match pending.max(record.last_used_at) {
+            None => true,
+            Some(last) => now > last && now - last >= interval,
+        };
+        if due {
+            touches.insert(Touch::Token(id), now);
+        }
+    }
+
+    /// Drop pending uses of deleted tokens: nothing is left to write.
+    pub(crate) fn forget_token_touches(&self, ids: &[u64]) {
+        let mut touches = self.touches.lock();
+        for &id in ids {
+            touches.remove(&Touch::Token(id));
+        }
+    }
+
+    fn token_info(&self, id: u64, record: TokenRecord, now: u64) -> TokenInfo {
+        TokenInfo {
+            id,
+            last_used_at: self.effective_last_used(id, &record),
+            expired: self.token_expired(&record, now),
+            name: record.name,
+            abilities: Abilities::new(record.abilities),
+            created_at: record.created_at,
+            expires_at: record.expires_at,
+        }
+    }
+}
+
+impl Engine {
+    /// Create a personal access token for `user_id`. The id is one more
+    /// than the highest id ever issued or imported, so a revoked id never
+    /// comes back. The plaintext is returned once; only its digest is kept.
+    ///
+    /// # Errors
+    /// [`TokenError::EmptyName`], [`TokenError::NameTooLong`] (over 255
+    /// bytes), [`TokenError::TooManyAbilities`] (over 64),
+    /// [`TokenError::EmptyAbility`], [`TokenError::AbilityTooLong`] (over
+    /// 255 bytes): nothing is stored. [`Error::Storage`] when the commit fails.
+    pub fn create_token<I, S>(
+        &self,
+        user_id: u64,
+        name: &str,
+        abilities: I,
+        expires_at: Option<u64>,
+    ) -> Result<NewToken>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let abilities = validated(name, abilities)?;
+        let core = &self.core;
+        let now = core.now();
+        let prefix = &core.config.token_prefix;
+        let mut record = TokenRecord {
+            user_id,
+            name: name.to_owned(),
+            abilities,
+            created_at: now,
+            last_used_at: None,
+            expires_at,
+            digest: [0; 32],
+        };
+        let (id, secret) = core.write(|txn| {
+            let mut tables = TokenTables::open(txn)?;
+            let newest = tables.records.last()?.map_or(0, |(key, _)| key.value());
+            let id = last_token_id(txn)?
+                .max(newest)
+                .checked_add(1)
+                .ok_or(TokenError::IdsExhausted)?;
+            // 238 random bits never collide in practice; a collision is
+            // retried rather than allowed to shadow another token.
+            let secret = loop {
+                let secret = mint_secret(prefix)?;
+                record.digest = sha256(secret.as_bytes());
+                if tables.by_digest.get(&record.digest)?.is_none() {
+                    break secret;
+                }
+            };
+            tables.insert(id, &record)?;
+            raise_last_token_id(txn, id)?;
+            Ok((id, secret))
+        })?;
+        Ok(NewToken {
+            id,
+            plain_text: PlainTextToken::new(format!("{id}|{secret}")),
+            info: core.token_info(id, record, now),
+        })
+    }
+
+    /// Authenticate a token as a client sent it (`{id}|{secret}`, or a bare
+    /// secret). Malformed text, a wrong checksum, a legacy token while
+    /// `Config::allow_legacy_tokens` is off, an unknown id, a wrong secret
+    /// and an expired token are all `Ok(None)`; the first three read no
+    /// table. A use is noted in memory at most once per `touch_interval`.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] or [`Error::Corrupt`] when the record cannot be
+    /// read; never for bad input.
+    pub fn authenticate_token(&self, text: &str) -> Result<Option<AuthenticatedToken>> {
+        let core = &self.core;
+        let config = &core.config;
+        let Some(parsed) = parse(text, &config.token_prefix, config.allow_legacy_tokens) else {
+            return Ok(None);
+        };
+        let digest = parsed.digest();
+        let now = core.now();
+        let found = core.read(|txn| {
+            let id = match parsed.id {
+                Some(id) => id,
+                None => {
+                    core.count_lookup();
+                    let by_digest = txn.open_table(TOKENS_BY_DIGEST)?;
+                    let Some(id) = by_digest.get(&digest)? else {
+                        return Ok(None);
+                    };
+                    id.value()
+                }
+            };
+            core.count_lookup();
+            let records = txn.open_table(TOKENS)?;
+            let Some(bytes) = records.get(id)? else {
+                return Ok(None);
+            };
+            Ok(Some((id, decode_token(bytes.value())?)))
+        })?;
+        let Some((id, record)) = found else {
+            return Ok(None);
+        };
+        if !ct_eq(&record.digest, &digest) || core.token_expired(&record, now) {
+            return Ok(None);
+        }
+        core.touch_token(id, &record, now);
+        Ok(Some(AuthenticatedToken {
+            id,
+            user_id: record.user_id,
+            abilities: Abilities::new(record.abilities),
+        }))
+    }
+
+    /// Every stored token of `user_id`, oldest first, including expired
+    /// ones not yet pruned (marked `expired`) so that they can be shown and
+    /// revoked.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] or [`Error::Corrupt`] when a record cannot be read.
+    pub fn user_tokens(&self, user_id: u64) -> Result<Vec<TokenInfo>> {
+        let core = &self.core;
+        let now = core.now();
+        core.read(|txn| {
+            let by_user = txn.open_table(TOKENS_BY_USER)?;
+            let records = txn.open_table(TOKENS)?;
+            let mut list = Vec::new();
+            for row in by_user.range((user_id, 0)..=(user_id, u64::MAX))? {
+                let (_, id) = row?.0.value();
+                core.count_lookup();
+                let Some(bytes) = records.get(id)? else {
+                    continue;
+                };
+                list.push(core.token_info(id, decode_token(bytes.value())?, now));
+            }
+            Ok(list)
+        })
+    }
+
+    /// Delete one token. Returns whether it existed.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] or [`Error::Corrupt`] when the record cannot be
+    /// read or the commit fails.
+    pub fn revoke_token(&self, id: u64) -> Result<bool> {
+        let core = &self.core;
+        let deleted = core.write(|txn| {
+            let mut tables = TokenTables::open(txn)?;
+            core.count_lookup();
+            match tables.get(id)? {
+                Some(record) => tables.remove(id, &record).map(|()| true),
+                None => Ok(false),
+            }
+        })?;
+        core.forget_token_touches(&[id]);
+        Ok(deleted)
+    }
+
+    /// Delete every token of `user_id` in one transaction. Returns how many.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] when the commit fails; then nothing is deleted.
+    /// [`Error::Corrupt`] when an index row has no record.
+    pub fn revoke_user_tokens(&self, user_id: u64) -> Result<usize> {
+        let core = &self.core;
+        let ids = core.write(|txn| {
+            let mut tables = TokenTables::open(txn)?;
+            let mut ids = Vec::new();
+            for row in tables.by_user.range((user_id, 0)..=(user_id, u64::MAX))? {
+                ids.push(row?.0.value().1);
+            }
+            for &id in &ids {
+                let record = tables.get(id)?.ok_or_else(|| Error::Corrupt {
+                    table: "tokens_by_user",
+                    detail: format!("index row for missing token {id}"),
+                })?;
+                tables.remove(id, &record)?;
+            }
+            Ok(ids)
+        })?;
+        core.forget_token_touches(&ids);
+        Ok(ids.len())
+    }
+
+    /// Store a row copied from Laravel's `personal_access_tokens` so that
+    /// the plaintext its owner already holds keeps authenticating. `sha256_hex`
+    /// is the row's `token` column; times are unix seconds. The id is never
+    /// issued again by [`Engine::create_token`].
+    ///
+    /// # Errors
+    /// [`TokenError::ZeroId`], [`TokenError::MalformedDigest`], the name and
+    /// ability limits of [`Engine::create_token`],
+    /// [`TokenError::DuplicateId`] and [`TokenError::DuplicateDigest`]:
+    /// nothing is stored. [`Error::Storage`] when the commit fails.
+    #[allow(clippy::too_many_arguments)] // one argument per column of the row
+    pub fn import_sanctum_token<I, S>(
+        &self,
+        id: u64,
+        user_id: u64,
+        name: &str,
+        sha256_hex: &str,
+        abilities: I,
+        created_at: u64,
+        last_used_at: Option<u64>,
+        expires_at: Option<u64>,
+    ) -> Result<()>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        if id == 0 {
+            return Err(TokenError::ZeroId.into());
+        }
+        let digest = digest_from_hex(sha256_hex).ok_or(TokenError::MalformedDigest { id })?;
+        let record = TokenRecord {
+            user_id,
+            name: name.to_owned(),
+            abilities: validated(name, abilities)?,
+            created_at,
+            last_used_at,
+            expires_at,
+            digest,
+        };
+        self.core.write(|txn| {
+            let mut tables = TokenTables::open(txn)?;
+            tables.ensure_free(id, &digest)?;
+            tables.insert(id, &record)?;
+            raise_last_token_id(txn, id)
+        })
+    }
+}

@@ -1,0 +1,144 @@
+//! Pruning expired tokens the way `sanctum:prune-expired --hours=N` does,
+//! but over the time indexes: each batch is a range scan from the oldest
+//! row, so the cost is proportional to what is pruned, not to what is stored.
+
+use redb::{ReadableDatabase, ReadableTable, TableDefinition};
+
+use crate::engine::{Core, Counters, Engine, TOKENS_BY_CREATED, TOKENS_BY_EXPIRY};
+use crate::error::Result;
+use crate::token::TokenTables;
+
+const SECONDS_PER_HOUR: u64 = 3600;
+
+/// What one pruning run did.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Pruned {
+    /// Tokens deleted.
+    pub tokens: u64,
+    /// Write transactions used.
+    pub batches: u64,
+}
+
+/// The two time indexes pruning walks.
+#[derive(Clone, Copy)]
+enum TokenIndex {
+    /// `(expires_at, id)`: tokens with their own expiry.
+    Expiry,
+    /// `(created_at, id)`: every token, for the global expiration.
+    Created,
+}
+
+impl TokenIndex {
+    fn definition(self) -> TableDefinition<'static, (u64, u64), ()> {
+        match self {
+            TokenIndex::Expiry => TOKENS_BY_EXPIRY,
+            TokenIndex::Created => TOKENS_BY_CREATED,
+        }
+    }
+}
+
+impl Core {
+    /// Delete tokens expired for more than `hours`:
+    /// those with `expires_at < now - hours` (Sanctum:
+    /// `where('expires_at', '<', now()->subHours($hours))`) and, when
+    /// `Config::token_expiration` is set, those with `created_at < now -
+    /// (expiration + hours)` (Sanctum: `where('created_at', '<',
+    /// now()->subMinutes($expiration + ($hours * 60)))`). A token with
+    /// neither is never pruned.
+    pub(crate) fn prune_tokens(&self, hours: u64) -> Result<Pruned> {
+        let now = self.now();
+        let mut pruned = Pruned::default();
+        let Some(grace) = hours.checked_mul(SECONDS_PER_HOUR) else {
+            return Ok(pruned); // nothing can be that far in the past
+        };
+        if let Some(cutoff) = now.checked_sub(grace) {
+            self.prune_index(TokenIndex::Expiry, cutoff, &mut pruned)?;
+        }
+        if let Some(expiration) = self.config.token_expiration
+            && let Some(cutoff) = expiration
+                .as_secs()
+                .checked_add(grace)
+                .and_then(|age| now.checked_sub(age))
+        {
+            self.prune_index(TokenIndex::Created, cutoff, &mut pruned)?;
+        }
+        Ok(pruned)
+    }
+
+    /// Delete every token whose `index` time is before `cutoff`, in batches
+    /// of `Config::gc_batch_size`, each its own transaction.
+    fn prune_index(&self, index: TokenIndex, cutoff: u64, pruned: &mut Pruned) -> Result<()> {
+        // Keys sort by time then id, and ids start at 1: `..(cutoff, 0)` is
+        // exactly the rows with a time strictly before `cutoff`.
+        let before = ..(cutoff, 0u64);
+        let batch = self.config.gc_batch_size;
+        loop {
+            // Peek first: when nothing is due, no write transaction begins.
+            let due = {
+                let txn = self.db.begin_read()?;
+                let table = txn.open_table(index.definition())?;
+                table.range(before)?.next().is_some()
+            };
+            if !due {
+                return Ok(());
+            }
+            let (seen, deleted) = self.write(|txn| {
+                let mut tables = TokenTables::open(txn)?;
+                let candidates: Vec<(u64, u64)> = {
+                    let table = match index {
+                        TokenIndex::Expiry => &tables.by_expiry,
+                        TokenIndex::Created => &tables.by_created,
+                    };
+                    let mut candidates = Vec::with_capacity(batch);
+                    for row in table.range(before)?.take(batch) {
+                        candidates.push(row?.0.value());
+                    }
+                    candidates
+                };
+                let mut deleted = Vec::with_capacity(candidates.len());
+                for &key in &candidates {
+                    let id = key.1;
+                    match tables.get(id)? {
+                        Some(record) => {
+                            tables.remove(id, &record)?;
+                            deleted.push(id);
+                        }
+                        // An index row without its record: drop the row so
+                        // the walk moves on (verify() reports such rows).
+                        None => {
+                            match index {
+                                TokenIndex::Expiry => tables.by_expiry.remove(key)?,
+                                TokenIndex::Created => tables.by_created.remove(key)?,
+                            };
+                        }
+                    }
+                }
+                Ok((candidates.len(), deleted))
+            })?;
+            let count = deleted.len() as u64;
+            pruned.batches += 1;
+            pruned.tokens += count;
+            Counters::add(&self.counters.gc_deleted, count);
+            self.forget_token_touches(&deleted);
+            if seen < batch {
+                return Ok(());
+            }
+        }
+    }
+}
+
+impl Engine {
+    /// Delete tokens expired for more than `hours`, as
+    /// `sanctum:prune-expired --hours=N` does: `expires_at` before `now -
+    /// hours`, and, with `Config::token_expiration`, `created_at` before
+    /// `now - (expiration + hours)`. Tokens with neither are kept. Runs in
+    /// batches of `Config::gc_batch_size`; with nothing to prune it commits
+    /// nothing. Returns how many tokens were deleted.
+    ///
+    /// # Errors
+    /// [`crate::Error::Storage`] when a batch fails; earlier batches stay
+    /// committed.
+    pub fn prune_expired_tokens(&self, hours: u64) -> Result<u64> {
+        Ok(self.core.prune_tokens(hours)?.tokens)
+    }
+}
