@@ -1,9 +1,11 @@
-//! Engine configuration: lifetimes, limits, the clock and housekeeping.
+//! Engine configuration: lifetimes, limits, password costs, login
+//! throttling, the clock and housekeeping.
 
 use std::time::Duration;
 
 use crate::clock::Clock;
 use crate::error::Error;
+use crate::password::PasswordParams;
 
 /// How an [`crate::Engine`] behaves. `Config::default()` gives Laravel's
 /// defaults with authkv's limits.
@@ -41,6 +43,18 @@ pub struct Config {
     /// crash may lose commits made since the last durable one (the file
     /// stays consistent). Closing the engine makes everything durable.
     pub durable_commits: bool,
+    /// Argon2id costs for new password hashes. Default OWASP's
+    /// (m=19456 KiB, t=2, p=1).
+    pub argon2: PasswordParams,
+    /// Failed logins allowed per (login, ip) within `throttle_window` before
+    /// attempts are refused. Default 5.
+    pub throttle_max_attempts: u32,
+    /// The window opened by the first failed login of a (login, ip); the
+    /// count resets when it has passed. Default 60 s.
+    pub throttle_window: Duration,
+    /// How long a remember-me token stays valid after it was issued or last
+    /// rotated. Default 400 days (the longest cookie lifetime browsers keep).
+    pub remember_lifetime: Duration,
 }
 
 impl Default for Config {
@@ -57,6 +71,10 @@ impl Default for Config {
             background_interval: None,
             cache_size: 64 * 1024 * 1024,
             durable_commits: true,
+            argon2: PasswordParams::OWASP,
+            throttle_max_attempts: 5,
+            throttle_window: Duration::from_secs(60),
+            remember_lifetime: Duration::from_secs(400 * 24 * 60 * 60),
         }
     }
 }
@@ -77,6 +95,27 @@ impl Config {
         }
         if self.background_interval.is_some_and(|d| d.is_zero()) {
             return Err(Error::InvalidConfig("background_interval must not be zero".into()));
+        }
+        if let Err(e) = self.argon2.to_argon2() {
+            return Err(Error::InvalidConfig(format!(
+                "argon2 costs m={} t={} p={} refused: {e}",
+                self.argon2.m_cost, self.argon2.t_cost, self.argon2.p_cost
+            )));
+        }
+        if self.throttle_max_attempts == 0 {
+            return Err(Error::InvalidConfig(
+                "throttle_max_attempts must be at least 1".into(),
+            ));
+        }
+        if self.throttle_window.as_secs() == 0 {
+            return Err(Error::InvalidConfig(
+                "throttle_window must be at least one second".into(),
+            ));
+        }
+        if self.remember_lifetime.as_secs() == 0 {
+            return Err(Error::InvalidConfig(
+                "remember_lifetime must be at least one second".into(),
+            ));
         }
         Ok(())
     }
