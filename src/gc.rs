@@ -93,6 +93,7 @@ impl Core {
         {
             self.collect_index(TimeIndex::Created, cutoff, now, &mut report)?;
         }
+        report.throttles_deleted = self.collect_throttles(now, &mut report)?;
         report.remember_tokens_deleted = self.collect_remember(now, &mut report)?;
         let deleted =
             report.sessions_deleted + report.throttles_deleted + report.remember_tokens_deleted;

@@ -15,6 +15,7 @@
 
 mod clock;
 mod config;
+mod credential;
 mod engine;
 mod error;
 mod gc;
@@ -24,10 +25,12 @@ mod record;
 mod remember;
 mod secret;
 mod session;
+mod throttle;
 mod verify;
 
 pub use clock::{Clock, ManualClock};
 pub use config::Config;
+pub use credential::{AttemptOutcome, MAX_LOGIN_LEN, MAX_PASSWORD_LEN};
 pub use engine::{Engine, SCHEMA_VERSION, Stats};
 pub use error::{CredentialError, Error, OpenError, Result, SessionError};
 pub use gc::GcReport;
