@@ -479,3 +479,34 @@ fn invalid_argon2_or_throttle_settings_are_refused_at_open() {
         ));
     }
 }
+
+#[test]
+fn verify_reports_a_credential_and_its_user_row_disagreeing() {
+    const BY_USER: TableDefinition<u64, &str> = TableDefinition::new("credentials_by_user");
+    let f = fast();
+    f.engine.set_password(1, "alice", "pw").expect("set");
+    f.engine.set_password(2, "bob", "pw").expect("set");
+    assert_consistent(&f.engine);
+    let f = tamper(f, |txn| {
+        let mut by_user = txn.open_table(BY_USER).expect("table");
+        by_user.remove(1).expect("remove");
+        by_user.insert(2, "alice").expect("insert");
+        by_user.insert(3, "nobody").expect("insert");
+    });
+    let found = problems(&f.engine);
+    for expected in [
+        "credentials user 1: no credentials_by_user row",
+        "credentials user 2: credentials_by_user names another login",
+        "credentials_by_user user 2: login belongs to another user",
+        "credentials_by_user user 3: no credential for its login",
+    ] {
+        assert!(
+            found.iter().any(|p| p == expected),
+            "{expected} not in {found:#?}"
+        );
+    }
+    assert!(
+        found.iter().all(|p| !p.contains("alice")),
+        "logins are not named"
+    );
+}

@@ -1,9 +1,12 @@
 //! Remember-me tokens: shape, rotation, theft detection, expiry, revocation, GC.
 
 mod common;
+mod credential_support;
 
 use authkv::{Engine, RememberOutcome, RememberToken};
 use common::*;
+use credential_support::{problems, tamper};
+use redb::{ReadableTable, TableDefinition};
 
 const LIFETIME: u64 = 400 * 24 * 60 * 60;
 
@@ -291,4 +294,35 @@ fn tokens_survive_reopening_the_file() {
     );
     assert_eq!(consume(&f.engine, &rotated), RememberOutcome::Invalid);
     assert_consistent(&f.engine);
+}
+
+#[test]
+fn verify_reports_tokens_and_index_rows_that_disagree() {
+    const BY_USER: TableDefinition<(u64, [u8; 32]), ()> = TableDefinition::new("remember_by_user");
+    const BY_EXPIRY: TableDefinition<(u64, [u8; 32]), ()> =
+        TableDefinition::new("remember_by_expiry");
+    let f = fixture();
+    f.engine.create_remember_token(1).expect("create");
+    assert_consistent(&f.engine);
+    let f = tamper(f, |txn| {
+        let mut by_user = txn.open_table(BY_USER).expect("table");
+        let (user, selector) = by_user.first().expect("read").expect("a row").0.value();
+        by_user.remove((user, selector)).expect("remove");
+        by_user.insert((user + 1, selector), ()).expect("insert");
+        let mut by_expiry = txn.open_table(BY_EXPIRY).expect("table");
+        by_expiry.insert((T0, [7; 32]), ()).expect("insert");
+    });
+    let found = problems(&f.engine);
+    assert_eq!(found.len(), 3, "{found:#?}");
+    assert!(found.iter().any(|p| p.ends_with("no remember_by_user row")));
+    assert!(
+        found
+            .iter()
+            .any(|p| p.ends_with("row says 2, record says 1"))
+    );
+    assert!(
+        found
+            .iter()
+            .any(|p| p.starts_with("remember_by_expiry") && p.ends_with("no remember record"))
+    );
 }

@@ -7,6 +7,7 @@ mod credential_support;
 use authkv::AttemptOutcome;
 use common::*;
 use credential_support::*;
+use redb::{ReadableTable, TableDefinition};
 
 #[test]
 fn five_failures_then_throttled_with_retry_after() {
@@ -246,4 +247,33 @@ fn credentials_and_counters_survive_reopening() {
         authenticated(3)
     );
     assert_consistent(&f.engine);
+}
+
+#[test]
+fn verify_reports_a_counter_without_its_window_row_and_the_reverse() {
+    const BY_WINDOW: TableDefinition<(u64, [u8; 32]), ()> =
+        TableDefinition::new("throttle_by_window");
+    let f = fast();
+    fail(&f.engine, "alice", "bad", IP);
+    assert_consistent(&f.engine);
+    let f = tamper(f, |txn| {
+        let mut by_window = txn.open_table(BY_WINDOW).expect("table");
+        let key = by_window.first().expect("read").expect("a row").0.value();
+        by_window.remove(key).expect("remove");
+        by_window.insert((T0 + 5, key.1), ()).expect("insert");
+        by_window.insert((T0, [9; 32]), ()).expect("insert");
+    });
+    let found = problems(&f.engine);
+    assert_eq!(found.len(), 3, "{found:#?}");
+    assert!(
+        found
+            .iter()
+            .any(|p| p.ends_with("no throttle_by_window row"))
+    );
+    assert!(
+        found
+            .iter()
+            .any(|p| p.ends_with(&format!("row says {}, counter says {T0}", T0 + 5)))
+    );
+    assert!(found.iter().any(|p| p.ends_with(": no counter")));
 }

@@ -32,3 +32,25 @@ pub fn fail(engine: &Engine, login: &str, password: &str, ip: &str) {
 pub fn authenticated(user_id: u64) -> AttemptOutcome {
     AttemptOutcome::Authenticated { user_id }
 }
+
+/// Close the engine, edit its file directly with redb (to simulate damage),
+/// and open it again.
+pub fn tamper(f: Fixture, edit: impl FnOnce(&redb::WriteTransaction)) -> Fixture {
+    let Fixture { dir, clock, engine } = f;
+    let config = engine.config().clone();
+    engine.close().expect("close");
+    let path = dir.path().join("auth.redb");
+    {
+        let db = redb::Database::open(&path).expect("open with redb");
+        let txn = db.begin_write().expect("write");
+        edit(&txn);
+        txn.commit().expect("commit");
+    }
+    let engine = Engine::open(&path, config).expect("reopen");
+    Fixture { dir, clock, engine }
+}
+
+/// The problems `verify()` reports.
+pub fn problems(engine: &Engine) -> Vec<String> {
+    engine.verify().expect("verify").problems
+}
