@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::clock::Clock;
 use crate::error::Error;
+use crate::password::PasswordParams;
 
 /// Longest `token_prefix` accepted, in bytes.
 const MAX_TOKEN_PREFIX: usize = 32;
@@ -58,6 +59,18 @@ pub struct Config {
     /// GC deletes tokens expired for more than this many hours (Sanctum's
     /// `sanctum:prune-expired --hours`). Default 24.
     pub token_prune_hours: u64,
+    /// Argon2id costs for new password hashes. Default OWASP's
+    /// (m=19456 KiB, t=2, p=1).
+    pub argon2: PasswordParams,
+    /// Failed logins allowed per (login, ip) within `throttle_window` before
+    /// attempts are refused. Default 5.
+    pub throttle_max_attempts: u32,
+    /// The window opened by the first failed login of a (login, ip); the
+    /// count resets when it has passed. Default 60 s.
+    pub throttle_window: Duration,
+    /// How long a remember-me token stays valid after it was issued or last
+    /// rotated. Default 400 days (the longest cookie lifetime browsers keep).
+    pub remember_lifetime: Duration,
 }
 
 impl Default for Config {
@@ -78,6 +91,10 @@ impl Default for Config {
             token_expiration: None,
             allow_legacy_tokens: false,
             token_prune_hours: 24,
+            argon2: PasswordParams::OWASP,
+            throttle_max_attempts: 5,
+            throttle_window: Duration::from_secs(60),
+            remember_lifetime: Duration::from_secs(400 * 24 * 60 * 60),
         }
     }
 }
@@ -120,6 +137,27 @@ impl Config {
                 "token_prefix must be at most {MAX_TOKEN_PREFIX} bytes of printable ASCII \
                  without '|' or spaces"
             )));
+        }
+        if let Err(e) = self.argon2.to_argon2() {
+            return Err(Error::InvalidConfig(format!(
+                "argon2 costs m={} t={} p={} refused: {e}",
+                self.argon2.m_cost, self.argon2.t_cost, self.argon2.p_cost
+            )));
+        }
+        if self.throttle_max_attempts == 0 {
+            return Err(Error::InvalidConfig(
+                "throttle_max_attempts must be at least 1".into(),
+            ));
+        }
+        if self.throttle_window.as_secs() == 0 {
+            return Err(Error::InvalidConfig(
+                "throttle_window must be at least one second".into(),
+            ));
+        }
+        if self.remember_lifetime.as_secs() == 0 {
+            return Err(Error::InvalidConfig(
+                "remember_lifetime must be at least one second".into(),
+            ));
         }
         Ok(())
     }

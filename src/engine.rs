@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -43,10 +43,15 @@ pub(crate) const TOKENS_BY_CREATED: TableDefinition<(u64, u64), ()> =
 pub(crate) const CREDENTIALS: TableDefinition<&str, &[u8]> = TableDefinition::new("credentials");
 pub(crate) const CREDENTIALS_BY_USER: TableDefinition<u64, &str> =
     TableDefinition::new("credentials_by_user");
-pub(crate) const THROTTLE: TableDefinition<&str, (u64, u64)> = TableDefinition::new("throttle");
+/// SHA-256 of the (login, ip) pair → (failures, unix seconds the window began).
+pub(crate) const THROTTLE: TableDefinition<Digest, (u64, u64)> = TableDefinition::new("throttle");
+pub(crate) const THROTTLE_BY_WINDOW: TableDefinition<(u64, Digest), ()> =
+    TableDefinition::new("throttle_by_window");
 pub(crate) const REMEMBER: TableDefinition<Digest, &[u8]> = TableDefinition::new("remember");
 pub(crate) const REMEMBER_BY_USER: TableDefinition<(u64, Digest), ()> =
     TableDefinition::new("remember_by_user");
+pub(crate) const REMEMBER_BY_EXPIRY: TableDefinition<(u64, Digest), ()> =
+    TableDefinition::new("remember_by_expiry");
 
 /// Open every table once so that read transactions never meet a missing one.
 fn create_tables(txn: &WriteTransaction) -> Result<()> {
@@ -63,8 +68,10 @@ fn create_tables(txn: &WriteTransaction) -> Result<()> {
     txn.open_table(CREDENTIALS)?;
     txn.open_table(CREDENTIALS_BY_USER)?;
     txn.open_table(THROTTLE)?;
+    txn.open_table(THROTTLE_BY_WINDOW)?;
     txn.open_table(REMEMBER)?;
     txn.open_table(REMEMBER_BY_USER)?;
+    txn.open_table(REMEMBER_BY_EXPIRY)?;
     Ok(())
 }
 
@@ -76,6 +83,7 @@ pub(crate) struct Counters {
     pub gc_examined: AtomicU64,
     pub gc_deleted: AtomicU64,
     pub background_errors: AtomicU64,
+    pub password_verifications: AtomicU64,
 }
 
 impl Counters {
@@ -100,10 +108,19 @@ pub struct Stats {
     pub lookups: u64,
     /// Records GC read while collecting.
     pub gc_examined: u64,
-    /// Records GC deleted (sessions and pruned tokens).
+    /// Records GC deleted: sessions, throttle windows, remember-me tokens
+    /// and pruned personal access tokens.
     pub gc_deleted: u64,
     /// Failed background flush or GC runs.
     pub background_errors: u64,
+    /// Argon2 password verifications run: exactly one per login attempt that
+    /// is not throttled and per password confirmation, also when the login
+    /// or user is unknown.
+    pub password_verifications: u64,
+    /// Stored credentials (one per user).
+    pub credentials: u64,
+    /// Stored remember-me tokens (one per remembered device).
+    pub remember_tokens: u64,
 }
 
 /// A record whose last-use time moved in memory and waits for a flush.
@@ -123,6 +140,8 @@ pub(crate) struct Core {
     /// Last-use times not yet written, of sessions and tokens alike, so one
     /// flush writes them all in one transaction.
     pub touches: Mutex<HashMap<Touch, u64>>,
+    /// PHC string an unknown login is verified against, made on first use.
+    pub dummy_phc: OnceLock<String>,
 }
 
 impl Core {
@@ -269,6 +288,7 @@ impl Engine {
             config,
             counters: Counters::default(),
             touches: Mutex::new(HashMap::new()),
+            dummy_phc: OnceLock::new(),
         });
         core.write(|txn| {
             create_tables(txn)?;
@@ -309,10 +329,12 @@ impl Engine {
     /// # Errors
     /// [`Error::Storage`] when the file cannot be read.
     pub fn stats(&self) -> Result<Stats> {
-        let (sessions, tokens) = self.core.read(|txn| {
+        let (sessions, tokens, credentials, remember_tokens) = self.core.read(|txn| {
             Ok((
                 txn.open_table(SESSIONS)?.len()?,
                 txn.open_table(TOKENS)?.len()?,
+                txn.open_table(CREDENTIALS)?.len()?,
+                txn.open_table(REMEMBER)?.len()?,
             ))
         })?;
         let c = &self.core.counters;
@@ -325,6 +347,9 @@ impl Engine {
             gc_examined: c.gc_examined.load(Ordering::Relaxed),
             gc_deleted: c.gc_deleted.load(Ordering::Relaxed),
             background_errors: c.background_errors.load(Ordering::Relaxed),
+            password_verifications: c.password_verifications.load(Ordering::Relaxed),
+            credentials,
+            remember_tokens,
         })
     }
 

@@ -1,4 +1,4 @@
-//! Errors: one enum per area (opening, sessions, tokens) and the superset [`Error`]
+//! Errors: one enum per area (opening, sessions, tokens, credentials) and the superset [`Error`]
 //! that every public operation returns. Messages name what was wrong and with
 //! which input, and never contain a secret.
 
@@ -202,6 +202,81 @@ impl fmt::Display for TokenError {
     }
 }
 
+/// Why a credential operation was refused. Messages name the login where
+/// it helps, never a password or a stored hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CredentialError {
+    /// The login is empty.
+    EmptyLogin,
+    /// The login is longer than [`crate::MAX_LOGIN_LEN`] bytes.
+    LoginTooLong {
+        /// Bytes offered.
+        len: usize,
+        /// Bytes allowed.
+        max: usize,
+    },
+    /// The password is empty.
+    EmptyPassword,
+    /// The password is longer than [`crate::MAX_PASSWORD_LEN`] bytes.
+    PasswordTooLong {
+        /// Bytes offered.
+        len: usize,
+        /// Bytes allowed.
+        max: usize,
+    },
+    /// An ip address is longer than `Config::max_ip`.
+    IpTooLong {
+        /// Bytes offered.
+        len: usize,
+        /// Bytes allowed.
+        max: usize,
+    },
+    /// Another user already holds this login.
+    LoginTaken {
+        /// The login asked for.
+        login: String,
+    },
+    /// The user has no password set.
+    NoCredential {
+        /// The user asked for.
+        user_id: u64,
+    },
+    /// Argon2 could not hash (for example, it could not allocate its memory).
+    Hashing(String),
+}
+
+impl fmt::Display for CredentialError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CredentialError::EmptyLogin => f.write_str("login must not be empty"),
+            CredentialError::LoginTooLong { len, max } => {
+                write!(f, "login of {len} bytes exceeds the limit of {max} bytes")
+            }
+            CredentialError::EmptyPassword => f.write_str("password must not be empty"),
+            CredentialError::PasswordTooLong { len, max } => {
+                write!(
+                    f,
+                    "password of {len} bytes exceeds the limit of {max} bytes"
+                )
+            }
+            CredentialError::IpTooLong { len, max } => {
+                write!(
+                    f,
+                    "ip address of {len} bytes exceeds the limit of {max} bytes"
+                )
+            }
+            CredentialError::LoginTaken { login } => {
+                write!(f, "login {login:?} is already taken by another user")
+            }
+            CredentialError::NoCredential { user_id } => {
+                write!(f, "user {user_id} has no password set")
+            }
+            CredentialError::Hashing(e) => write!(f, "password hashing failed: {e}"),
+        }
+    }
+}
+
 /// Every error an authkv operation can return.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -210,6 +285,8 @@ pub enum Error {
     Open(OpenError),
     /// A session operation was refused.
     Session(SessionError),
+    /// A credential operation was refused.
+    Credential(CredentialError),
     /// A personal access token operation was refused.
     Token(TokenError),
     /// A stored record failed validation: the file is damaged.
@@ -234,6 +311,7 @@ impl fmt::Display for Error {
         match self {
             Error::Open(e) => e.fmt(f),
             Error::Session(e) => e.fmt(f),
+            Error::Credential(e) => e.fmt(f),
             Error::Token(e) => e.fmt(f),
             Error::Corrupt { table, detail } => {
                 write!(f, "corrupt record in table {table}: {detail}")
@@ -249,11 +327,18 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 impl std::error::Error for OpenError {}
 impl std::error::Error for SessionError {}
+impl std::error::Error for CredentialError {}
 impl std::error::Error for TokenError {}
 
 impl From<OpenError> for Error {
     fn from(e: OpenError) -> Self {
         Error::Open(e)
+    }
+}
+
+impl From<CredentialError> for Error {
+    fn from(e: CredentialError) -> Self {
+        Error::Credential(e)
     }
 }
 

@@ -3,7 +3,7 @@
 //! scans of the time indexes, in bounded batches, at a cost proportional to
 //! what expired rather than to what is stored.
 
-use redb::{ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
 
 use crate::engine::{Core, Counters, Engine, SESSIONS_BY_ACTIVITY, SESSIONS_BY_CREATED, Touch};
 use crate::error::Result;
@@ -23,6 +23,12 @@ pub struct GcReport {
     pub tokens_deleted: u64,
     /// Session records read to decide (equals deleted unless a pending
     /// touch kept a session alive).
+    /// Login throttle counters whose window had passed, deleted.
+    pub throttles_deleted: u64,
+    /// Expired remember-me tokens deleted.
+    pub remember_tokens_deleted: u64,
+    /// Records read to decide (equals deleted unless a pending touch kept a
+    /// session alive).
     pub records_examined: u64,
     /// Write transactions used (one per batch, sessions and tokens).
     pub batches: u64,
@@ -90,8 +96,10 @@ impl Core {
         Ok(applied)
     }
 
-    /// Delete every session expired by GC's rules: `last_activity <= now -
-    /// idle` (Laravel's GC boundary) or `created_at <= now - absolute`.
+    /// Delete every session expired by GC's rules (`last_activity <= now -
+    /// idle`, Laravel's GC boundary, or `created_at <= now - absolute`),
+    /// expired throttle windows and remember-me tokens, and tokens expired
+    /// for more than `token_prune_hours`.
     pub(crate) fn collect(&self) -> Result<GcReport> {
         let now = self.now();
         let mut report = GcReport::default();
@@ -103,12 +111,60 @@ impl Core {
         {
             self.collect_index(TimeIndex::Created, cutoff, now, &mut report)?;
         }
+        report.throttles_deleted = self.collect_throttles(now, &mut report)?;
+        report.remember_tokens_deleted = self.collect_remember(now, &mut report)?;
+        let deleted =
+            report.sessions_deleted + report.throttles_deleted + report.remember_tokens_deleted;
         Counters::add(&self.counters.gc_examined, report.records_examined);
-        Counters::add(&self.counters.gc_deleted, report.sessions_deleted);
         let pruned = self.prune_tokens(self.config.token_prune_hours)?;
         report.tokens_deleted = pruned.tokens;
         report.batches += pruned.batches;
+        Counters::add(&self.counters.gc_deleted, deleted);
         Ok(report)
+    }
+
+    /// Delete every entry whose `index` row is at or before `cutoff`, in
+    /// batches of `gc_batch_size`, each its own transaction. `delete` gets a
+    /// batch of index keys, must remove each entry with all its rows
+    /// (including the index row), and returns how many entries it deleted.
+    /// With nothing due it reads one index row and writes nothing.
+    pub(crate) fn collect_due(
+        &self,
+        index: TableDefinition<'static, (u64, Digest), ()>,
+        cutoff: u64,
+        report: &mut GcReport,
+        mut delete: impl FnMut(&WriteTransaction, &[(u64, Digest)]) -> Result<u64>,
+    ) -> Result<u64> {
+        let upper = (cutoff, [0xffu8; 32]);
+        let batch = self.config.gc_batch_size;
+        let mut deleted = 0;
+        loop {
+            let due = {
+                let txn = self.db.begin_read()?;
+                let table = txn.open_table(index)?;
+                table.range(..=upper)?.next().is_some()
+            };
+            if !due {
+                return Ok(deleted);
+            }
+            let (seen, gone) = self.write(|txn| {
+                let candidates = {
+                    let table = txn.open_table(index)?;
+                    let mut candidates = Vec::with_capacity(batch);
+                    for row in table.range(..=upper)?.take(batch) {
+                        candidates.push(row?.0.value());
+                    }
+                    candidates
+                };
+                Ok((candidates.len(), delete(txn, &candidates)?))
+            })?;
+            report.batches += 1;
+            report.records_examined += seen as u64;
+            deleted += gone;
+            if seen < batch {
+                return Ok(deleted);
+            }
+        }
     }
 
     /// Whether GC may delete a session with these times at `now`.
@@ -206,6 +262,10 @@ impl Engine {
     /// `Config::token_prune_hours`, in batches of `Config::gc_batch_size`.
     /// Costs O(expired): with nothing expired it reads one index row per
     /// time index and writes nothing.
+    /// Delete expired sessions, throttle counters whose window has passed and
+    /// expired remember-me tokens now, in batches of `Config::gc_batch_size`.
+    /// Costs O(expired): with nothing expired it reads one row of each time
+    /// index and writes nothing.
     ///
     /// # Errors
     /// [`crate::Error::Storage`] when a batch fails; earlier batches stay

@@ -10,6 +10,7 @@ use rkyv::util::AlignedVec;
 use rkyv::{Archive, Deserialize, Serialize, rancor};
 
 use crate::error::Error;
+use crate::secret::Digest;
 
 /// A server-side session, keyed by the SHA-256 of its id.
 #[derive(Archive, Serialize, Deserialize, Clone, PartialEq, Eq)]
@@ -52,6 +53,39 @@ pub(crate) struct TokenRecord {
     pub digest: [u8; 32],
 }
 
+/// A user's password credential, keyed by login.
+#[derive(Archive, Serialize, Deserialize, Clone, PartialEq, Eq)]
+pub(crate) struct CredentialRecord {
+    /// The user this login belongs to.
+    pub user_id: u64,
+    /// The argon2id PHC string.
+    pub phc: String,
+}
+
+impl std::fmt::Debug for CredentialRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CredentialRecord")
+            .field("user_id", &self.user_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One remembered device, keyed by the SHA-256 of its selector. The
+/// selector is fixed for the device; the validator changes on every use.
+#[derive(Archive, Serialize, Deserialize, Clone, PartialEq, Eq)]
+pub(crate) struct RememberRecord {
+    /// The user the device logs in as.
+    pub user_id: u64,
+    /// SHA-256 of the current validator.
+    pub validator: Digest,
+    /// Unix seconds when the device was first remembered.
+    pub created_at: u64,
+    /// Unix seconds of the last rotation (equals `created_at` before any).
+    pub rotated_at: u64,
+    /// Unix seconds from which the token is no longer accepted.
+    pub expires_at: u64,
+}
+
 /// Serialize a record for storage.
 pub(crate) fn encode<T>(record: &T) -> Result<Vec<u8>, Error>
 where
@@ -86,6 +120,16 @@ pub(crate) fn decode_session(bytes: &[u8]) -> Result<SessionRecord, Error> {
 /// Validate and decode a token record read from table `tokens`.
 pub(crate) fn decode_token(bytes: &[u8]) -> Result<TokenRecord, Error> {
     decode("tokens", bytes)
+}
+
+/// Validate and decode a credential record read from table `credentials`.
+pub(crate) fn decode_credential(bytes: &[u8]) -> Result<CredentialRecord, Error> {
+    decode("credentials", bytes)
+}
+
+/// Validate and decode a remember-me record read from table `remember`.
+pub(crate) fn decode_remember(bytes: &[u8]) -> Result<RememberRecord, Error> {
+    decode("remember", bytes)
 }
 
 #[cfg(test)]
@@ -178,5 +222,41 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn credential_and_remember_records_round_trip() {
+        let credential = CredentialRecord {
+            user_id: 9,
+            phc: "$argon2id$v=19$m=64,t=1,p=1$c2FsdA$aGFzaA".into(),
+        };
+        let bytes = encode(&credential).expect("encode");
+        assert!(decode_credential(&bytes).expect("decode") == credential);
+        let remember = RememberRecord {
+            user_id: 9,
+            validator: [7; 32],
+            created_at: 10,
+            rotated_at: 20,
+            expires_at: 30,
+        };
+        let bytes = encode(&remember).expect("encode");
+        assert!(decode_remember(&bytes).expect("decode") == remember);
+        assert!(matches!(
+            decode_remember(&bytes[..3]),
+            Err(Error::Corrupt {
+                table: "remember",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn credential_debug_hides_the_hash() {
+        let credential = CredentialRecord {
+            user_id: 9,
+            phc: "$argon2id$secret".into(),
+        };
+        let shown = format!("{credential:?}");
+        assert!(shown.contains('9') && !shown.contains("argon2id"));
     }
 }

@@ -36,6 +36,13 @@ pub(crate) fn random_alnum<const N: usize>() -> Result<[u8; N], Error> {
     Ok(out)
 }
 
+/// `N` random bytes from getrandom (salts).
+pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N], Error> {
+    let mut out = [0u8; N];
+    getrandom::fill(&mut out).map_err(|e| Error::Random(e.to_string()))?;
+    Ok(out)
+}
+
 /// SHA-256 of `bytes`.
 pub(crate) fn sha256(bytes: &[u8]) -> Digest {
     Sha256::digest(bytes).into()

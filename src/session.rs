@@ -167,6 +167,34 @@ impl<'txn> SessionTables<'txn> {
         self.insert(digest, new)
     }
 
+    /// Delete every session of `user_id` except `keep`, returning the
+    /// digests deleted; the caller drops their pending touches after commit.
+    pub(crate) fn revoke_user(
+        &mut self,
+        user_id: u64,
+        keep: Option<Digest>,
+    ) -> Result<Vec<Digest>> {
+        let mut doomed = Vec::new();
+        for row in self
+            .by_user
+            .range((user_id, [0u8; 32])..=(user_id, [0xffu8; 32]))?
+        {
+            let (key, _) = row?;
+            let (_, digest) = key.value();
+            if Some(digest) != keep {
+                doomed.push(digest);
+            }
+        }
+        for digest in &doomed {
+            let record = self.get(digest)?.ok_or_else(|| Error::Corrupt {
+                table: "sessions_by_user",
+                detail: format!("index row for missing session {}", to_hex(digest)),
+            })?;
+            self.remove(digest, &record)?;
+        }
+        Ok(doomed)
+    }
+
     /// A digest no stored session has, and the id it belongs to. A collision
     /// of 238 random bits is astronomically unlikely; it is retried, never
     /// overwritten.
@@ -204,6 +232,14 @@ impl Core {
             return Err(SessionError::NotFound.into());
         }
         Ok(record)
+    }
+
+    /// Drop the pending touches of deleted sessions.
+    pub(crate) fn forget_touches(&self, deleted: &[Digest]) {
+        let mut touches = self.touches.lock();
+        for digest in deleted {
+            touches.remove(&Touch::Session(*digest));
+        }
     }
 
     /// `last_activity` including a touch not yet flushed.
@@ -559,32 +595,8 @@ impl Engine {
     pub fn revoke_user_sessions(&self, user_id: u64, keep: Option<&str>) -> Result<usize> {
         let core = &self.core;
         let keep = keep.and_then(session_digest);
-        let deleted = core.write(|txn| {
-            let mut tables = SessionTables::open(txn)?;
-            let mut doomed = Vec::new();
-            for row in tables
-                .by_user
-                .range((user_id, [0u8; 32])..=(user_id, [0xffu8; 32]))?
-            {
-                let (key, _) = row?;
-                let (_, digest) = key.value();
-                if Some(digest) != keep {
-                    doomed.push(digest);
-                }
-            }
-            for digest in &doomed {
-                let record = tables.get(digest)?.ok_or_else(|| Error::Corrupt {
-                    table: "sessions_by_user",
-                    detail: format!("index row for missing session {}", to_hex(digest)),
-                })?;
-                tables.remove(digest, &record)?;
-            }
-            Ok(doomed)
-        })?;
-        let mut touches = core.touches.lock();
-        for digest in &deleted {
-            touches.remove(&Touch::Session(*digest));
-        }
+        let deleted = core.write(|txn| SessionTables::open(txn)?.revoke_user(user_id, keep))?;
+        core.forget_touches(&deleted);
         Ok(deleted.len())
     }
 }

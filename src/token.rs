@@ -111,6 +111,23 @@ pub(crate) struct TokenTables<'txn> {
 }
 
 impl<'txn> TokenTables<'txn> {
+    /// Delete every token of `user_id` with all its rows; returns their ids
+    /// so the caller can drop pending touches after the commit.
+    pub(crate) fn revoke_user(&mut self, user_id: u64) -> Result<Vec<u64>> {
+        let mut ids = Vec::new();
+        for row in self.by_user.range((user_id, 0)..=(user_id, u64::MAX))? {
+            ids.push(row?.0.value().1);
+        }
+        for &id in &ids {
+            let record = self.get(id)?.ok_or_else(|| Error::Corrupt {
+                table: "tokens_by_user",
+                detail: format!("index row for missing token {id}"),
+            })?;
+            self.remove(id, &record)?;
+        }
+        Ok(ids)
+    }
+
     pub(crate) fn open(txn: &'txn WriteTransaction) -> Result<Self> {
         Ok(Self {
             records: txn.open_table(TOKENS)?,
@@ -468,21 +485,7 @@ impl Engine {
     /// [`Error::Corrupt`] when an index row has no record.
     pub fn revoke_user_tokens(&self, user_id: u64) -> Result<usize> {
         let core = &self.core;
-        let ids = core.write(|txn| {
-            let mut tables = TokenTables::open(txn)?;
-            let mut ids = Vec::new();
-            for row in tables.by_user.range((user_id, 0)..=(user_id, u64::MAX))? {
-                ids.push(row?.0.value().1);
-            }
-            for &id in &ids {
-                let record = tables.get(id)?.ok_or_else(|| Error::Corrupt {
-                    table: "tokens_by_user",
-                    detail: format!("index row for missing token {id}"),
-                })?;
-                tables.remove(id, &record)?;
-            }
-            Ok(ids)
-        })?;
+        let ids = core.write(|txn| TokenTables::open(txn)?.revoke_user(user_id))?;
         core.forget_token_touches(&ids);
         Ok(ids.len())
     }

@@ -4,11 +4,15 @@
 use redb::{ReadTransaction, ReadableTable, ReadableTableMetadata};
 
 use crate::engine::{
-    Engine, SESSIONS, SESSIONS_BY_ACTIVITY, SESSIONS_BY_CREATED, SESSIONS_BY_USER, TOKENS,
-    TOKENS_BY_CREATED, TOKENS_BY_DIGEST, TOKENS_BY_EXPIRY, TOKENS_BY_USER,
+    CREDENTIALS, CREDENTIALS_BY_USER, Engine, REMEMBER, REMEMBER_BY_EXPIRY, REMEMBER_BY_USER,
+    SESSIONS, SESSIONS_BY_ACTIVITY, SESSIONS_BY_CREATED, SESSIONS_BY_USER, THROTTLE,
+    THROTTLE_BY_WINDOW, TOKENS, TOKENS_BY_CREATED, TOKENS_BY_DIGEST, TOKENS_BY_EXPIRY,
+    TOKENS_BY_USER,
 };
 use crate::error::Result;
-use crate::record::{TokenRecord, decode_session, decode_token};
+use crate::record::{
+    TokenRecord, decode_credential, decode_remember, decode_session, decode_token,
+};
 use crate::secret::to_hex;
 
 /// What [`Engine::verify`] found.
@@ -109,9 +113,164 @@ impl Engine {
             }
             let _ = records.len()?;
             verify_tokens(txn, &mut report)?;
+            check_credentials(txn, &mut report)?;
+            check_remember(txn, &mut report)?;
+            check_throttle(txn, &mut report)?;
             Ok(report)
         })
     }
+}
+
+/// Each credential has the user row naming its login, and each user row
+/// names a credential of that user. Problems name the user, not the login.
+fn check_credentials(txn: &ReadTransaction, report: &mut VerifyReport) -> Result<()> {
+    let records = txn.open_table(CREDENTIALS)?;
+    let by_user = txn.open_table(CREDENTIALS_BY_USER)?;
+    for row in records.iter()? {
+        let (login, value) = row?;
+        report.records_checked += 1;
+        let record = match decode_credential(value.value()) {
+            Ok(record) => record,
+            Err(e) => {
+                let len = login.value().len();
+                report
+                    .problems
+                    .push(format!("credentials (login of {len} bytes): {e}"));
+                continue;
+            }
+        };
+        let user = record.user_id;
+        match by_user.get(user)? {
+            Some(indexed) if indexed.value() == login.value() => {}
+            Some(_) => report.problems.push(format!(
+                "credentials user {user}: credentials_by_user names another login"
+            )),
+            None => report.problems.push(format!(
+                "credentials user {user}: no credentials_by_user row"
+            )),
+        }
+    }
+    for row in by_user.iter()? {
+        let (user, login) = row?;
+        let user = user.value();
+        report.index_rows_checked += 1;
+        let Some(bytes) = records.get(login.value())? else {
+            report.problems.push(format!(
+                "credentials_by_user user {user}: no credential for its login"
+            ));
+            continue;
+        };
+        if decode_credential(bytes.value()).is_ok_and(|r| r.user_id != user) {
+            report.problems.push(format!(
+                "credentials_by_user user {user}: login belongs to another user"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Each remember-me record has its user and expiry rows, and each of those
+/// rows its record with the same user or expiry.
+fn check_remember(txn: &ReadTransaction, report: &mut VerifyReport) -> Result<()> {
+    let records = txn.open_table(REMEMBER)?;
+    let by_user = txn.open_table(REMEMBER_BY_USER)?;
+    let by_expiry = txn.open_table(REMEMBER_BY_EXPIRY)?;
+    for row in records.iter()? {
+        let (key, value) = row?;
+        let selector = key.value();
+        let handle = to_hex(&selector);
+        report.records_checked += 1;
+        let record = match decode_remember(value.value()) {
+            Ok(record) => record,
+            Err(e) => {
+                report.problems.push(format!("remember {handle}: {e}"));
+                continue;
+            }
+        };
+        if by_user.get((record.user_id, selector))?.is_none() {
+            report
+                .problems
+                .push(format!("remember {handle}: no remember_by_user row"));
+        }
+        if by_expiry.get((record.expires_at, selector))?.is_none() {
+            report
+                .problems
+                .push(format!("remember {handle}: no remember_by_expiry row"));
+        }
+    }
+    for (name, index) in [
+        ("remember_by_user", &by_user),
+        ("remember_by_expiry", &by_expiry),
+    ] {
+        for row in index.iter()? {
+            let (key, _) = row?;
+            let (value, selector) = key.value();
+            report.index_rows_checked += 1;
+            let handle = to_hex(&selector);
+            let Some(bytes) = records.get(&selector)? else {
+                report
+                    .problems
+                    .push(format!("{name} {handle}: no remember record"));
+                continue;
+            };
+            let Ok(record) = decode_remember(bytes.value()) else {
+                continue; // already reported above
+            };
+            let expected = match name {
+                "remember_by_user" => record.user_id,
+                _ => record.expires_at,
+            };
+            if expected != value {
+                report.problems.push(format!(
+                    "{name} {handle}: row says {value}, record says {expected}"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Each throttle counter has its window row, and each window row a counter
+/// whose window starts there.
+fn check_throttle(txn: &ReadTransaction, report: &mut VerifyReport) -> Result<()> {
+    let counters = txn.open_table(THROTTLE)?;
+    let by_window = txn.open_table(THROTTLE_BY_WINDOW)?;
+    for row in counters.iter()? {
+        let (key, value) = row?;
+        let digest = key.value();
+        let (attempts, window_start) = value.value();
+        let handle = to_hex(&digest);
+        report.records_checked += 1;
+        if attempts == 0 {
+            report
+                .problems
+                .push(format!("throttle {handle}: counter of zero attempts"));
+        }
+        if by_window.get((window_start, digest))?.is_none() {
+            report
+                .problems
+                .push(format!("throttle {handle}: no throttle_by_window row"));
+        }
+    }
+    for row in by_window.iter()? {
+        let (key, _) = row?;
+        let (window_start, digest) = key.value();
+        report.index_rows_checked += 1;
+        let handle = to_hex(&digest);
+        match counters.get(&digest)? {
+            None => report
+                .problems
+                .push(format!("throttle_by_window {handle}: no counter")),
+            Some(counter) if counter.value().1 != window_start => {
+                let stored = counter.value().1;
+                report.problems.push(format!(
+                    "throttle_by_window {handle}: row says {window_start}, counter says {stored}"
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
 }
 
 /// What an index row points to.
