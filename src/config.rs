@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::clock::Clock;
 use crate::error::Error;
+use crate::guard::GuardConfig;
 use crate::password::PasswordParams;
 
 /// Longest `token_prefix` accepted, in bytes.
@@ -71,6 +72,9 @@ pub struct Config {
     /// How long a remember-me token stays valid after it was issued or last
     /// rotated. Default 400 days (the longest cookie lifetime browsers keep).
     pub remember_lifetime: Duration,
+    /// How the request guard recognises first-party requests and names
+    /// and renders its cookies.
+    pub guard: GuardConfig,
 }
 
 impl Default for Config {
@@ -95,6 +99,7 @@ impl Default for Config {
             throttle_max_attempts: 5,
             throttle_window: Duration::from_secs(60),
             remember_lifetime: Duration::from_secs(400 * 24 * 60 * 60),
+            guard: GuardConfig::default(),
         }
     }
 }

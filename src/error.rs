@@ -287,6 +287,8 @@ pub enum Error {
     Session(SessionError),
     /// A credential operation was refused.
     Credential(CredentialError),
+    /// The request guard refused a request.
+    Guard(crate::guard::GuardError),
     /// A personal access token operation was refused.
     Token(TokenError),
     /// A stored record failed validation: the file is damaged.
@@ -312,6 +314,7 @@ impl fmt::Display for Error {
             Error::Open(e) => e.fmt(f),
             Error::Session(e) => e.fmt(f),
             Error::Credential(e) => e.fmt(f),
+            Error::Guard(e) => e.fmt(f),
             Error::Token(e) => e.fmt(f),
             Error::Corrupt { table, detail } => {
                 write!(f, "corrupt record in table {table}: {detail}")
