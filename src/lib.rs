@@ -61,4 +61,18 @@ pub mod fuzzing {
     pub fn session_digest(id: &str) -> Option<[u8; 32]> {
         crate::session::session_digest(id)
     }
+
+    /// The strict token parse: `(id, secret)` when `text` could be genuine.
+    pub fn parse_token<'a>(
+        text: &'a str,
+        prefix: &str,
+        allow_legacy: bool,
+    ) -> Option<(Option<u64>, &'a str)> {
+        crate::token_format::parse(text, prefix, allow_legacy).map(|t| (t.id, t.secret))
+    }
+
+    /// Lowercase hex CRC-32 (PHP's `crc32b`) of `bytes`.
+    pub fn crc32b_hex(bytes: &[u8]) -> String {
+        String::from_utf8_lossy(&crate::crc32::crc32b_hex(bytes)).into_owned()
+    }
 }
