@@ -17,6 +17,7 @@ mod clock;
 mod config;
 mod engine;
 mod error;
+pub mod ffi;
 mod gc;
 pub mod http;
 mod record;
