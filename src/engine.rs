@@ -349,6 +349,12 @@ fn open_database(path: &Path, cache_size: usize) -> Result<Database> {
         Ok(Err(DatabaseError::DatabaseAlreadyOpen | DatabaseError::LockProtocolMismatch)) => {
             Err(OpenError::Locked.into())
         }
+        // redb reports a file without its magic number as InvalidData.
+        Ok(Err(DatabaseError::Storage(StorageError::Io(e))))
+            if e.kind() == std::io::ErrorKind::InvalidData =>
+        {
+            Err(OpenError::NotRedb(e.to_string()).into())
+        }
         Ok(Err(DatabaseError::Storage(StorageError::Io(e)))) => Err(OpenError::Io(e).into()),
         Ok(Err(e)) => Err(OpenError::NotRedb(e.to_string()).into()),
         Err(_) => Err(OpenError::NotRedb("the file's header is not redb's".into()).into()),
