@@ -224,10 +224,8 @@ mod tests {
         let view = unsafe { &(*s).text };
         assert_eq!(view.len, 9);
         // SAFETY: the view is NUL-terminated.
-        assert_eq!(
-            unsafe { CStr::from_ptr(view.ptr) }.to_str(),
-            Ok("two\nlines")
-        );
+        let text = unsafe { CStr::from_ptr(view.ptr) };
+        assert_eq!(text.to_str(), Ok("two\nlines"));
         // SAFETY: freed exactly once.
         unsafe { authkv_string_free(s) };
         // SAFETY: NULL is a no-op.

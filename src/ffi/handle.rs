@@ -75,14 +75,16 @@ pub(crate) fn canonical_key(path: &Path) -> Result<PathBuf, Failure> {
     Ok(dir.join(name))
 }
 
-/// Describe an open failure, naming the file; `Locked` here always means
-/// another process, since this process's own opens share the engine.
+/// Describe an open failure, naming the file. `Locked` here means another
+/// process (or a Rust `Engine` outside the registry), since this process's
+/// own `authkv_open` calls share the engine.
 fn open_failure(key: &Path, error: Error) -> Failure {
     let status = authkv_status::from(&error);
     let message = match error {
         Error::Open(OpenError::Locked) => format!(
             "{}: database is locked by another process (one process owns an authkv file at a \
-             time; within a process, every open of the file shares one engine)",
+             time; within a process, every authkv_open of the file shares one engine, but an \
+             Engine opened through the Rust API is not shared)",
             key.display()
         ),
         other => format!("{}: {other}", key.display()),

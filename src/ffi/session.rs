@@ -510,10 +510,8 @@ mod tests {
         }
         let good = "abcdefghijklmnopqrstuvwxyz0123456789ABCD";
         // SAFETY: as above.
-        assert_eq!(
-            unsafe { session_id(good.as_ptr().cast(), good.len(), "id") }.ok(),
-            Some(good)
-        );
+        let parsed = unsafe { session_id(good.as_ptr().cast(), good.len(), "id") };
+        assert_eq!(parsed.ok(), Some(good));
     }
 
     #[test]

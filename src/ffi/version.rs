@@ -41,7 +41,7 @@ pub extern "C" fn authkv_version_str() -> *const c_char {
             Ok(text) => text,
             Err(_) => c"",
         };
-    TEXT.as_ptr()
+    guard_value(c"".as_ptr(), || TEXT.as_ptr())
 }
 
 #[cfg(test)]
