@@ -12,7 +12,7 @@
 #include "check.h"
 
 #define THREADS 8
-#define ROUNDS 150
+#define ROUNDS 300
 
 static char path[4096];
 static char dotted[4200]; /* the same file, spelled differently */
