@@ -394,6 +394,7 @@ fn open_database(path: &Path, cache_size: usize) -> Result<Database> {
         Ok(Err(DatabaseError::DatabaseAlreadyOpen | DatabaseError::LockProtocolMismatch)) => {
             Err(OpenError::Locked.into())
         }
+        // redb reports a file without its magic number as InvalidData.
         Ok(Err(DatabaseError::Storage(StorageError::Io(e))))
             if e.kind() == std::io::ErrorKind::InvalidData =>
         {

@@ -20,6 +20,7 @@ mod crc32;
 mod credential;
 mod engine;
 mod error;
+pub mod ffi;
 mod gc;
 mod guard;
 pub mod http;

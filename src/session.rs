@@ -476,9 +476,15 @@ impl Engine {
 
     fn delete_by_digest(&self, digest: &Digest) -> Result<bool> {
         let core = &self.core;
+        core.count_lookup();
+        // An unknown id or handle is answered from a read snapshot: no write
+        // transaction, so no commit and no fsync.
+        let stored = core.read(|txn| Ok(txn.open_table(SESSIONS)?.get(digest)?.is_some()))?;
+        if !stored {
+            return Ok(false);
+        }
         let deleted = core.write(|txn| {
             let mut tables = SessionTables::open(txn)?;
-            core.count_lookup();
             match tables.get(digest)? {
                 Some(record) => {
                     tables.remove(digest, &record)?;

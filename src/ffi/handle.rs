@@ -1,0 +1,212 @@
+//! Engine handles and the per-process registry that makes every
+//! `authkv_open` of one file share one engine.
+//!
+//! A file can be open in one process at a time (redb's lock), and
+//! [`Engine::open`] refuses a second open inside the same process. Hosts that
+//! open per thread or per request need the second open to succeed, so the
+//! registry maps each canonical path to the engine already open there. Each
+//! `authkv_open` returns its own handle holding one reference; the engine
+//! closes when the last handle does.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Weak};
+
+use parking_lot::Mutex;
+
+use crate::engine::Engine;
+use crate::error::{Error, OpenError};
+
+use super::boundary::Failure;
+use super::options::authkv_options;
+use super::status::authkv_status;
+
+/// An open authkv database: opaque, made by `authkv_open`, released by
+/// `authkv_close`.
+///
+/// Thread-safe: any number of threads may use one handle at the same time.
+#[allow(non_camel_case_types)]
+pub struct authkv_engine {
+    _private: [u8; 0],
+}
+
+/// What an `authkv_engine *` points to.
+pub(crate) struct EngineHandle {
+    engine: Arc<Engine>,
+    key: PathBuf,
+}
+
+/// One open file: the engine (alive while a handle holds it) and the
+/// options it was opened with.
+struct Entry {
+    engine: Weak<Engine>,
+    options: authkv_options,
+}
+
+/// Canonical path → the engine open there. Opening and the final close run
+/// under this lock, so no open can race the file's release.
+static REGISTRY: Mutex<BTreeMap<PathBuf, Entry>> = Mutex::new(BTreeMap::new());
+
+/// Longest path accepted, in bytes.
+pub(crate) const MAX_PATH: usize = 4096;
+
+/// The key under which `path` is registered: the canonical path of the file,
+/// or, when it does not exist yet, of its directory joined with its name.
+pub(crate) fn canonical_key(path: &Path) -> Result<PathBuf, Failure> {
+    let io_failure = |what: &Path, e: std::io::Error| {
+        Failure::new(
+            authkv_status::AUTHKV_IO,
+            format!("cannot resolve {}: {e}", what.display()),
+        )
+    };
+    match std::fs::canonicalize(path) {
+        Ok(key) => return Ok(key),
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io_failure(path, e)),
+        Err(_) => {}
+    }
+    let name = path
+        .file_name()
+        .ok_or_else(|| Failure::invalid(format!("path {} does not name a file", path.display())))?;
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let dir = std::fs::canonicalize(parent).map_err(|e| io_failure(parent, e))?;
+    Ok(dir.join(name))
+}
+
+/// Describe an open failure, naming the file. `Locked` here means another
+/// process (or a Rust `Engine` outside the registry), since this process's
+/// own `authkv_open` calls share the engine.
+fn open_failure(key: &Path, error: Error) -> Failure {
+    let status = authkv_status::from(&error);
+    let message = match error {
+        Error::Open(OpenError::Locked) => format!(
+            "{}: database is locked by another process (one process owns an authkv file at a \
+             time; within a process, every authkv_open of the file shares one engine, but an \
+             Engine opened through the Rust API is not shared)",
+            key.display()
+        ),
+        other => format!("{}: {other}", key.display()),
+    };
+    Failure::new(status, message)
+}
+
+/// Open the file at `key` (already canonical), or share the engine this
+/// process has open there. Returns a new handle.
+pub(crate) fn open(key: PathBuf, options: authkv_options) -> Result<*mut authkv_engine, Failure> {
+    let mut registry = REGISTRY.lock();
+    let existing = registry
+        .get(&key)
+        .and_then(|entry| entry.engine.upgrade().map(|engine| (engine, entry.options)));
+    let engine = match existing {
+        Some((engine, first)) => {
+            if let Some((field, was, now)) = first.first_difference(&options) {
+                return Err(Failure::misuse(format!(
+                    "{} is already open in this process with {field} = {was}; this call asks for \
+                     {now} (every open of a file must pass the same options)",
+                    key.display()
+                )));
+            }
+            engine
+        }
+        None => {
+            let engine = Arc::new(
+                Engine::open(&key, options.to_config()).map_err(|e| open_failure(&key, e))?,
+            );
+            registry.insert(
+                key.clone(),
+                Entry {
+                    engine: Arc::downgrade(&engine),
+                    options,
+                },
+            );
+            engine
+        }
+    };
+    let handle = Box::new(EngineHandle { engine, key });
+    Ok(Box::into_raw(handle).cast::<authkv_engine>())
+}
+
+/// Release a handle: drop its reference, and close the engine when it was
+/// the last. The handle is gone whatever the result.
+///
+/// # Safety
+/// `ptr` must come from [`open`] and not have been released.
+pub(crate) unsafe fn release(ptr: *mut authkv_engine) -> Result<(), Failure> {
+    // SAFETY: the caller guarantees `ptr` came from Box::into_raw of an
+    // EngineHandle in `open` and is released once.
+    let handle = unsafe { Box::from_raw(ptr.cast::<EngineHandle>()) };
+    let EngineHandle { engine, key } = *handle;
+    let mut registry = REGISTRY.lock();
+    match Arc::try_unwrap(engine) {
+        Ok(engine) => {
+            registry.remove(&key);
+            engine
+                .close()
+                .map_err(|e| Failure::from(e).context(&key.display().to_string()))
+        }
+        // Another handle still uses the engine.
+        Err(_shared) => Ok(()),
+    }
+}
+
+/// The engine behind a handle, for the duration of a call.
+///
+/// # Safety
+/// Unless NULL, `ptr` must be a live handle from `authkv_open`, not released
+/// before the call returns.
+pub(crate) unsafe fn engine<'a>(ptr: *const authkv_engine) -> Result<&'a Engine, Failure> {
+    // SAFETY: guaranteed by the caller: a non-NULL pointer is a live handle.
+    let handle = unsafe { ptr.cast::<EngineHandle>().as_ref() };
+    handle
+        .map(|h| h.engine.as_ref())
+        .ok_or_else(|| Failure::null("engine"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_file_keys_on_its_canonical_directory() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let canonical_dir = std::fs::canonicalize(dir.path()).expect("canonical");
+        let roundabout = dir.path().join(".").join("auth.redb");
+        assert_eq!(
+            canonical_key(&roundabout).expect("key"),
+            canonical_dir.join("auth.redb")
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn existing_file_keys_through_symlinks() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let real = dir.path().join("real.redb");
+        std::fs::write(&real, b"").expect("create");
+        let link = dir.path().join("link.redb");
+        std::os::unix::fs::symlink(&real, &link).expect("symlink");
+        assert_eq!(
+            canonical_key(&link).expect("key"),
+            canonical_key(&real).expect("key")
+        );
+    }
+
+    #[test]
+    fn missing_directory_is_an_io_error() {
+        let err = canonical_key(Path::new("/nonexistent-authkv-dir/x.redb")).expect_err("missing");
+        assert_eq!(err.status, authkv_status::AUTHKV_IO);
+        assert!(
+            err.message.contains("/nonexistent-authkv-dir"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn a_path_without_a_file_name_is_invalid() {
+        let err = canonical_key(Path::new("/nonexistent-authkv-dir/..")).expect_err("no name");
+        assert_eq!(err.status, authkv_status::AUTHKV_INVALID_ARGUMENT);
+    }
+}

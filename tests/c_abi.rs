@@ -1,0 +1,336 @@
+//! The C ABI from C: builds each program in `tests/c/` against the shared
+//! library, against the static library, and against the static library with
+//! AddressSanitizer and UndefinedBehaviorSanitizer, then runs it.
+//!
+//! The libraries come from the same `cargo test` invocation: building the
+//! crate for its tests also builds its `cdylib` and `staticlib` crate types
+//! into `deps/`, next to this test's own executable, whatever
+//! `CARGO_TARGET_DIR` or profile is in use. `AUTHKV_LIB_DIR` overrides the
+//! directory; `CC` and `CXX` the compilers.
+
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use authkv::{Config, Engine};
+
+/// How a program is linked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Link {
+    /// `-lauthkv` against `libauthkv.so`, found at run time through rpath.
+    Shared,
+    /// `libauthkv.a` and the system libraries Rust's std needs.
+    Static,
+    /// Like `Static`, with `-fsanitize=address,undefined`.
+    Sanitized,
+}
+
+const ALL_LINKS: [Link; 3] = [Link::Shared, Link::Static, Link::Sanitized];
+
+const C_FLAGS: &[&str] = &[
+    "-std=c11",
+    "-Wall",
+    "-Wextra",
+    "-Werror",
+    "-pedantic",
+    "-pthread",
+];
+const CXX_FLAGS: &[&str] = &["-std=c++17", "-Wall", "-Wextra", "-Werror", "-pedantic"];
+const SYSTEM_LIBS: &[&str] = &["-lpthread", "-ldl", "-lm"];
+const SANITIZE: &[&str] = &[
+    "-fsanitize=address,undefined",
+    "-fno-sanitize-recover=all",
+    "-fno-omit-frame-pointer",
+    "-g",
+];
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The directory holding `libauthkv.so` and `libauthkv.a`.
+fn lib_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = match std::env::var_os("AUTHKV_LIB_DIR") {
+            Some(dir) => PathBuf::from(dir),
+            None => std::env::current_exe()
+                .expect("path of the test executable")
+                .parent()
+                .expect("the test executable lives in a directory")
+                .to_path_buf(),
+        };
+        for lib in ["libauthkv.so", "libauthkv.a"] {
+            assert!(
+                dir.join(lib).is_file(),
+                "{lib} not found in {}: cargo builds it with the tests (crate-type cdylib and \
+                 staticlib); set AUTHKV_LIB_DIR to the directory of a `cargo build --lib`",
+                dir.display()
+            );
+        }
+        dir
+    })
+}
+
+/// Where the test programs are written: beside the libraries, so they are
+/// cleaned with the target directory.
+fn out_dir() -> PathBuf {
+    let dir = lib_dir().join("c-abi-tests");
+    std::fs::create_dir_all(&dir).expect("create the output directory");
+    dir
+}
+
+fn tool(var: &str, default: &str) -> OsString {
+    std::env::var_os(var).unwrap_or_else(|| default.into())
+}
+
+fn run_checked(mut command: Command, what: &str) -> Output {
+    let output = command
+        .output()
+        .unwrap_or_else(|e| panic!("{what}: cannot run {command:?}: {e}"));
+    assert!(
+        output.status.success(),
+        "{what} failed ({}):\n{command:?}\n--- stdout\n{}\n--- stderr\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// Add the link arguments for `link`.
+fn link_args(command: &mut Command, link: Link) {
+    let dir = lib_dir();
+    match link {
+        Link::Shared => {
+            command
+                .arg(format!("-L{}", dir.display()))
+                .arg("-lauthkv")
+                .arg(format!("-Wl,-rpath,{}", dir.display()));
+        }
+        Link::Static | Link::Sanitized => {
+            command.arg(dir.join("libauthkv.a")).args(SYSTEM_LIBS);
+        }
+    }
+}
+
+fn compile(program: &str, link: Link) -> PathBuf {
+    let source = repo().join("tests/c").join(format!("{program}.c"));
+    let binary = out_dir().join(format!("{program}-{link:?}").to_lowercase());
+    let mut command = Command::new(tool("CC", "cc"));
+    command.args(C_FLAGS).arg("-I").arg(repo().join("include"));
+    if link == Link::Sanitized {
+        command.args(SANITIZE);
+    }
+    command.arg(&source).arg("-o").arg(&binary);
+    link_args(&mut command, link);
+    run_checked(command, &format!("compiling {program}.c ({link:?})"));
+    binary
+}
+
+/// The program built for `link`, compiled once per test run however many
+/// tests ask for it.
+fn binary(program: &str, link: Link) -> PathBuf {
+    type Slot = Arc<OnceLock<PathBuf>>;
+    static BUILT: Mutex<Option<HashMap<(String, Link), Slot>>> = Mutex::new(None);
+    let slot = {
+        let mut built = BUILT
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        Arc::clone(
+            built
+                .get_or_insert_with(HashMap::new)
+                .entry((program.to_string(), link))
+                .or_default(),
+        )
+    };
+    slot.get_or_init(|| compile(program, link)).clone()
+}
+
+fn command(program: &str, link: Link) -> Command {
+    let mut command = Command::new(binary(program, link));
+    // cargo puts its output directories on LD_LIBRARY_PATH, which the loader
+    // searches before the rpath: an older libauthkv.so from `cargo build`
+    // would be loaded instead of the one built with this test.
+    command
+        .env_remove("LD_LIBRARY_PATH")
+        .env("ASAN_OPTIONS", "detect_leaks=1:halt_on_error=1")
+        .env("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1");
+    command
+}
+
+/// Run a scratch-directory program (flow, misuse, threads) and require
+/// success.
+fn passes(program: &str, link: Link) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut command = command(program, link);
+    command.arg(dir.path());
+    let output = run_checked(command, &format!("{program} ({link:?})"));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains(&format!("{program}: ok")),
+        "{program} ({link:?}) printed {stdout}"
+    );
+}
+
+/// Run `open PATH STATUS`: succeeds when opening `path` gives `status`.
+fn open_gives(path: &Path, status: u32) -> String {
+    let mut command = command("open", Link::Shared);
+    command.arg(path).arg(status.to_string());
+    let output = run_checked(
+        command,
+        &format!("open {} expecting {status}", path.display()),
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn flow_against_the_shared_library() {
+    passes("flow", Link::Shared);
+}
+
+#[test]
+fn flow_against_the_static_library() {
+    passes("flow", Link::Static);
+}
+
+#[test]
+fn flow_under_address_and_undefined_sanitizers() {
+    passes("flow", Link::Sanitized);
+}
+
+#[test]
+fn misuse_against_the_shared_library() {
+    passes("misuse", Link::Shared);
+}
+
+#[test]
+fn misuse_against_the_static_library() {
+    passes("misuse", Link::Static);
+}
+
+#[test]
+fn misuse_under_address_and_undefined_sanitizers() {
+    passes("misuse", Link::Sanitized);
+}
+
+#[test]
+fn threads_against_the_shared_library() {
+    passes("threads", Link::Shared);
+}
+
+#[test]
+fn threads_against_the_static_library() {
+    passes("threads", Link::Static);
+}
+
+#[test]
+fn threads_under_address_and_undefined_sanitizers() {
+    passes("threads", Link::Sanitized);
+}
+
+#[test]
+fn version_macros_equal_the_library_version() {
+    for link in ALL_LINKS {
+        let output = run_checked(command("version", link), &format!("version ({link:?})"));
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(stdout.contains(env!("CARGO_PKG_VERSION")), "{stdout}");
+    }
+}
+
+#[test]
+fn a_second_process_gets_locked_with_a_message() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("held.redb");
+    let engine = Engine::open(&path, Config::default()).expect("open in this process");
+    let stdout = open_gives(&path, 200);
+    assert!(stdout.contains("locked by another process"), "{stdout}");
+    assert!(
+        stdout.contains("held.redb"),
+        "the message names the file: {stdout}"
+    );
+    engine.close().expect("close");
+    open_gives(&path, 0);
+}
+
+#[test]
+fn open_says_why_a_file_is_not_a_usable_database() {
+    let dir = tempfile::tempdir().expect("tempdir");
+
+    let garbage = dir.path().join("garbage.redb");
+    std::fs::write(&garbage, vec![b'x'; 8192]).expect("write");
+    assert!(open_gives(&garbage, 201).contains("not a redb database"));
+
+    let other = dir.path().join("other.redb");
+    {
+        let db = redb::Database::create(&other).expect("create");
+        let txn = db.begin_write().expect("write");
+        let table: redb::TableDefinition<&str, u64> = redb::TableDefinition::new("other");
+        txn.open_table(table)
+            .expect("table")
+            .insert("k", 1)
+            .expect("insert");
+        txn.commit().expect("commit");
+    }
+    assert!(open_gives(&other, 202).contains("not an authkv file"));
+
+    let newer = dir.path().join("newer.redb");
+    Engine::open(&newer, Config::default())
+        .expect("create")
+        .close()
+        .expect("close");
+    {
+        let db = redb::Database::create(&newer).expect("open");
+        let txn = db.begin_write().expect("write");
+        let meta: redb::TableDefinition<&str, &str> = redb::TableDefinition::new("meta");
+        txn.open_table(meta)
+            .expect("meta")
+            .insert("schema_version", "99")
+            .expect("insert");
+        txn.commit().expect("commit");
+    }
+    assert!(open_gives(&newer, 203).contains("schema version 99"));
+
+    assert!(open_gives(&dir.path().join("missing-dir/x.redb"), 300).contains("missing-dir"));
+}
+
+#[test]
+fn header_compiles_as_cplusplus_and_its_functions_link() {
+    let header = repo().join("tests/c/header.c");
+    let include = repo().join("include");
+    let mut syntax = Command::new(tool("CXX", "c++"));
+    syntax
+        .args(CXX_FLAGS)
+        .arg("-I")
+        .arg(&include)
+        .args(["-x", "c++", "-fsyntax-only"])
+        .arg(&header);
+    run_checked(syntax, "C++ syntax check of authkv.h");
+
+    // Linking proves the extern "C" guards: without them the C++ compiler
+    // would ask for mangled names the library does not export.
+    let binary = out_dir().join("header-cplusplus");
+    let mut build = Command::new(tool("CXX", "c++"));
+    build
+        .args(CXX_FLAGS)
+        .arg("-I")
+        .arg(&include)
+        .args(["-x", "c++"])
+        .arg(&header)
+        .args(["-x", "none", "-o"])
+        .arg(&binary);
+    link_args(&mut build, Link::Shared);
+    run_checked(build, "C++ build against authkv.h");
+    let mut run = Command::new(&binary);
+    run.env_remove("LD_LIBRARY_PATH");
+    run_checked(run, "C++ program");
+}
+
+#[test]
+fn header_compiles_as_strict_c11() {
+    for link in [Link::Shared, Link::Static] {
+        run_checked(command("header", link), &format!("header ({link:?})"));
+    }
+}
