@@ -6,9 +6,19 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n== %s\n' "$*"; }
 
+step "tools the tests need"
+want_cbindgen="$(tr -d '[:space:]' < .ci/cbindgen-version)"
+if ! command -v cbindgen >/dev/null || [ "$(cbindgen --version | awk '{print $2}')" != "$want_cbindgen" ]; then
+  cargo install cbindgen --locked --version "$want_cbindgen"
+fi
+command -v cc >/dev/null && command -v c++ >/dev/null || { apt-get update && apt-get install -y build-essential; }
+
 step "formatting and lints"
 cargo fmt --all -- --check
 cargo clippy --release --all-targets --quiet -- -D warnings
+
+step "the committed C header matches the code"
+bash tests/c/check_header.sh
 
 step "tests, examples and benches (benches run once each in test mode)"
 cargo test --release --all-targets
