@@ -58,6 +58,28 @@ fn sessions(c: &mut Criterion) {
             )
         })
     });
+    c.bench_function("create (durable), 32 concurrent callers, per call", |b| {
+        b.iter_custom(|iters| {
+            let per_thread = iters.div_ceil(32);
+            let start = std::time::Instant::now();
+            std::thread::scope(|scope| {
+                for _ in 0..32 {
+                    scope.spawn(|| {
+                        for _ in 0..per_thread {
+                            black_box(
+                                engine
+                                    .create_session("203.0.113.9", "bench")
+                                    .expect("create"),
+                            );
+                        }
+                    });
+                }
+            });
+            start
+                .elapsed()
+                .mul_f64(iters as f64 / (per_thread * 32) as f64)
+        })
+    });
     let payload = vec![b'x'; 1024];
     c.bench_function("save 1 KiB payload (durable commit)", |b| {
         b.iter(|| black_box(engine.save_session(&hot, &payload, None).expect("save")))

@@ -56,7 +56,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let principal = engine.authenticate(&request)?;
         println!("   > GET /api/user   (request {n})");
         println!("   > Cookie: {cookie}");
-        println!("   > Referer: {SPA}/dashboard");
+        println!("   > Referer: {SPA}");
         println!(
             "   < 200 user {} via session, all abilities: {}",
             principal.user_id,

@@ -18,6 +18,7 @@ use redb::{
 
 use crate::config::Config;
 use crate::error::{Error, OpenError, Result};
+use crate::group_commit::GroupCommit;
 use crate::secret::Digest;
 
 /// Schema version this build writes and reads.
@@ -102,6 +103,9 @@ pub struct Stats {
     pub tokens: u64,
     /// Write transactions committed by this engine.
     pub write_commits: u64,
+    /// Durable commits (fsyncs) made to persist them; concurrent writers
+    /// share one, so under load this is far below `write_commits`.
+    pub durable_syncs: u64,
     /// Touches waiting in memory for the next flush.
     pub touches_pending: u64,
     /// Record lookups made on behalf of callers (reads of a record by key).
@@ -142,6 +146,8 @@ pub(crate) struct Core {
     pub touches: Mutex<HashMap<Touch, u64>>,
     /// PHC string an unknown login is verified against, made on first use.
     pub dummy_phc: OnceLock<String>,
+    /// Where durable writers meet to share an fsync.
+    pub group_commit: GroupCommit,
 }
 
 impl Core {
@@ -151,18 +157,45 @@ impl Core {
     }
 
     /// Run `f` in one write transaction and commit it; on error nothing is
-    /// written.
+    /// written. With durable commits the call returns once the commit is on
+    /// disk, sharing the fsync with concurrent writers (see `group_commit`).
     pub(crate) fn write<T>(&self, f: impl FnOnce(&WriteTransaction) -> Result<T>) -> Result<T> {
+        let durable = self.config.durable_commits;
+        let alone = self.group_commit.begin() && durable;
+        let committed = self.commit_one(f, alone);
+        let Ok((out, covered)) = committed else {
+            self.group_commit.abandoned();
+            return committed.map(|(out, _)| out);
+        };
+        Counters::add(&self.counters.write_commits, 1);
+        if alone {
+            self.group_commit.committed_durably(covered);
+            return Ok(out);
+        }
+        let ticket = self.group_commit.committed();
+        if durable {
+            self.group_commit.wait_durable(&self.db, ticket)?;
+        }
+        Ok(out)
+    }
+
+    /// One transaction, committed durably when `durable` (then also
+    /// returning how many counted commits it covers), else without fsync.
+    fn commit_one<T>(
+        &self,
+        f: impl FnOnce(&WriteTransaction) -> Result<T>,
+        durable: bool,
+    ) -> Result<(T, u64)> {
         let mut txn = self.db.begin_write()?;
-        if !self.config.durable_commits {
+        let covered = self.group_commit.counted();
+        if !durable {
             txn.set_durability(Durability::None)
                 .map_err(|e| Error::Storage(e.into()))?;
         }
         match f(&txn) {
             Ok(out) => {
                 txn.commit()?;
-                Counters::add(&self.counters.write_commits, 1);
-                Ok(out)
+                Ok((out, covered))
             }
             Err(e) => {
                 txn.abort()?;
@@ -289,6 +322,7 @@ impl Engine {
             counters: Counters::default(),
             touches: Mutex::new(HashMap::new()),
             dummy_phc: OnceLock::new(),
+            group_commit: GroupCommit::default(),
         });
         core.write(|txn| {
             create_tables(txn)?;
@@ -342,6 +376,7 @@ impl Engine {
             sessions,
             tokens,
             write_commits: c.write_commits.load(Ordering::Relaxed),
+            durable_syncs: self.core.group_commit.syncs(),
             touches_pending: self.core.touches.lock().len() as u64,
             lookups: c.lookups.load(Ordering::Relaxed),
             gc_examined: c.gc_examined.load(Ordering::Relaxed),

@@ -22,6 +22,7 @@ mod engine;
 mod error;
 pub mod ffi;
 mod gc;
+mod group_commit;
 mod guard;
 pub mod http;
 mod password;

@@ -1,0 +1,72 @@
+//! Group commit: each durable write returns only after an fsync that
+//! followed it, and concurrent writers share those fsyncs.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn a_lone_writer_gets_one_durable_sync_per_write() {
+    let f = fixture();
+    let before = f.engine.stats().expect("stats");
+    for _ in 0..5 {
+        f.engine.create_session("1.2.3.4", "ua").expect("create");
+    }
+    let after = f.engine.stats().expect("stats");
+    assert_eq!(after.write_commits - before.write_commits, 5);
+    assert_eq!(after.durable_syncs - before.durable_syncs, 5);
+}
+
+#[test]
+fn concurrent_writers_share_durable_syncs() {
+    let f = fixture();
+    let before = f.engine.stats().expect("stats");
+    let ids: Vec<String> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..32)
+            .map(|_| {
+                scope.spawn(|| {
+                    (0..10)
+                        .map(|_| {
+                            let s = f.engine.create_session("1.2.3.4", "ua").expect("create");
+                            s.id.expose().to_owned()
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("worker"))
+            .collect()
+    });
+    let after = f.engine.stats().expect("stats");
+    let writes = after.write_commits - before.write_commits;
+    let syncs = after.durable_syncs - before.durable_syncs;
+    assert_eq!(writes, 320);
+    assert!(
+        syncs < writes,
+        "{syncs} fsyncs for {writes} writes: nothing was shared"
+    );
+    assert!(syncs > 0);
+    for id in &ids {
+        assert!(f.engine.load_session(id).expect("load").is_some());
+    }
+    assert_consistent(&f.engine);
+}
+
+#[test]
+fn non_durable_engines_make_no_syncs_until_close() {
+    let f = fixture_with(|c| c.durable_commits = false);
+    for _ in 0..5 {
+        f.engine.create_session("1.2.3.4", "ua").expect("create");
+    }
+    assert_eq!(f.engine.stats().expect("stats").durable_syncs, 0);
+    let s = f.engine.create_session("1.2.3.4", "ua").expect("create");
+    let f = f.reopen();
+    assert!(
+        f.engine
+            .load_session(s.id.expose())
+            .expect("load")
+            .is_some()
+    );
+}
