@@ -15,12 +15,21 @@ const T0: u64 = 1_700_000_000;
 /// An engine on a fresh file holding `n` sessions, loaded without fsync and
 /// then reopened with durable commits, as a server would run it.
 fn engine_with(n: usize) -> (tempfile::TempDir, ManualClock, Engine, Vec<String>) {
+    engine_with_cache(n, 2 * n)
+}
+
+/// As [`engine_with`], with `cache_entries` decoded records cached.
+fn engine_with_cache(
+    n: usize,
+    cache_entries: usize,
+) -> (tempfile::TempDir, ManualClock, Engine, Vec<String>) {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("bench.redb");
     let clock = ManualClock::new(T0);
     let mut config = Config::default();
     config.clock = Clock::Manual(clock.clone());
     config.durable_commits = false;
+    config.cache_entries = cache_entries;
     let engine = Engine::open(&path, config.clone()).expect("open");
     let ids = (0..n)
         .map(|_| {
@@ -45,6 +54,16 @@ fn sessions(c: &mut Criterion) {
             black_box(engine.load_session(&ids[i]).expect("load"))
         })
     });
+    {
+        let (_dir, _clock, uncached, ids) = engine_with_cache(STORED, 0);
+        let mut i = 0usize;
+        c.bench_function("load, 100k stored (random id), cache off", |b| {
+            b.iter(|| {
+                i = (i + 7919) % ids.len();
+                black_box(uncached.load_session(&ids[i]).expect("load"))
+            })
+        });
+    }
     let hot = ids[0].clone();
     c.bench_function("load within the touch interval (same id)", |b| {
         b.iter(|| black_box(engine.load_session(&hot).expect("load")))

@@ -42,6 +42,9 @@ pub struct Config {
     pub background_interval: Option<Duration>,
     /// Bytes of redb page cache. Default 64 MiB.
     pub cache_size: usize,
+    /// Decoded records kept in memory for the hot paths (session and token
+    /// authentication); 0 turns the cache off. Default 65,536.
+    pub cache_entries: usize,
     /// When true (the default) every commit is on disk before the call
     /// returns. False skips the fsync — for bulk loads and tests only: a
     /// crash may lose commits made since the last durable one (the file
@@ -90,6 +93,7 @@ impl Default for Config {
             gc_batch_size: 1000,
             background_interval: None,
             cache_size: 64 * 1024 * 1024,
+            cache_entries: 65_536,
             durable_commits: true,
             token_prefix: String::new(),
             token_expiration: None,

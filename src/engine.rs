@@ -16,9 +16,11 @@ use redb::{
     StorageError, TableDefinition, TableError, WriteTransaction,
 };
 
+use crate::cache::{Changed, RecordCache, take_changed};
 use crate::config::Config;
 use crate::error::{Error, OpenError, Result};
 use crate::group_commit::GroupCommit;
+use crate::record::{SessionRecord, TokenRecord};
 use crate::secret::Digest;
 
 /// Schema version this build writes and reads.
@@ -103,6 +105,8 @@ pub struct Stats {
     pub tokens: u64,
     /// Write transactions committed by this engine.
     pub write_commits: u64,
+    /// Decoded records held by the hot-path cache.
+    pub cached_records: u64,
     /// Durable commits (fsyncs) made to persist them; concurrent writers
     /// share one, so under load this is far below `write_commits`.
     pub durable_syncs: u64,
@@ -148,6 +152,10 @@ pub(crate) struct Core {
     pub dummy_phc: OnceLock<String>,
     /// Where durable writers meet to share an fsync.
     pub group_commit: GroupCommit,
+    /// Decoded session records, kept coherent by every commit.
+    pub sessions_cache: RecordCache<Digest, SessionRecord>,
+    /// Decoded token records, kept coherent by every commit.
+    pub tokens_cache: RecordCache<u64, TokenRecord>,
 }
 
 impl Core {
@@ -162,11 +170,19 @@ impl Core {
     pub(crate) fn write<T>(&self, f: impl FnOnce(&WriteTransaction) -> Result<T>) -> Result<T> {
         let durable = self.config.durable_commits;
         let alone = self.group_commit.begin() && durable;
+        take_changed(); // nothing left over from a transaction that panicked
         let committed = self.commit_one(f, alone);
+        let changed = take_changed();
         let Ok((out, covered)) = committed else {
             self.group_commit.abandoned();
             return committed.map(|(out, _)| out);
         };
+        for record in changed {
+            match record {
+                Changed::Session(digest) => self.sessions_cache.invalidate(&digest),
+                Changed::Token(id) => self.tokens_cache.invalidate(&id),
+            }
+        }
         Counters::add(&self.counters.write_commits, 1);
         if alone {
             self.group_commit.committed_durably(covered);
@@ -316,6 +332,7 @@ impl Engine {
         };
         let db = open_database(path, config.cache_size)?;
         check_schema(&db, fresh)?;
+        let cache_entries = config.cache_entries;
         let core = Arc::new(Core {
             db,
             config,
@@ -323,6 +340,8 @@ impl Engine {
             touches: Mutex::new(HashMap::new()),
             dummy_phc: OnceLock::new(),
             group_commit: GroupCommit::default(),
+            sessions_cache: RecordCache::new(cache_entries),
+            tokens_cache: RecordCache::new(cache_entries),
         });
         core.write(|txn| {
             create_tables(txn)?;
@@ -377,6 +396,7 @@ impl Engine {
             tokens,
             write_commits: c.write_commits.load(Ordering::Relaxed),
             durable_syncs: self.core.group_commit.syncs(),
+            cached_records: (self.core.sessions_cache.len() + self.core.tokens_cache.len()) as u64,
             touches_pending: self.core.touches.lock().len() as u64,
             lookups: c.lookups.load(Ordering::Relaxed),
             gc_examined: c.gc_examined.load(Ordering::Relaxed),

@@ -14,6 +14,7 @@
 //! ```
 
 mod ability;
+mod cache;
 mod clock;
 mod config;
 mod crc32;

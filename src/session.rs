@@ -5,6 +5,9 @@
 
 use redb::{ReadableTable, Table, WriteTransaction};
 
+use std::sync::Arc;
+
+use crate::cache::{Changed, note_changed};
 use crate::engine::{
     Core, Engine, SESSIONS, SESSIONS_BY_ACTIVITY, SESSIONS_BY_CREATED, SESSIONS_BY_USER, Touch,
 };
@@ -135,6 +138,7 @@ impl<'txn> SessionTables<'txn> {
 
     /// Write a record and all its index rows.
     pub(crate) fn insert(&mut self, digest: &Digest, record: &SessionRecord) -> Result<()> {
+        note_changed(Changed::Session(*digest));
         self.records.insert(digest, encode(record)?.as_slice())?;
         self.by_activity
             .insert((record.last_activity, *digest), ())?;
@@ -147,6 +151,7 @@ impl<'txn> SessionTables<'txn> {
 
     /// Delete a record and all its index rows.
     pub(crate) fn remove(&mut self, digest: &Digest, record: &SessionRecord) -> Result<()> {
+        note_changed(Changed::Session(*digest));
         self.records.remove(digest)?;
         self.by_activity.remove((record.last_activity, *digest))?;
         self.by_created.remove((record.created_at, *digest))?;
@@ -249,7 +254,32 @@ impl Core {
     }
 }
 
-fn to_session(id: SessionId, record: SessionRecord, last_activity: u64) -> Session {
+impl Core {
+    /// The stored record of a session: from the cache, else from a snapshot
+    /// (then cached).
+    fn session_record(&self, digest: &Digest) -> Result<Option<Arc<SessionRecord>>> {
+        if let Some(record) = self.sessions_cache.get(digest) {
+            return Ok(Some(record));
+        }
+        let epoch = self.sessions_cache.epoch();
+        let record = self.read(|txn| {
+            let table = txn.open_table(SESSIONS)?;
+            table
+                .get(digest)?
+                .map(|bytes| decode_session(bytes.value()))
+                .transpose()
+        })?;
+        Ok(record.map(|record| {
+            let record = Arc::new(record);
+            self.sessions_cache
+                .fill(*digest, Arc::clone(&record), epoch);
+            record
+        }))
+    }
+}
+
+fn to_session(id: SessionId, record: impl Into<Owned>, last_activity: u64) -> Session {
+    let Owned(record) = record.into();
     Session {
         id,
         user_id: record.user_id,
@@ -260,6 +290,22 @@ fn to_session(id: SessionId, record: SessionRecord, last_activity: u64) -> Sessi
         created_at: record.created_at,
         last_activity,
         version: record.version,
+    }
+}
+
+/// A record owned by the caller: moved when it is, cloned from the cache's
+/// shared copy otherwise.
+struct Owned(SessionRecord);
+
+impl From<SessionRecord> for Owned {
+    fn from(record: SessionRecord) -> Self {
+        Owned(record)
+    }
+}
+
+impl From<Arc<SessionRecord>> for Owned {
+    fn from(record: Arc<SessionRecord>) -> Self {
+        Owned(Arc::unwrap_or_clone(record))
     }
 }
 
@@ -324,14 +370,7 @@ impl Engine {
         let core = &self.core;
         let now = core.now();
         core.count_lookup();
-        let record = core.read(|txn| {
-            let table = txn.open_table(SESSIONS)?;
-            table
-                .get(&digest)?
-                .map(|bytes| decode_session(bytes.value()))
-                .transpose()
-        })?;
-        let Some(record) = record else {
+        let Some(record) = core.session_record(&digest)? else {
             return Ok(None);
         };
         let mut last_activity = core.effective_activity(&digest, &record);

@@ -6,6 +6,9 @@
 use redb::{ReadableTable, Table, WriteTransaction};
 
 use crate::ability::Abilities;
+use std::sync::Arc;
+
+use crate::cache::{Changed, note_changed};
 use crate::engine::{
     Core, Engine, META, TOKENS, TOKENS_BY_CREATED, TOKENS_BY_DIGEST, TOKENS_BY_EXPIRY,
     TOKENS_BY_USER, Touch,
@@ -147,6 +150,7 @@ impl<'txn> TokenTables<'txn> {
 
     /// Write a new record and all its index rows.
     pub(crate) fn insert(&mut self, id: u64, record: &TokenRecord) -> Result<()> {
+        note_changed(Changed::Token(id));
         self.records.insert(id, encode(record)?.as_slice())?;
         self.by_digest.insert(&record.digest, id)?;
         self.by_user.insert((record.user_id, id), ())?;
@@ -159,6 +163,7 @@ impl<'txn> TokenTables<'txn> {
 
     /// Delete a record and all its index rows.
     pub(crate) fn remove(&mut self, id: u64, record: &TokenRecord) -> Result<()> {
+        note_changed(Changed::Token(id));
         self.records.remove(id)?;
         self.by_digest.remove(&record.digest)?;
         self.by_user.remove((record.user_id, id))?;
@@ -180,6 +185,7 @@ impl<'txn> TokenTables<'txn> {
             return Ok(false);
         }
         record.last_used_at = Some(used_at);
+        note_changed(Changed::Token(id));
         self.records.insert(id, encode(&record)?.as_slice())?;
         Ok(true)
     }
@@ -323,6 +329,29 @@ impl Core {
     }
 }
 
+impl Core {
+    /// The stored record of a token: from the cache, else from a snapshot
+    /// (then cached).
+    fn token_record(&self, id: u64) -> Result<Option<Arc<TokenRecord>>> {
+        if let Some(record) = self.tokens_cache.get(&id) {
+            return Ok(Some(record));
+        }
+        let epoch = self.tokens_cache.epoch();
+        let record = self.read(|txn| {
+            let records = txn.open_table(TOKENS)?;
+            records
+                .get(id)?
+                .map(|bytes| decode_token(bytes.value()))
+                .transpose()
+        })?;
+        Ok(record.map(|record| {
+            let record = Arc::new(record);
+            self.tokens_cache.fill(id, Arc::clone(&record), epoch);
+            record
+        }))
+    }
+}
+
 impl Engine {
     /// Create a personal access token for `user_id`. The id is one more
     /// than the highest id ever issued or imported, so a revoked id never
@@ -401,26 +430,22 @@ impl Engine {
         };
         let digest = parsed.digest();
         let now = core.now();
-        let found = core.read(|txn| {
-            let id = match parsed.id {
-                Some(id) => id,
-                None => {
-                    core.count_lookup();
+        let id = match parsed.id {
+            Some(id) => id,
+            None => {
+                core.count_lookup();
+                let id = core.read(|txn| {
                     let by_digest = txn.open_table(TOKENS_BY_DIGEST)?;
-                    let Some(id) = by_digest.get(&digest)? else {
-                        return Ok(None);
-                    };
-                    id.value()
-                }
-            };
-            core.count_lookup();
-            let records = txn.open_table(TOKENS)?;
-            let Some(bytes) = records.get(id)? else {
-                return Ok(None);
-            };
-            Ok(Some((id, decode_token(bytes.value())?)))
-        })?;
-        let Some((id, record)) = found else {
+                    Ok(by_digest.get(&digest)?.map(|id| id.value()))
+                })?;
+                let Some(id) = id else {
+                    return Ok(None);
+                };
+                id
+            }
+        };
+        core.count_lookup();
+        let Some(record) = core.token_record(id)? else {
             return Ok(None);
         };
         if !ct_eq(&record.digest, &digest) || core.token_expired(&record, now) {
@@ -430,7 +455,7 @@ impl Engine {
         Ok(Some(AuthenticatedToken {
             id,
             user_id: record.user_id,
-            abilities: Abilities::new(record.abilities),
+            abilities: Abilities::new(&record.abilities),
         }))
     }
 

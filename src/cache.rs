@@ -1,0 +1,176 @@
+//! The hot-path cache: decoded session and token records kept in memory so
+//! that authenticating a request reads no page and decodes nothing.
+//!
+//! The engine is the only writer of its file, so the cache stays coherent
+//! with two rules. Every write transaction notes the records it changed
+//! (see [`note_changed`]); after the commit, before the writer returns, those
+//! entries are dropped and the cache's epoch moves. A reader that missed
+//! reads the record from a snapshot and fills the cache only if the epoch is
+//! still the one it saw before that snapshot — checked under the entry's
+//! shard lock — so a record read before a commit can never be cached after
+//! the commit's invalidation.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use parking_lot::Mutex;
+
+use crate::secret::Digest;
+
+/// Independent locks, so readers on different records rarely meet.
+const SHARDS: usize = 16;
+
+/// Which shard a key lives in.
+pub(crate) trait ShardKey: Eq + Hash + Copy {
+    /// A number spread evenly over keys.
+    fn spread(&self) -> usize;
+}
+
+impl ShardKey for Digest {
+    fn spread(&self) -> usize {
+        usize::from(self[0])
+    }
+}
+
+impl ShardKey for u64 {
+    fn spread(&self) -> usize {
+        // Token ids are sequential: the low bits spread them.
+        (*self % SHARDS as u64) as usize
+    }
+}
+
+/// A bounded map from keys to shared decoded records.
+pub(crate) struct RecordCache<K, V> {
+    shards: Vec<Mutex<HashMap<K, Arc<V>>>>,
+    per_shard: usize,
+    epoch: AtomicU64,
+}
+
+impl<K: ShardKey, V> RecordCache<K, V> {
+    /// A cache holding at most about `capacity` records (0 disables it).
+    pub(crate) fn new(capacity: usize) -> Self {
+        Self {
+            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            per_shard: capacity.div_ceil(SHARDS),
+            epoch: AtomicU64::new(0),
+        }
+    }
+
+    fn shard(&self, key: &K) -> &Mutex<HashMap<K, Arc<V>>> {
+        &self.shards[key.spread() % SHARDS]
+    }
+
+    /// The cached record, if any.
+    pub(crate) fn get(&self, key: &K) -> Option<Arc<V>> {
+        self.shard(key).lock().get(key).cloned()
+    }
+
+    /// Read before taking the snapshot a fill will come from.
+    pub(crate) fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Acquire)
+    }
+
+    /// Cache `value`, read from a snapshot taken after `epoch_seen` was read,
+    /// unless a write invalidated anything since. A full shard drops an
+    /// arbitrary entry first.
+    pub(crate) fn fill(&self, key: K, value: Arc<V>, epoch_seen: u64) {
+        if self.per_shard == 0 {
+            return;
+        }
+        let mut shard = self.shard(&key).lock();
+        if self.epoch.load(Ordering::Acquire) != epoch_seen {
+            return;
+        }
+        if shard.len() >= self.per_shard
+            && let Some(victim) = shard.keys().next().copied()
+        {
+            shard.remove(&victim);
+        }
+        shard.insert(key, value);
+    }
+
+    /// Drop `key` after a commit changed it.
+    pub(crate) fn invalidate(&self, key: &K) {
+        let mut shard = self.shard(key).lock();
+        shard.remove(key);
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Records cached now.
+    pub(crate) fn len(&self) -> usize {
+        self.shards.iter().map(|s| s.lock().len()).sum()
+    }
+}
+
+/// A record a write transaction changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Changed {
+    /// A session, by id digest.
+    Session(Digest),
+    /// A personal access token, by id.
+    Token(u64),
+}
+
+thread_local! {
+    /// Records changed by the write transaction running on this thread.
+    /// Write closures run synchronously on the caller's thread, so this is
+    /// exactly the current transaction's list.
+    static CHANGED: RefCell<Vec<Changed>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Note that the running write transaction changed a record.
+pub(crate) fn note_changed(changed: Changed) {
+    CHANGED.with(|list| list.borrow_mut().push(changed));
+}
+
+/// Take the records the finished transaction changed (empty after an abort
+/// has cleared them).
+pub(crate) fn take_changed() -> Vec<Changed> {
+    CHANGED.with(|list| std::mem::take(&mut *list.borrow_mut()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fill_after_an_invalidation_is_refused() {
+        let cache: RecordCache<u64, &str> = RecordCache::new(100);
+        let seen = cache.epoch();
+        cache.invalidate(&1); // a commit lands between the read and the fill
+        cache.fill(1, Arc::new("stale"), seen);
+        assert!(cache.get(&1).is_none());
+        cache.fill(1, Arc::new("fresh"), cache.epoch());
+        assert_eq!(cache.get(&1).as_deref(), Some(&"fresh"));
+    }
+
+    #[test]
+    fn capacity_is_bounded() {
+        let cache: RecordCache<u64, u64> = RecordCache::new(32);
+        for i in 0..1000 {
+            cache.fill(i, Arc::new(i), cache.epoch());
+        }
+        assert!(cache.len() <= 32, "{}", cache.len());
+    }
+
+    #[test]
+    fn zero_capacity_caches_nothing() {
+        let cache: RecordCache<u64, u64> = RecordCache::new(0);
+        cache.fill(1, Arc::new(1), cache.epoch());
+        assert!(cache.get(&1).is_none());
+    }
+
+    #[test]
+    fn changed_records_are_taken_once() {
+        note_changed(Changed::Token(3));
+        note_changed(Changed::Session([1; 32]));
+        assert_eq!(
+            take_changed(),
+            vec![Changed::Token(3), Changed::Session([1; 32])]
+        );
+        assert!(take_changed().is_empty());
+    }
+}
