@@ -1,11 +1,11 @@
 //! Random sequences of session operations checked against an in-memory
 //! model of the rules, with `verify()` after every sequence.
 
+mod auth_model;
 mod common;
-mod session_model;
 
+use auth_model::{SplitMix, config, run};
 use authkv::{Engine, ManualClock};
-use session_model::{SplitMix, config, run};
 
 #[test]
 fn random_operation_sequences_agree_with_the_model() {

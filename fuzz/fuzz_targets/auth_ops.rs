@@ -3,12 +3,12 @@
 //! answer must agree and `verify()` must find nothing.
 #![no_main]
 
-#[path = "../../tests/session_model/mod.rs"]
-mod session_model;
+#[path = "../../tests/auth_model/mod.rs"]
+mod auth_model;
 
 use authkv::{Engine, ManualClock};
 use libfuzzer_sys::fuzz_target;
-use session_model::{Bytes, config, run};
+use auth_model::{Bytes, config, run};
 
 fuzz_target!(|data: &[u8]| {
     let dir = tempfile::tempdir().expect("tempdir");
