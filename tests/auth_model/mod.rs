@@ -1,13 +1,22 @@
-//! A model of the session rules, and a driver that runs operations chosen
-//! by any source of numbers against a real engine and the model, asserting
-//! that every answer agrees. Used by the random-sequence test and by the
-//! operation-sequence fuzz target.
+//! A model of authkv's session rules, and a driver
+//! that runs operations chosen by any source of numbers against a real engine
+//! and the model, asserting that every answer agrees, then `verify()`. Used
+//! by the random-sequence test and by the operation-sequence fuzz target.
+//!
+//! Each area keeps its own state in its own file; the driver interleaves
+//! their operations with GC, flushes and a clock that mostly creeps, now and
+//! then jumps an hour, and now and then lands on (or next to) the exact
+//! second at which some stored thing changes state, so boundaries are met.
 #![allow(dead_code)]
 
-use std::collections::HashMap;
+mod sessions;
+
+use std::collections::BTreeMap;
 use std::time::Duration;
 
-use authkv::{Clock, Config, Engine, Error, ManualClock, SessionError};
+use authkv::{Clock, Config, Engine, ManualClock};
+
+use sessions::Sessions;
 
 /// Where the driver's choices come from.
 pub trait Chooser {
@@ -53,31 +62,7 @@ impl Chooser for Bytes<'_> {
 const IDLE_S: u64 = 600;
 const ABSOLUTE_S: u64 = 1800;
 const TOUCH_S: u64 = 60;
-
-#[derive(Clone, Debug)]
-struct Model {
-    user: Option<u64>,
-    payload: Vec<u8>,
-    csrf: String,
-    created: u64,
-    last_activity: u64,
-    version: u64,
-}
-
-fn read_expired(m: &Model, now: u64) -> bool {
-    now.checked_sub(IDLE_S).is_some_and(|c| m.last_activity < c)
-        || now.checked_sub(ABSOLUTE_S).is_some_and(|c| m.created <= c)
-}
-
-fn gc_expired(m: &Model, now: u64) -> bool {
-    now.checked_sub(IDLE_S)
-        .is_some_and(|c| m.last_activity <= c)
-        || now.checked_sub(ABSOLUTE_S).is_some_and(|c| m.created <= c)
-}
-
-fn is_not_found<T>(result: &Result<T, Error>) -> bool {
-    matches!(result, Err(Error::Session(SessionError::NotFound)))
-}
+const HOUR: u64 = 3600;
 
 /// The configuration the model describes.
 pub fn config(clock: &ManualClock) -> Config {
@@ -91,181 +76,177 @@ pub fn config(clock: &ManualClock) -> Config {
     c
 }
 
+/// How often each named rule decided an answer during a run, so a test can
+/// show that the sequences it ran reached every rule.
+#[derive(Clone, Debug, Default)]
+pub struct Coverage(BTreeMap<&'static str, u64>);
+
+impl Coverage {
+    fn hit(&mut self, rule: &'static str) {
+        *self.0.entry(rule).or_default() += 1;
+    }
+
+    /// Add another run's counts.
+    pub fn merge(&mut self, other: &Coverage) {
+        for (rule, count) in &other.0 {
+            *self.0.entry(rule).or_default() += count;
+        }
+    }
+
+    /// The rules of `expected` that never decided an answer.
+    pub fn missing<'a>(&self, expected: &[&'a str]) -> Vec<&'a str> {
+        expected
+            .iter()
+            .copied()
+            .filter(|rule| !self.0.contains_key(rule))
+            .collect()
+    }
+
+    /// Every rule hit, with its count.
+    pub fn counts(&self) -> &BTreeMap<&'static str, u64> {
+        &self.0
+    }
+}
+
+/// One step's view: the engine, the time, where choices come from, and the
+/// text that names the step in failure messages.
+struct Step<'a> {
+    e: &'a Engine,
+    now: u64,
+    rng: &'a mut dyn Chooser,
+    cov: &'a mut Coverage,
+    at: String,
+}
+
+impl Step<'_> {
+    fn below(&mut self, n: u64) -> u64 {
+        self.rng.below(n)
+    }
+
+    fn chance(&mut self, one_in: u64) -> bool {
+        self.rng.below(one_in) == 0
+    }
+
+    fn pick<T: Clone>(&mut self, items: &[T]) -> T {
+        items[self.rng.below(items.len() as u64) as usize].clone()
+    }
+
+    fn hit(&mut self, rule: &'static str) {
+        self.cov.hit(rule);
+    }
+
+    /// Whether `t` is within a second of now: operands whose state flips
+    /// there are worth picking more often than chance would.
+    fn near(&self, t: u64) -> bool {
+        t + 1 >= self.now && t <= self.now + 1
+    }
+
+    /// Mostly one of `near` (when there are any), else one of `all`.
+    fn pick_near<T: Clone>(&mut self, near: &[T], all: &[T]) -> T {
+        if !near.is_empty() && self.chance(2) {
+            self.pick(near)
+        } else {
+            self.pick(all)
+        }
+    }
+}
+
+/// Every area's state.
+struct Model {
+    sessions: Sessions,
+}
+
+impl Model {
+    /// `gc()` deletes exactly what each area says has expired.
+    fn gc(&mut self, s: &mut Step<'_>) {
+        let report = s.e.gc().expect("gc");
+        let at = &s.at;
+        let sessions = self.sessions.collect(s.now);
+        assert_eq!(report.sessions_deleted, sessions, "{at}: gc sessions");
+        for (count, rule) in [(sessions, "gc deletes expired sessions")] {
+            if count > 0 {
+                s.cov.hit(rule);
+            }
+        }
+    }
+
+    /// The engine stores as many of each thing as the model does.
+    fn assert_counts(&self, e: &Engine, at: &str) {
+        let stats = e.stats().expect("stats");
+        assert_eq!(stats.sessions, self.sessions.count(), "{at}: sessions");
+    }
+
+    /// Per area, the seconds at or after `now` at which something stored
+    /// changes state.
+    fn instants(&self, now: u64) -> Vec<Vec<u64>> {
+        let mut areas = vec![Vec::new(); 1];
+        self.sessions.instants(&mut areas[0]);
+        for area in &mut areas {
+            area.retain(|&t| t >= now);
+        }
+        areas.retain(|area| !area.is_empty());
+        areas
+    }
+}
+
+/// Move the clock: mostly by seconds or a minute or two, sometimes by an
+/// hour, sometimes to one second before, at or after an instant where a
+/// rule of some area flips.
+fn advance(clock: &ManualClock, rng: &mut dyn Chooser, model: &Model) {
+    let now = clock.now();
+    match rng.below(64) {
+        0..=11 => {
+            let areas = model.instants(now);
+            if !areas.is_empty() {
+                let area = &areas[rng.below(areas.len() as u64) as usize];
+                let t = area[rng.below(area.len() as u64) as usize];
+                clock.set((t + rng.below(3)).saturating_sub(1).max(now));
+            }
+        }
+        12 => clock.advance(HOUR),
+        13..=32 => clock.advance(rng.below(10)),
+        _ => clock.advance(rng.below(120)),
+    }
+}
+
 /// Run `steps` operations chosen by `rng` against `e` (opened with
-/// [`config`] on `clock`) and the model, asserting they agree; then check
-/// `verify()`. `label` names the run in failure messages.
-pub fn run(e: &Engine, clock: &ManualClock, rng: &mut dyn Chooser, steps: usize, label: &str) {
-    let mut stored: HashMap<String, Model> = HashMap::new();
-    let mut known: Vec<String> = vec!["not-an-id".into(), "Z".repeat(40)];
+/// [`config`] on `clock`, or a variant of it) and the model, asserting they
+/// agree; then check the stored counts and `verify()`. `label` names the run
+/// in failure messages. Returns which rules decided answers. After every step
+/// the engine must store as many of each thing as the model keeps.
+pub fn run(
+    e: &Engine,
+    clock: &ManualClock,
+    rng: &mut dyn Chooser,
+    steps: usize,
+    label: &str,
+) -> Coverage {
+    let mut model = Model {
+        sessions: Sessions::default(),
+    };
+    let mut cov = Coverage::default();
     for step in 0..steps {
         if rng.exhausted() {
             break;
         }
-        let now = clock.now();
-        let pick = |rng: &mut dyn Chooser, known: &Vec<String>| {
-            known[rng.below(known.len() as u64) as usize].clone()
+        let mut s = Step {
+            e,
+            now: clock.now(),
+            rng: &mut *rng,
+            cov: &mut cov,
+            at: format!("{label} step {step}"),
         };
-        let ctx = format!("{label} step {step}");
-        match rng.below(14) {
-            0 | 1 => {
-                let s = e.create_session("10.0.0.1", "model").expect("create");
-                stored.insert(
-                    s.id.expose().to_owned(),
-                    Model {
-                        user: None,
-                        payload: vec![],
-                        csrf: s.csrf_token.expose().to_owned(),
-                        created: now,
-                        last_activity: now,
-                        version: 0,
-                    },
-                );
-                known.push(s.id.expose().to_owned());
-            }
-            2 | 3 => {
-                let id = pick(rng, &known);
-                let got = e.load_session(&id).expect("load");
-                let live = stored.get_mut(&id).filter(|m| !read_expired(m, now));
-                match (got, live) {
-                    (None, None) => {}
-                    (Some(s), Some(m)) => {
-                        if now - m.last_activity >= TOUCH_S && now > m.last_activity {
-                            m.last_activity = now;
-                        }
-                        assert_eq!(s.user_id, m.user, "{ctx}");
-                        assert_eq!(s.payload, m.payload, "{ctx}");
-                        assert_eq!(s.csrf_token.expose(), m.csrf, "{ctx}");
-                        assert_eq!(s.version, m.version, "{ctx}");
-                        assert_eq!(s.created_at, m.created, "{ctx}");
-                        assert_eq!(s.last_activity, m.last_activity, "{ctx}");
-                    }
-                    (got, live) => panic!("{ctx}: engine {got:?} vs model {live:?}"),
-                }
-            }
-            4 => {
-                let id = pick(rng, &known);
-                let payload = vec![rng.below(256) as u8; rng.below(64) as usize];
-                let expected = match rng.below(3) {
-                    0 => None,
-                    1 => stored.get(&id).map(|m| m.version),
-                    _ => Some(rng.below(4)),
-                };
-                let result = e.save_session(&id, &payload, expected);
-                match stored.get_mut(&id).filter(|m| !read_expired(m, now)) {
-                    None => assert!(is_not_found(&result), "{ctx}"),
-                    Some(m) => match expected {
-                        Some(v) if v != m.version => assert!(
-                            matches!(result, Err(Error::Session(SessionError::Conflict { .. }))),
-                            "{ctx}"
-                        ),
-                        _ => {
-                            m.version += 1;
-                            m.payload = payload;
-                            m.last_activity = now;
-                            assert_eq!(result.expect("save"), m.version, "{ctx}");
-                        }
-                    },
-                }
-            }
-            5..=7 => {
-                let id = pick(rng, &known);
-                let kind = rng.below(3);
-                let user = rng.below(4);
-                let result = match kind {
-                    0 => e.login(&id, user),
-                    1 => e.regenerate_session(&id),
-                    _ => e.invalidate_session(&id),
-                };
-                let live = stored.get(&id).filter(|m| !read_expired(m, now)).cloned();
-                match live {
-                    None => assert!(is_not_found(&result), "{ctx}"),
-                    Some(mut m) => {
-                        let s = result.expect("rotate");
-                        stored.remove(&id);
-                        match kind {
-                            0 => m.user = Some(user),
-                            1 => {}
-                            _ => {
-                                m.user = None;
-                                m.payload.clear();
-                            }
-                        }
-                        assert_ne!(s.csrf_token.expose(), m.csrf, "{ctx}");
-                        m.csrf = s.csrf_token.expose().to_owned();
-                        m.version += 1;
-                        m.last_activity = now;
-                        assert_eq!((s.user_id, &s.payload), (m.user, &m.payload), "{ctx}");
-                        stored.insert(s.id.expose().to_owned(), m);
-                        known.push(s.id.expose().to_owned());
-                    }
-                }
-            }
-            8 => {
-                let id = pick(rng, &known);
-                let existed = e.destroy_session(&id).expect("destroy");
-                assert_eq!(existed, stored.remove(&id).is_some(), "{ctx}");
-            }
-            9 => {
-                let id = pick(rng, &known);
-                let result = e.rotate_csrf(&id);
-                match stored.get_mut(&id).filter(|m| !read_expired(m, now)) {
-                    None => assert!(is_not_found(&result), "{ctx}"),
-                    Some(m) => {
-                        m.csrf = result.expect("rotate").expose().to_owned();
-                        m.version += 1;
-                    }
-                }
-            }
-            10 => {
-                let user = rng.below(4);
-                let keep = if rng.below(2) == 0 {
-                    Some(pick(rng, &known))
-                } else {
-                    None
-                };
-                let count = e
-                    .revoke_user_sessions(user, keep.as_deref())
-                    .expect("revoke");
-                let doomed: Vec<String> = stored
-                    .iter()
-                    .filter(|(id, m)| m.user == Some(user) && Some(*id) != keep.as_ref())
-                    .map(|(id, _)| id.clone())
-                    .collect();
-                assert_eq!(count, doomed.len(), "{ctx}");
-                for id in doomed {
-                    stored.remove(&id);
-                }
-            }
-            11 => {
-                let report = e.gc().expect("gc");
-                let before = stored.len();
-                stored.retain(|_, m| !gc_expired(m, now));
-                assert_eq!(
-                    report.sessions_deleted as usize,
-                    before - stored.len(),
-                    "{ctx}"
-                );
-            }
-            12 => {
+        match s.below(14) {
+            0..=11 => model.sessions.step(&mut s),
+            12 => model.gc(&mut s),
+            _ => {
                 e.flush().expect("flush");
             }
-            _ => {
-                let user = rng.below(4);
-                let listed = e.user_sessions(user).expect("list");
-                let live = stored
-                    .values()
-                    .filter(|m| m.user == Some(user) && !read_expired(m, now))
-                    .count();
-                assert_eq!(listed.len(), live, "{ctx}");
-            }
         }
-        clock.advance(rng.below(120));
+        model.assert_counts(e, &format!("{label} step {step}"));
+        advance(clock, rng, &model);
     }
-    assert_eq!(
-        e.stats().expect("stats").sessions as usize,
-        stored.len(),
-        "{label}"
-    );
     let report = e.verify().expect("verify");
     assert!(report.is_consistent(), "{label}: {:?}", report.problems);
+    cov
 }
