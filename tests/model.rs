@@ -1,5 +1,5 @@
-//! Random sequences of session operations checked against an in-memory
-//! model of the rules, with `verify()` after every sequence.
+//! Random sequences of session and token operations checked against an
+//! in-memory model of the rules, with `verify()` after every sequence.
 
 mod auth_model;
 mod common;
@@ -14,6 +14,22 @@ const STEPS: usize = 1000;
 const RULES: &[&str] = &[
     "an expired session reads as absent",
     "gc deletes expired sessions",
+    "a token's first use sets last_used_at",
+    "a use a touch interval later moves last_used_at",
+    "a use exactly a touch interval later moves last_used_at",
+    "a use within the touch interval leaves last_used_at",
+    "a token still works at exactly its expires_at",
+    "a token past its own expires_at is refused",
+    "a token past the global expiration is refused",
+    "a token is refused at exactly created_at + expiration",
+    "a revoked or pruned token is refused",
+    "a one-character change is refused",
+    "another token's secret under an id is refused",
+    "user_tokens lists an expired token as expired",
+    "prune deletes tokens expired for more than N hours",
+    "prune keeps a token whose expires_at is exactly N hours past",
+    "prune keeps a token exactly expiration + N hours old",
+    "gc prunes tokens with token_prune_hours",
 ];
 
 #[test]
@@ -22,7 +38,14 @@ fn random_operation_sequences_agree_with_the_model() {
     for seed in 0..SEEDS {
         let dir = tempfile::tempdir().expect("tempdir");
         let clock = ManualClock::new(common::T0);
-        let engine = Engine::open(dir.path().join("model.redb"), config(&clock)).expect("open");
+        let mut config = config(&clock);
+        // Some runs without a global token expiration, some pruning at once.
+        match seed % 4 {
+            0 => config.token_expiration = None,
+            1 => config.token_prune_hours = 0,
+            _ => {}
+        }
+        let engine = Engine::open(dir.path().join("model.redb"), config).expect("open");
         let label = format!("seed {seed}");
         let covered = run(&engine, &clock, &mut SplitMix(seed), STEPS, &label);
         seen.merge(&covered);

@@ -1,4 +1,5 @@
-//! A model of authkv's session rules, and a driver
+//! A model of authkv's rules — sessions and personal access tokens — and a
+//! driver
 //! that runs operations chosen by any source of numbers against a real engine
 //! and the model, asserting that every answer agrees, then `verify()`. Used
 //! by the random-sequence test and by the operation-sequence fuzz target.
@@ -10,6 +11,7 @@
 #![allow(dead_code)]
 
 mod sessions;
+mod tokens;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -17,6 +19,7 @@ use std::time::Duration;
 use authkv::{Clock, Config, Engine, ManualClock};
 
 use sessions::Sessions;
+use tokens::Tokens;
 
 /// Where the driver's choices come from.
 pub trait Chooser {
@@ -62,9 +65,13 @@ impl Chooser for Bytes<'_> {
 const IDLE_S: u64 = 600;
 const ABSOLUTE_S: u64 = 1800;
 const TOUCH_S: u64 = 60;
+/// Global token expiration of [`config`] (a variant turns it off).
+const TOKEN_EXPIRATION_S: u64 = 1800;
 const HOUR: u64 = 3600;
 
-/// The configuration the model describes.
+/// The configuration the model describes. Tests may turn off
+/// `token_expiration` and change `token_prune_hours`: the model reads both
+/// back from the engine.
 pub fn config(clock: &ManualClock) -> Config {
     let mut c = Config::default();
     c.clock = Clock::Manual(clock.clone());
@@ -73,6 +80,8 @@ pub fn config(clock: &ManualClock) -> Config {
     c.touch_interval = Duration::from_secs(TOUCH_S);
     c.gc_batch_size = 3;
     c.durable_commits = false;
+    c.token_expiration = Some(Duration::from_secs(TOKEN_EXPIRATION_S));
+    c.token_prune_hours = 1;
     c
 }
 
@@ -154,6 +163,7 @@ impl Step<'_> {
 /// Every area's state.
 struct Model {
     sessions: Sessions,
+    tokens: Tokens,
 }
 
 impl Model {
@@ -162,8 +172,13 @@ impl Model {
         let report = s.e.gc().expect("gc");
         let at = &s.at;
         let sessions = self.sessions.collect(s.now);
+        let tokens = self.tokens.collect(s.now);
         assert_eq!(report.sessions_deleted, sessions, "{at}: gc sessions");
-        for (count, rule) in [(sessions, "gc deletes expired sessions")] {
+        assert_eq!(report.tokens_deleted, tokens, "{at}: gc tokens");
+        for (count, rule) in [
+            (sessions, "gc deletes expired sessions"),
+            (tokens, "gc prunes tokens with token_prune_hours"),
+        ] {
             if count > 0 {
                 s.cov.hit(rule);
             }
@@ -174,13 +189,15 @@ impl Model {
     fn assert_counts(&self, e: &Engine, at: &str) {
         let stats = e.stats().expect("stats");
         assert_eq!(stats.sessions, self.sessions.count(), "{at}: sessions");
+        assert_eq!(stats.tokens, self.tokens.count(), "{at}: tokens");
     }
 
     /// Per area, the seconds at or after `now` at which something stored
     /// changes state.
     fn instants(&self, now: u64) -> Vec<Vec<u64>> {
-        let mut areas = vec![Vec::new(); 1];
+        let mut areas = vec![Vec::new(); 2];
         self.sessions.instants(&mut areas[0]);
+        self.tokens.instants(&mut areas[1]);
         for area in &mut areas {
             area.retain(|&t| t >= now);
         }
@@ -223,6 +240,7 @@ pub fn run(
 ) -> Coverage {
     let mut model = Model {
         sessions: Sessions::default(),
+        tokens: Tokens::new(e.config()),
     };
     let mut cov = Coverage::default();
     for step in 0..steps {
@@ -236,9 +254,10 @@ pub fn run(
             cov: &mut cov,
             at: format!("{label} step {step}"),
         };
-        match s.below(14) {
+        match s.below(26) {
             0..=11 => model.sessions.step(&mut s),
-            12 => model.gc(&mut s),
+            12..=21 => model.tokens.step(&mut s),
+            22 | 23 => model.gc(&mut s),
             _ => {
                 e.flush().expect("flush");
             }
