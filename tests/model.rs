@@ -1,5 +1,6 @@
-//! Random sequences of session and token operations checked against an
-//! in-memory model of the rules, with `verify()` after every sequence.
+//! Random sequences of session, token, credential and throttle operations
+//! checked against an in-memory model of the rules, with `verify()` after
+//! every sequence.
 
 mod auth_model;
 mod common;
@@ -30,6 +31,17 @@ const RULES: &[&str] = &[
     "prune keeps a token whose expires_at is exactly N hours past",
     "prune keeps a token exactly expiration + N hours old",
     "gc prunes tokens with token_prune_hours",
+    "a login held by another user is refused",
+    "a new login replaces the user's old one",
+    "the right password logs in and clears the counter",
+    "a wrong password is invalid and counted",
+    "an unknown login is invalid and counted",
+    "attempts past the limit are throttled until the window ends",
+    "an attempt at exactly the window's end is admitted",
+    "a failure after the window has passed opens a new one",
+    "gc deletes spent throttle counters",
+    "a password change for a user without one is refused",
+    "a password change revokes the user's other sessions and tokens",
 ];
 
 #[test]

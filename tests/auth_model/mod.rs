@@ -1,5 +1,5 @@
-//! A model of authkv's rules — sessions and personal access tokens — and a
-//! driver
+//! A model of authkv's rules — sessions, personal access tokens, and
+//! password credentials with login throttling — and a driver
 //! that runs operations chosen by any source of numbers against a real engine
 //! and the model, asserting that every answer agrees, then `verify()`. Used
 //! by the random-sequence test and by the operation-sequence fuzz target.
@@ -10,14 +10,16 @@
 //! second at which some stored thing changes state, so boundaries are met.
 #![allow(dead_code)]
 
+mod credentials;
 mod sessions;
 mod tokens;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use authkv::{Clock, Config, Engine, ManualClock};
+use authkv::{Clock, Config, Engine, ManualClock, PasswordParams};
 
+use credentials::Credentials;
 use sessions::Sessions;
 use tokens::Tokens;
 
@@ -67,6 +69,8 @@ const ABSOLUTE_S: u64 = 1800;
 const TOUCH_S: u64 = 60;
 /// Global token expiration of [`config`] (a variant turns it off).
 const TOKEN_EXPIRATION_S: u64 = 1800;
+const THROTTLE_MAX: u32 = 3;
+const THROTTLE_WINDOW_S: u64 = 300;
 const HOUR: u64 = 3600;
 
 /// The configuration the model describes. Tests may turn off
@@ -82,6 +86,10 @@ pub fn config(clock: &ManualClock) -> Config {
     c.durable_commits = false;
     c.token_expiration = Some(Duration::from_secs(TOKEN_EXPIRATION_S));
     c.token_prune_hours = 1;
+    // argon2's smallest costs: thousands of hashes stay cheap.
+    c.argon2 = PasswordParams::new(8, 1, 1);
+    c.throttle_max_attempts = THROTTLE_MAX;
+    c.throttle_window = Duration::from_secs(THROTTLE_WINDOW_S);
     c
 }
 
@@ -164,6 +172,7 @@ impl Step<'_> {
 struct Model {
     sessions: Sessions,
     tokens: Tokens,
+    credentials: Credentials,
 }
 
 impl Model {
@@ -173,11 +182,14 @@ impl Model {
         let at = &s.at;
         let sessions = self.sessions.collect(s.now);
         let tokens = self.tokens.collect(s.now);
+        let throttles = self.credentials.collect(s.now);
         assert_eq!(report.sessions_deleted, sessions, "{at}: gc sessions");
         assert_eq!(report.tokens_deleted, tokens, "{at}: gc tokens");
+        assert_eq!(report.throttles_deleted, throttles, "{at}: gc throttles");
         for (count, rule) in [
             (sessions, "gc deletes expired sessions"),
             (tokens, "gc prunes tokens with token_prune_hours"),
+            (throttles, "gc deletes spent throttle counters"),
         ] {
             if count > 0 {
                 s.cov.hit(rule);
@@ -190,14 +202,20 @@ impl Model {
         let stats = e.stats().expect("stats");
         assert_eq!(stats.sessions, self.sessions.count(), "{at}: sessions");
         assert_eq!(stats.tokens, self.tokens.count(), "{at}: tokens");
+        assert_eq!(
+            stats.credentials,
+            self.credentials.count(),
+            "{at}: credentials"
+        );
     }
 
     /// Per area, the seconds at or after `now` at which something stored
     /// changes state.
     fn instants(&self, now: u64) -> Vec<Vec<u64>> {
-        let mut areas = vec![Vec::new(); 2];
+        let mut areas = vec![Vec::new(); 3];
         self.sessions.instants(&mut areas[0]);
         self.tokens.instants(&mut areas[1]);
+        self.credentials.instants(&mut areas[2]);
         for area in &mut areas {
             area.retain(|&t| t >= now);
         }
@@ -241,6 +259,7 @@ pub fn run(
     let mut model = Model {
         sessions: Sessions::default(),
         tokens: Tokens::new(e.config()),
+        credentials: Credentials::default(),
     };
     let mut cov = Coverage::default();
     for step in 0..steps {
@@ -254,10 +273,13 @@ pub fn run(
             cov: &mut cov,
             at: format!("{label} step {step}"),
         };
-        match s.below(26) {
+        match s.below(34) {
             0..=11 => model.sessions.step(&mut s),
             12..=21 => model.tokens.step(&mut s),
-            22 | 23 => model.gc(&mut s),
+            22..=29 => model
+                .credentials
+                .step(&mut s, &mut model.sessions, &mut model.tokens),
+            30 | 31 => model.gc(&mut s),
             _ => {
                 e.flush().expect("flush");
             }
