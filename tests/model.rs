@@ -1,6 +1,6 @@
-//! Random sequences of session, token, credential and throttle operations
-//! checked against an in-memory model of the rules, with `verify()` after
-//! every sequence.
+//! Random sequences of session, token, credential, throttle and remember-me
+//! operations checked against an in-memory model of the rules, with
+//! `verify()` after every sequence.
 
 mod auth_model;
 mod common;
@@ -42,6 +42,11 @@ const RULES: &[&str] = &[
     "gc deletes spent throttle counters",
     "a password change for a user without one is refused",
     "a password change revokes the user's other sessions and tokens",
+    "a valid remember-me token logs in and rotates",
+    "a stale validator is theft and revokes the user's tokens",
+    "an expired remember-me token is invalid and kept for gc",
+    "a remember-me token is invalid at exactly its expiry",
+    "gc deletes expired remember-me tokens",
 ];
 
 #[test]

@@ -3,13 +3,14 @@
 //! per (login, ip) — `max` failures in a window that opens at the first
 //! failure and is spent once `now >= start + window`, success clearing the
 //! counter, a throttled attempt counting nothing; password confirmation; and
-//! a password change that revokes the user's other sessions and, when
-//! asked, personal access tokens.
+//! a password change that revokes the user's other sessions, remember-me
+//! tokens and, when asked, personal access tokens.
 
 use std::collections::BTreeMap;
 
 use authkv::{AttemptOutcome, CredentialError, Error};
 
+use super::remember::Remember;
 use super::sessions::Sessions;
 use super::tokens::Tokens;
 use super::{Step, THROTTLE_MAX, THROTTLE_WINDOW_S};
@@ -75,7 +76,13 @@ impl Credentials {
 
     /// One credential operation, checked against the model. A password
     /// change reaches into the other areas.
-    pub(super) fn step(&mut self, s: &mut Step<'_>, sessions: &mut Sessions, tokens: &mut Tokens) {
+    pub(super) fn step(
+        &mut self,
+        s: &mut Step<'_>,
+        sessions: &mut Sessions,
+        tokens: &mut Tokens,
+        remember: &mut Remember,
+    ) {
         match s.below(12) {
             0 | 1 => self.set_password(s),
             2..=6 => self.attempts(s),
@@ -89,7 +96,7 @@ impl Credentials {
                     .any(|c| c.user == user && c.password == password);
                 assert_eq!(got, expected, "{}: verify_password({user})", s.at);
             }
-            9 | 10 => self.change_password(s, sessions, tokens),
+            9 | 10 => self.change_password(s, sessions, tokens, remember),
             _ => self.refused_input(s),
         }
     }
@@ -209,7 +216,13 @@ impl Credentials {
         }
     }
 
-    fn change_password(&mut self, s: &mut Step<'_>, sessions: &mut Sessions, tokens: &mut Tokens) {
+    fn change_password(
+        &mut self,
+        s: &mut Step<'_>,
+        sessions: &mut Sessions,
+        tokens: &mut Tokens,
+        remember: &mut Remember,
+    ) {
         let user = s.below(4);
         let password = s.pick(&PASSWORDS);
         let keep = if s.chance(2) {
@@ -230,6 +243,7 @@ impl Credentials {
         result.unwrap_or_else(|e| panic!("{at}: change_password({user}): {e}"));
         credential.password = password.to_owned();
         let revoked = sessions.revoke_user(user, keep.as_deref())
+            + remember.revoke_user(user)
             + if revoke_tokens {
                 tokens.revoke_user(user)
             } else {

@@ -1,5 +1,5 @@
-//! A model of authkv's rules — sessions, personal access tokens, and
-//! password credentials with login throttling — and a driver
+//! A model of authkv's rules — sessions, personal access tokens, password
+//! credentials with login throttling, and remember-me tokens — and a driver
 //! that runs operations chosen by any source of numbers against a real engine
 //! and the model, asserting that every answer agrees, then `verify()`. Used
 //! by the random-sequence test and by the operation-sequence fuzz target.
@@ -11,6 +11,7 @@
 #![allow(dead_code)]
 
 mod credentials;
+mod remember;
 mod sessions;
 mod tokens;
 
@@ -20,6 +21,7 @@ use std::time::Duration;
 use authkv::{Clock, Config, Engine, ManualClock, PasswordParams};
 
 use credentials::Credentials;
+use remember::Remember;
 use sessions::Sessions;
 use tokens::Tokens;
 
@@ -71,6 +73,7 @@ const TOUCH_S: u64 = 60;
 const TOKEN_EXPIRATION_S: u64 = 1800;
 const THROTTLE_MAX: u32 = 3;
 const THROTTLE_WINDOW_S: u64 = 300;
+const REMEMBER_S: u64 = 1200;
 const HOUR: u64 = 3600;
 
 /// The configuration the model describes. Tests may turn off
@@ -90,6 +93,7 @@ pub fn config(clock: &ManualClock) -> Config {
     c.argon2 = PasswordParams::new(8, 1, 1);
     c.throttle_max_attempts = THROTTLE_MAX;
     c.throttle_window = Duration::from_secs(THROTTLE_WINDOW_S);
+    c.remember_lifetime = Duration::from_secs(REMEMBER_S);
     c
 }
 
@@ -173,6 +177,7 @@ struct Model {
     sessions: Sessions,
     tokens: Tokens,
     credentials: Credentials,
+    remember: Remember,
 }
 
 impl Model {
@@ -183,13 +188,19 @@ impl Model {
         let sessions = self.sessions.collect(s.now);
         let tokens = self.tokens.collect(s.now);
         let throttles = self.credentials.collect(s.now);
+        let remember = self.remember.collect(s.now);
         assert_eq!(report.sessions_deleted, sessions, "{at}: gc sessions");
         assert_eq!(report.tokens_deleted, tokens, "{at}: gc tokens");
         assert_eq!(report.throttles_deleted, throttles, "{at}: gc throttles");
+        assert_eq!(
+            report.remember_tokens_deleted, remember,
+            "{at}: gc remember-me tokens"
+        );
         for (count, rule) in [
             (sessions, "gc deletes expired sessions"),
             (tokens, "gc prunes tokens with token_prune_hours"),
             (throttles, "gc deletes spent throttle counters"),
+            (remember, "gc deletes expired remember-me tokens"),
         ] {
             if count > 0 {
                 s.cov.hit(rule);
@@ -207,15 +218,21 @@ impl Model {
             self.credentials.count(),
             "{at}: credentials"
         );
+        assert_eq!(
+            stats.remember_tokens,
+            self.remember.count(),
+            "{at}: remember-me tokens"
+        );
     }
 
     /// Per area, the seconds at or after `now` at which something stored
     /// changes state.
     fn instants(&self, now: u64) -> Vec<Vec<u64>> {
-        let mut areas = vec![Vec::new(); 3];
+        let mut areas = vec![Vec::new(); 4];
         self.sessions.instants(&mut areas[0]);
         self.tokens.instants(&mut areas[1]);
         self.credentials.instants(&mut areas[2]);
+        self.remember.instants(&mut areas[3]);
         for area in &mut areas {
             area.retain(|&t| t >= now);
         }
@@ -260,6 +277,7 @@ pub fn run(
         sessions: Sessions::default(),
         tokens: Tokens::new(e.config()),
         credentials: Credentials::default(),
+        remember: Remember::default(),
     };
     let mut cov = Coverage::default();
     for step in 0..steps {
@@ -273,13 +291,17 @@ pub fn run(
             cov: &mut cov,
             at: format!("{label} step {step}"),
         };
-        match s.below(34) {
+        match s.below(40) {
             0..=11 => model.sessions.step(&mut s),
             12..=21 => model.tokens.step(&mut s),
-            22..=29 => model
-                .credentials
-                .step(&mut s, &mut model.sessions, &mut model.tokens),
-            30 | 31 => model.gc(&mut s),
+            22..=29 => model.credentials.step(
+                &mut s,
+                &mut model.sessions,
+                &mut model.tokens,
+                &mut model.remember,
+            ),
+            30..=35 => model.remember.step(&mut s),
+            36 | 37 => model.gc(&mut s),
             _ => {
                 e.flush().expect("flush");
             }
