@@ -2,7 +2,7 @@
 # Run every fuzz target for a bounded time over its committed seeds and
 # regression inputs; exit non-zero on the first crash.
 #   bash fuzz/run.sh                                   30 s per target (CI)
-#   FUZZ_SECONDS=3600 bash fuzz/run.sh session_ops     one long campaign
+#   FUZZ_SECONDS=3600 bash fuzz/run.sh auth_ops        one long campaign
 set -euo pipefail
 cd "$(dirname "$0")"
 seconds=${FUZZ_SECONDS:-30}
