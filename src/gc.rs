@@ -21,8 +21,6 @@ pub struct GcReport {
     /// Expired personal access tokens pruned (see
     /// [`Engine::prune_expired_tokens`]).
     pub tokens_deleted: u64,
-    /// Session records read to decide (equals deleted unless a pending
-    /// touch kept a session alive).
     /// Login throttle counters whose window had passed, deleted.
     pub throttles_deleted: u64,
     /// Expired remember-me tokens deleted.
@@ -258,12 +256,9 @@ impl Core {
 }
 
 impl Engine {
-    /// Delete expired sessions now, then tokens expired for more than
+    /// Delete, now, expired sessions, throttle counters whose window has
+    /// passed, expired remember-me tokens, and tokens expired for more than
     /// `Config::token_prune_hours`, in batches of `Config::gc_batch_size`.
-    /// Costs O(expired): with nothing expired it reads one index row per
-    /// time index and writes nothing.
-    /// Delete expired sessions, throttle counters whose window has passed and
-    /// expired remember-me tokens now, in batches of `Config::gc_batch_size`.
     /// Costs O(expired): with nothing expired it reads one row of each time
     /// index and writes nothing.
     ///
