@@ -40,7 +40,14 @@ fn python_binding_unittest_suite_passes() {
     let mut command = Command::new(&python);
     command
         .current_dir(repo())
-        .args(["-m", "unittest", "discover", "-s", "bindings/python/tests", "-v"])
+        .args([
+            "-m",
+            "unittest",
+            "discover",
+            "-s",
+            "bindings/python/tests",
+            "-v",
+        ])
         .env("AUTHKV_LIBRARY", shared_library())
         .env("PYTHONDONTWRITEBYTECODE", "1")
         // A library from an older `cargo build` must not be picked up.
@@ -61,7 +68,16 @@ fn python_binding_unittest_suite_passes() {
     // unittest reports on stderr; make sure tests actually ran.
     let ran = stderr
         .lines()
-        .find_map(|line| line.strip_prefix("Ran ")?.split(' ').next()?.parse::<u32>().ok())
+        .find_map(|line| {
+            line.strip_prefix("Ran ")?
+                .split(' ')
+                .next()?
+                .parse::<u32>()
+                .ok()
+        })
         .unwrap_or(0);
-    assert!(ran >= 20, "expected the whole suite to run, it ran {ran}:\n{stderr}");
+    assert!(
+        ran >= 20,
+        "expected the whole suite to run, it ran {ran}:\n{stderr}"
+    );
 }
