@@ -889,8 +889,9 @@ typedef struct authkv_token_list {
  * each a (pointer, length) view of the raw header value, UTF-8 without NUL
  * bytes. A NULL pointer with length 0 is an absent header; a non-NULL
  * pointer with length 0 is a header sent empty (the two differ: an empty
- * Referer still hides the Origin). Values longer than 8 KiB are refused.
- * The caller allocates it; the library keeps no pointer from it.
+ * Referer still hides the Origin). Every view must be UTF-8; a value the
+ * decision reads that is longer than 8 KiB is refused. The caller
+ * allocates it; the library keeps no pointer from it.
  */
 typedef struct authkv_request {
     /**
@@ -1887,8 +1888,9 @@ authkv_status authkv_remember_revoke_user(const struct authkv_engine *engine,
  *
  * Returns `AUTHKV_OK`; `AUTHKV_UNAUTHENTICATED` (HTTP 401) when neither
  * proves a user; `AUTHKV_CSRF_MISMATCH` (HTTP 419); `AUTHKV_INVALID_ARGUMENT`
- * (HTTP 400) for a bad header — not UTF-8, a NUL byte, longer than 8 KiB,
- * more than 128 cookies — or an empty method; `AUTHKV_NULL_POINTER`; or a
+ * (HTTP 400) for a bad header — any header not UTF-8 or holding a NUL
+ * byte, or one the decision reads longer than 8 KiB or (Cookie) with more
+ * than 128 pairs — or an empty method; `AUTHKV_NULL_POINTER`; or a
  * storage status. `*out` is only written on success. Thread-safe; a load
  * may touch the session and a token use is noted, in memory.
  *

@@ -64,6 +64,11 @@ final class Engine
                 throw new \TypeError("unknown option " . var_export($name, true));
             }
             if ($name === 'stateful_domains' && is_array($value)) {
+                foreach ($value as $pattern) {
+                    if (!is_string($pattern) || str_contains($pattern, ',')) {
+                        throw new InvalidArgument(Status::INVALID_ARGUMENT, 'a stateful_domains pattern is not a string without commas');
+                    }
+                }
                 $value = implode(',', $value);
             }
             if (in_array($name, self::TEXT_OPTIONS, true)) {

@@ -55,6 +55,7 @@ T::test('wrong types and null are TypeError', function (): void {
         }
     }
     T::throws(Authkv\InvalidArgument::class, fn () => $e->login($s->id, -1), 'negative');
+    T::throws(Authkv\InvalidArgument::class, fn () => T::engine('commas', ['stateful_domains' => ['a.test,b.test']]), 'commas');
     T::throws(ValueError::class, fn () => $e->authenticate('GET', ['Cookie' => 'a=1', 'cookie' => 'b=2']));
     T::same(1, $e->stats()['sessions'], 'nothing stored');
 });

@@ -13,6 +13,7 @@ from ._credentials import CredentialsMixin
 from ._guard import GuardMixin
 from ._sessions import SessionsMixin
 from ._tokens import TokensMixin
+from .errors import InvalidArgument
 from .records import GcReport, Stats, copy_fields
 
 #: Options given as text (``str``); ``stateful_domains`` also takes a list.
@@ -40,7 +41,10 @@ def _options(given: dict) -> _ffi.Options:
         if name == "stateful_domains" and not isinstance(value, str):
             if isinstance(value, bytes):
                 raise TypeError("stateful_domains must be str or a list of str")
-            value = ",".join(conv.text(v, "stateful_domains[]").decode() for v in value)
+            patterns = [conv.text(v, "stateful_domains[]") for v in value]
+            if any(b"," in p for p in patterns):
+                raise InvalidArgument(2, "a stateful_domains pattern contains a comma")
+            value = b",".join(patterns).decode("utf-8", "surrogatepass")
         if name in TEXT_OPTIONS:
             raw = conv.text(value, name)
             setattr(options, name, raw)
