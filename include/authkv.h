@@ -13,16 +13,22 @@
  *   that thread.
  *
  * Outputs. Values are only written to output arguments on success; there
- *   are no partial successes. One exception: on AUTHKV_BUFFER_TOO_SMALL the
- *   size needed is written to the call's `required_size` argument when that
- *   is not NULL. Output pointers are required unless documented "optional
- *   (may be NULL)".
+ *   are no partial successes. Three exceptions, each stated by its
+ *   function: on AUTHKV_BUFFER_TOO_SMALL the size needed is written to the
+ *   call's `required_size` argument when that is not NULL; on
+ *   AUTHKV_THROTTLED authkv_password_attempt writes the seconds to wait to
+ *   `*retry_after_out`; on AUTHKV_THEFT_DETECTED authkv_remember_consume
+ *   writes the victim's id to `*user_id_out`. Output pointers are required
+ *   unless documented "optional (may be NULL)".
  *
  * Inputs. Each input is a (pointer, length) pair borrowed for the call only;
  *   the library keeps no pointer the caller passed. Text is `const char *`
  *   with a byte length: UTF-8, no NUL bytes, NOT NUL-terminated (PHP FFI
  *   passes strings this way). A NULL pointer with length 0 is the empty
- *   input; NULL with a non-zero length is AUTHKV_NULL_POINTER.
+ *   input; NULL with a non-zero length is AUTHKV_NULL_POINTER. (One
+ *   exception: in authkv_request, NULL with length 0 is an absent header.)
+ *   Lists of abilities are one text with one ability per line
+ *   ("posts:read\nposts:write"); the empty text is the empty list.
  *
  * Secrets. Session ids and CSRF tokens are 40 characters of [A-Za-z0-9].
  *   They are written into caller buffers of AUTHKV_SESSION_ID_SIZE /
@@ -30,13 +36,21 @@
  *   Buffers are checked before anything is stored, so a too-small buffer
  *   never loses a secret. A session id argument that is not 40 characters
  *   of [A-Za-z0-9] names no session: AUTHKV_NOT_FOUND, and nothing is read.
+ *   Personal access tokens go into AUTHKV_TOKEN_MAX_SIZE bytes, remember-me
+ *   tokens into AUTHKV_REMEMBER_TOKEN_SIZE bytes, likewise NUL-terminated.
+ *   A token argument that cannot be genuine is AUTHKV_UNAUTHENTICATED
+ *   without a lookup.
  *
  * Ownership. Variable-size results (authkv_session, authkv_session_list,
- *   authkv_string) are allocated by the library and released with their
- *   _free function; every pointer inside stays valid until then. Calling a
- *   _free function with NULL is a harmless no-op; freeing twice is not.
- *   Views inside them (authkv_str, authkv_bytes) are never NULL and are
- *   followed by a NUL byte their length does not count.
+ *   authkv_token, authkv_token_list, authkv_principal, authkv_string) are
+ *   allocated by the library and released with their _free function; every
+ *   pointer inside stays valid until then. Calling a _free function with
+ *   NULL is a harmless no-op; freeing twice is not. Views inside them
+ *   (authkv_str, authkv_bytes) are never NULL and are followed by a NUL byte
+ *   their length does not count; arrays (items) are NULL when empty.
+ *   Structs the caller allocates (authkv_options, authkv_request,
+ *   authkv_engine_stats, authkv_gc_report) are only read or written during
+ *   the call.
  *
  * Threads. An authkv_engine handle is thread-safe: any number of threads
  *   may call functions on it at once. Writes are serialized inside (one
@@ -52,8 +66,9 @@
  *   AUTHKV_PANIC with a message, and the host process keeps running.
  *
  * ABI. Until 1.0, a new MINOR version may add fields to the structs the
- *   caller allocates (authkv_options, authkv_engine_stats, authkv_gc_report):
- *   check authkv_version() / 1000 == AUTHKV_VERSION_NUMBER / 1000 at start-up.
+ *   caller allocates (authkv_options, authkv_request, authkv_engine_stats,
+ *   authkv_gc_report): check authkv_version() / 1000 ==
+ *   AUTHKV_VERSION_NUMBER / 1000 at start-up.
  */
 
 
@@ -90,6 +105,28 @@
 #define AUTHKV_VERSION_NUMBER (((AUTHKV_VERSION_MAJOR * 1000000) + (AUTHKV_VERSION_MINOR * 1000)) + AUTHKV_VERSION_PATCH)
 
 /**
+ * `cookie_same_site`: `SameSite=Lax` (the default): sent on same-site
+ * requests and top-level cross-site navigations.
+ */
+#define AUTHKV_SAME_SITE_LAX 0
+
+/**
+ * `cookie_same_site`: `SameSite=Strict`: sent on same-site requests only.
+ */
+#define AUTHKV_SAME_SITE_STRICT 1
+
+/**
+ * `cookie_same_site`: `SameSite=None`: sent on every request; needs
+ * `cookie_secure`.
+ */
+#define AUTHKV_SAME_SITE_NONE 2
+
+/**
+ * Longest `token_prefix`, in bytes.
+ */
+#define AUTHKV_TOKEN_PREFIX_MAX_LEN 32
+
+/**
  * Characters in a session id (`[A-Za-z0-9]`).
  */
 #define AUTHKV_SESSION_ID_LEN 40
@@ -121,6 +158,67 @@
 #define AUTHKV_SESSION_HANDLE_SIZE 65
 
 /**
+ * Most abilities one list may hold (a token's limit).
+ */
+#define AUTHKV_ABILITIES_MAX 64
+
+/**
+ * Longest single ability, in bytes.
+ */
+#define AUTHKV_ABILITY_MAX_LEN 255
+
+/**
+ * Most decimal digits of a token id (the part before `|`).
+ */
+#define AUTHKV_TOKEN_ID_MAX_LEN 20
+
+/**
+ * Characters after the prefix: 40 of `[A-Za-z0-9]` and an 8-digit CRC-32.
+ */
+#define AUTHKV_TOKEN_SECRET_LEN 48
+
+/**
+ * Longest plaintext token, `{id}|{prefix}{secret}`, in bytes.
+ */
+#define AUTHKV_TOKEN_MAX_LEN (((AUTHKV_TOKEN_ID_MAX_LEN + 1) + AUTHKV_TOKEN_PREFIX_MAX_LEN) + AUTHKV_TOKEN_SECRET_LEN)
+
+/**
+ * Bytes a token buffer must hold: the longest plaintext and a NUL.
+ */
+#define AUTHKV_TOKEN_MAX_SIZE (AUTHKV_TOKEN_MAX_LEN + 1)
+
+/**
+ * Longest login accepted, in bytes (the longest email address).
+ */
+#define AUTHKV_LOGIN_MAX_LEN 320
+
+/**
+ * Longest password accepted, in bytes.
+ */
+#define AUTHKV_PASSWORD_MAX_LEN 4096
+
+/**
+ * Characters in a remember-me token, `selector:validator` (16 + 1 + 40).
+ */
+#define AUTHKV_REMEMBER_TOKEN_LEN 57
+
+/**
+ * Bytes a remember-me token buffer must hold: the token and a NUL.
+ */
+#define AUTHKV_REMEMBER_TOKEN_SIZE 58
+
+/**
+ * `authkv_principal.via`: authenticated by the session cookie of a
+ * first-party request.
+ */
+#define AUTHKV_VIA_SESSION 1
+
+/**
+ * `authkv_principal.via`: authenticated by a bearer token.
+ */
+#define AUTHKV_VIA_TOKEN 2
+
+/**
  * What a call did. Every authkv function that can fail returns one.
  *
  * `AUTHKV_OK` is 0; every other value names one outcome a caller may need
@@ -129,7 +227,8 @@
  *
  * - 1–99: the call itself was wrong; nothing was changed.
  * - 100–199: the request was understood and refused; a web handler maps
- *   these to a response (404, 409, 419, 401, 403, 429).
+ *   these to a response (404, 409, 419, 401, 403, 429, …; each code
+ *   names its HTTP status where one fits).
  * - 200–299: the database file could not be opened.
  * - 300–399: the library or its storage failed.
  *
@@ -197,9 +296,21 @@ enum authkv_status
      */
     AUTHKV_THROTTLED = 105,
     /**
-     * The login, token id or token digest is already taken.
+     * The login, token id or token digest is already taken (HTTP 409).
      */
     AUTHKV_ALREADY_EXISTS = 106,
+    /**
+     * Unknown login or wrong password, indistinguishable by design (HTTP
+     * 401, or the form's error). A login attempt counted the failure
+     * against its (login, ip) throttle.
+     */
+    AUTHKV_INVALID_CREDENTIALS = 107,
+    /**
+     * A remember-me cookie was replayed after its device had used it: it
+     * was stolen. Every remember-me token of the user has been revoked, and
+     * the call reports which user (HTTP 401; warn the user).
+     */
+    AUTHKV_THEFT_DETECTED = 108,
     /**
      * Another process has the database file open.
      */
@@ -263,9 +374,12 @@ typedef struct authkv_engine authkv_engine;
  * How an engine behaves. Fill it with `authkv_options_default`, change the
  * fields you need, and pass it to `authkv_open`.
  *
- * The caller allocates it; the library only reads it during
- * `authkv_open`. Fields are only ever added at the end, with a MINOR
- * version bump (see `AUTHKV_VERSION_NUMBER`).
+ * The caller allocates it; the library only reads it, and the text it
+ * points to, during `authkv_open` (it copies what it keeps). Text fields
+ * are (pointer, length) pairs like every other input: UTF-8 without NUL
+ * bytes, `(NULL, 0)` for empty. The defaults point at static text inside
+ * the library, valid as long as it is loaded. Fields are only ever added
+ * at the end, with a MINOR version bump (see `AUTHKV_VERSION_NUMBER`).
  */
 typedef struct authkv_options {
     /**
@@ -329,6 +443,133 @@ typedef struct authkv_options {
      * clock.
      */
     bool manual_clock;
+    /**
+     * Text put before the random part of every new personal access token
+     * (Sanctum's `token_prefix`) so that secret scanners recognise it:
+     * printable ASCII without `|` or spaces, at most
+     * `AUTHKV_TOKEN_PREFIX_MAX_LEN` bytes. Default empty.
+     */
+    const char *token_prefix;
+    /**
+     * Length of `token_prefix` in bytes.
+     */
+    size_t token_prefix_len;
+    /**
+     * A token stops working this many seconds after its creation, whatever
+     * its own expiry says (Sanctum's `expiration`); 0 means never (the
+     * default).
+     */
+    uint64_t token_expiration_secs;
+    /**
+     * Accept legacy Sanctum tokens (40 characters, no prefix, no checksum),
+     * which cannot be checked before a lookup. Default false.
+     */
+    bool allow_legacy_tokens;
+    /**
+     * `authkv_gc` prunes tokens expired for more than this many hours
+     * (Sanctum's `sanctum:prune-expired --hours`). Default 24.
+     */
+    uint64_t token_prune_hours;
+    /**
+     * Argon2id memory cost of new password hashes, in KiB; at least 8 ×
+     * `argon2_p_cost`. Default 19456 (OWASP). Hashes stored with other
+     * costs are rehashed at the next successful login.
+     */
+    uint32_t argon2_m_cost;
+    /**
+     * Argon2id passes over the memory; at least 1. Default 2.
+     */
+    uint32_t argon2_t_cost;
+    /**
+     * Argon2id lanes; at least 1. Default 1.
+     */
+    uint32_t argon2_p_cost;
+    /**
+     * Failed logins allowed per (login, ip) within `throttle_window_secs`
+     * before attempts are refused; at least 1. Default 5.
+     */
+    uint32_t throttle_max_attempts;
+    /**
+     * The window opened by the first failed login of a (login, ip), in
+     * seconds; the count resets when it has passed. At least 1. Default 60.
+     */
+    uint64_t throttle_window_secs;
+    /**
+     * A remember-me token stays valid this many seconds after it was
+     * issued or last rotated; at least 1. Default 400 days.
+     */
+    uint64_t remember_lifetime_secs;
+    /**
+     * The first-party domains whose requests the guard authenticates by
+     * session cookie, comma-separated: `host`, `host:port`, `[::1]:8000`,
+     * `::1`, `*.example.com[:port]`. A pattern without a port matches only
+     * the scheme's default port. Default: Sanctum's list,
+     * `localhost,localhost:3000,127.0.0.1,127.0.0.1:8000,::1`. Empty (length
+     * 0) means none: every request must carry a bearer token.
+     */
+    const char *stateful_domains;
+    /**
+     * Length of `stateful_domains` in bytes.
+     */
+    size_t stateful_domains_len;
+    /**
+     * Also treat a Referer/Origin naming the request's own Host as
+     * first-party (a same-origin SPA). Default false, as Sanctum.
+     */
+    bool same_host_is_stateful;
+    /**
+     * Name of the session cookie (an RFC 6265 token). Default
+     * `authkv_session`.
+     */
+    const char *session_cookie;
+    /**
+     * Length of `session_cookie` in bytes.
+     */
+    size_t session_cookie_len;
+    /**
+     * Name of the script-readable CSRF cookie. Default `XSRF-TOKEN`.
+     */
+    const char *xsrf_cookie;
+    /**
+     * Length of `xsrf_cookie` in bytes.
+     */
+    size_t xsrf_cookie_len;
+    /**
+     * Send both cookies with the Secure attribute. Default true.
+     */
+    bool cookie_secure;
+    /**
+     * `AUTHKV_SAME_SITE_LAX` (the default), `_STRICT` or `_NONE`.
+     */
+    uint32_t cookie_same_site;
+    /**
+     * The cookies' Path attribute. Default `/`.
+     */
+    const char *cookie_path;
+    /**
+     * Length of `cookie_path` in bytes.
+     */
+    size_t cookie_path_len;
+    /**
+     * The cookies' Domain attribute; empty (the default) keeps them on the
+     * exact host.
+     */
+    const char *cookie_domain;
+    /**
+     * Length of `cookie_domain` in bytes.
+     */
+    size_t cookie_domain_len;
+    /**
+     * Put `__Host-` in front of both cookie names (Secure, `Path=/`, no
+     * Domain allowed). Default false.
+     */
+    bool cookie_host_prefix;
+    /**
+     * Send the session cookie without Max-Age, so the browser drops it
+     * when it closes. Default false (Max-Age follows
+     * `idle_lifetime_secs`).
+     */
+    bool expire_on_close;
 } authkv_options;
 
 /**
@@ -340,13 +581,26 @@ typedef struct authkv_gc_report {
      */
     uint64_t sessions_deleted;
     /**
-     * Session records read to decide.
+     * Records read to decide.
      */
     uint64_t records_examined;
     /**
      * Write transactions used (one per batch).
      */
     uint64_t batches;
+    /**
+     * Personal access tokens pruned (expired for more than
+     * `token_prune_hours`).
+     */
+    uint64_t tokens_deleted;
+    /**
+     * Login throttle counters whose window had passed, deleted.
+     */
+    uint64_t throttles_deleted;
+    /**
+     * Expired remember-me tokens deleted.
+     */
+    uint64_t remember_tokens_deleted;
 } authkv_gc_report;
 
 /**
@@ -409,6 +663,23 @@ typedef struct authkv_engine_stats {
      * Failed background flush or collection runs.
      */
     uint64_t background_errors;
+    /**
+     * Personal access tokens stored (live, or expired and not yet pruned).
+     */
+    uint64_t tokens;
+    /**
+     * Argon2 password verifications run: one per login attempt that is
+     * not throttled and per password confirmation, known login or not.
+     */
+    uint64_t password_verifications;
+    /**
+     * Stored password credentials (one per user).
+     */
+    uint64_t credentials;
+    /**
+     * Stored remember-me tokens (one per remembered device).
+     */
+    uint64_t remember_tokens;
 } authkv_engine_stats;
 
 /**
@@ -516,6 +787,218 @@ typedef struct authkv_session_list {
     size_t len;
 } authkv_session_list;
 
+/**
+ * A list of abilities owned by the object it is part of: `len` views at
+ * `items` (NULL when `len` is 0), in the order given at creation. The
+ * ability `*` grants every other one. Valid until the owning object is
+ * freed.
+ */
+typedef struct authkv_abilities {
+    /**
+     * `len` abilities; NULL when `len` is 0.
+     */
+    const struct authkv_str *items;
+    /**
+     * Number of abilities.
+     */
+    size_t len;
+} authkv_abilities;
+
+/**
+ * A token that authenticated, as `authkv_token_authenticate` returns it.
+ * Library-owned and read-only: free it with `authkv_token_free`. Every
+ * pointer inside stays valid until then. It may be read from any thread.
+ */
+typedef struct authkv_token {
+    /**
+     * The token's id.
+     */
+    uint64_t id;
+    /**
+     * The user the token acts for.
+     */
+    uint64_t user_id;
+    /**
+     * What the token may do (`*` grants everything).
+     */
+    struct authkv_abilities abilities;
+} authkv_token;
+
+/**
+ * One of a user's tokens. Never carries the secret or its digest.
+ */
+typedef struct authkv_token_info {
+    /**
+     * The token's id, usable with `authkv_token_revoke`.
+     */
+    uint64_t id;
+    /**
+     * The name given at creation.
+     */
+    struct authkv_str name;
+    /**
+     * What the token may do.
+     */
+    struct authkv_abilities abilities;
+    /**
+     * Unix seconds at creation.
+     */
+    uint64_t created_at;
+    /**
+     * Whether the token was ever used.
+     */
+    bool has_last_used_at;
+    /**
+     * Unix seconds of the last use, including one not yet flushed; 0 when
+     * `has_last_used_at` is false.
+     */
+    uint64_t last_used_at;
+    /**
+     * Whether the token has its own expiry.
+     */
+    bool has_expires_at;
+    /**
+     * Unix seconds after which the token stops working; 0 when
+     * `has_expires_at` is false.
+     */
+    uint64_t expires_at;
+    /**
+     * Whether the token no longer authenticates (its own expiry or
+     * `token_expiration_secs` has passed); it stays listed until pruned.
+     */
+    bool expired;
+} authkv_token_info;
+
+/**
+ * A library-owned list of tokens, oldest first. Free it with
+ * `authkv_token_list_free`; every pointer inside stays valid until then.
+ */
+typedef struct authkv_token_list {
+    /**
+     * `len` entries; NULL when `len` is 0.
+     */
+    const struct authkv_token_info *items;
+    /**
+     * Number of entries.
+     */
+    size_t len;
+} authkv_token_list;
+
+/**
+ * The parts of an HTTP request the guard reads, borrowed for the call:
+ * each a (pointer, length) view of the raw header value, UTF-8 without NUL
+ * bytes. A NULL pointer with length 0 is an absent header; a non-NULL
+ * pointer with length 0 is a header sent empty (the two differ: an empty
+ * Referer still hides the Origin). Every view must be UTF-8; a value the
+ * decision reads that is longer than 8 KiB is refused. The caller
+ * allocates it; the library keeps no pointer from it.
+ */
+typedef struct authkv_request {
+    /**
+     * The method as sent (`GET`, `POST`, …; case-sensitive). Required.
+     */
+    const char *method;
+    /**
+     * Length of `method` in bytes.
+     */
+    size_t method_len;
+    /**
+     * The `Cookie` header.
+     */
+    const char *cookie;
+    /**
+     * Length of `cookie` in bytes.
+     */
+    size_t cookie_len;
+    /**
+     * The `Authorization` header.
+     */
+    const char *authorization;
+    /**
+     * Length of `authorization` in bytes.
+     */
+    size_t authorization_len;
+    /**
+     * The `Origin` header.
+     */
+    const char *origin;
+    /**
+     * Length of `origin` in bytes.
+     */
+    size_t origin_len;
+    /**
+     * The `Referer` header.
+     */
+    const char *referer;
+    /**
+     * Length of `referer` in bytes.
+     */
+    size_t referer_len;
+    /**
+     * The `Host` header.
+     */
+    const char *host;
+    /**
+     * Length of `host` in bytes.
+     */
+    size_t host_len;
+    /**
+     * The `X-CSRF-TOKEN` header.
+     */
+    const char *csrf_token;
+    /**
+     * Length of `csrf_token` in bytes.
+     */
+    size_t csrf_token_len;
+    /**
+     * The `X-XSRF-TOKEN` header (the `XSRF-TOKEN` cookie echoed by scripts).
+     */
+    const char *xsrf_token;
+    /**
+     * Length of `xsrf_token` in bytes.
+     */
+    size_t xsrf_token_len;
+    /**
+     * The `_token` field of a submitted form, when the host parsed the body.
+     */
+    const char *form_token;
+    /**
+     * Length of `form_token` in bytes.
+     */
+    size_t form_token_len;
+} authkv_request;
+
+/**
+ * Who sent a request, as `authkv_guard_authenticate` returns it.
+ * Library-owned and read-only: free it with `authkv_principal_free`. Every
+ * pointer inside stays valid until then. It may be read from any thread.
+ */
+typedef struct authkv_principal {
+    /**
+     * The authenticated user.
+     */
+    uint64_t user_id;
+    /**
+     * `AUTHKV_VIA_SESSION` or `AUTHKV_VIA_TOKEN`.
+     */
+    uint32_t via;
+    /**
+     * The token's id when `via` is `AUTHKV_VIA_TOKEN`; 0 otherwise.
+     */
+    uint64_t token_id;
+    /**
+     * The loaded session when `via` is `AUTHKV_VIA_SESSION` (its payload,
+     * version and CSRF token); NULL otherwise. Owned by the principal: do
+     * not pass it to `authkv_session_free`.
+     */
+    const struct authkv_session *session;
+    /**
+     * What the principal may do: `*` (everything) for a session user, the
+     * token's abilities otherwise.
+     */
+    struct authkv_abilities abilities;
+} authkv_principal;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -559,8 +1042,12 @@ const char *authkv_status_str(uint32_t status);
 const char *authkv_last_error(void);
 
 /**
- * Fill `*out` with the default options: Laravel's lifetimes, authkv's
- * limits, the system clock, durable commits, no background thread.
+ * Fill `*out` with the default options: Laravel's lifetimes, Sanctum's
+ * stateful domains and token format, authkv's limits, OWASP's argon2
+ * costs, the system clock, durable commits, no background thread.
+ *
+ * The text fields point at static text inside the library; replace a
+ * pointer and its length together to change one.
  *
  * Returns `AUTHKV_OK`, or `AUTHKV_NULL_POINTER` when `out` is NULL.
  * Values are only written to `*out` on success. Thread-safe.
@@ -574,17 +1061,20 @@ authkv_status authkv_options_default(struct authkv_options *out);
  * Open the authkv database at `path` (`path_len` bytes, not NUL-terminated),
  * creating it when it does not exist, and store a new handle in `*out`.
  *
- * `opts` may be NULL for the defaults; it is only read during the call.
+ * `opts` may be NULL for the defaults; it, and the text it points to, is
+ * only read during the call.
  *
  * Opening a file this process already has open (by any path that resolves
  * to the same file) returns a new handle to the same engine: every handle
  * must then be closed, and the engine closes with the last. The options of
- * such a second open must equal the first's, field by field, else
- * `AUTHKV_MISUSE` (the message names the first field that differs).
+ * such a second open must equal the first's, field by field (text fields
+ * by content, not by pointer), else `AUTHKV_MISUSE` (the message names the
+ * first field that differs).
  *
  * Returns `AUTHKV_OK`; `AUTHKV_NULL_POINTER` (NULL `out`, or NULL `path`
  * with a non-zero length); `AUTHKV_INVALID_ARGUMENT` (empty path, a NUL in
- * it, longer than 4096 bytes, or an option out of range);
+ * it, longer than 4096 bytes, or an option out of range or malformed — the
+ * message names the field);
  * `AUTHKV_LOCKED` when another process has the file open;
  * `AUTHKV_NOT_REDB`, `AUTHKV_NOT_AUTHKV`, `AUTHKV_SCHEMA_TOO_NEW` for a file
  * that is not a usable authkv database; `AUTHKV_IO` when the file or its
@@ -595,7 +1085,8 @@ authkv_status authkv_options_default(struct authkv_options *out);
  *
  * # Safety
  * `path` must be valid for reads of `path_len` bytes; `opts` NULL or a valid
- * `authkv_options`; `out` NULL or valid for a write of a pointer.
+ * `authkv_options` whose text fields are valid for reads of their lengths;
+ * `out` NULL or valid for a write of a pointer.
  */
 authkv_status authkv_open(const char *path,
                           size_t path_len,
@@ -647,9 +1138,11 @@ authkv_status authkv_set_time(const struct authkv_engine *engine, uint64_t unix_
 authkv_status authkv_flush(const struct authkv_engine *engine, size_t *flushed_out);
 
 /**
- * Delete expired sessions now, in batches of `gc_batch_size` rows per
- * transaction. Costs O(expired). `*out` (optional, may be NULL) receives
- * what was done.
+ * Delete what expired now, in batches of `gc_batch_size` rows per
+ * transaction: sessions, personal access tokens expired for more than
+ * `token_prune_hours`, spent login throttle counters and expired
+ * remember-me tokens. Costs O(expired). `*out` (optional, may be NULL)
+ * receives what was done.
  *
  * Returns `AUTHKV_OK`, `AUTHKV_NULL_POINTER` (NULL engine), or a storage
  * status (batches committed before the failure stay committed). Outputs
@@ -994,6 +1487,514 @@ authkv_status authkv_session_revoke_user(const struct authkv_engine *engine,
                                          const char *keep_id,
                                          size_t keep_id_len,
                                          size_t *revoked_out);
+
+/**
+ * Create a personal access token for `user_id`, named `name` (1 to 255
+ * bytes), with `abilities` (newline-separated, at most 64 of 1 to 255
+ * bytes each; `(NULL, 0)` for none) and, when `has_expires_at`, an expiry
+ * at `expires_at` (unix seconds). Its id is written to `*id_out`; the
+ * plaintext `{id}|{prefix}{secret}` and a NUL to `token_out`, which must
+ * hold `AUTHKV_TOKEN_MAX_SIZE` bytes. The plaintext is shown once: only its
+ * SHA-256 is stored.
+ *
+ * Returns `AUTHKV_OK`; `AUTHKV_NULL_POINTER`; `AUTHKV_INVALID_ARGUMENT` (an
+ * empty or long name, an empty, long or 65th ability — the message gives
+ * its position —, invalid UTF-8, a NUL byte); `AUTHKV_BUFFER_TOO_SMALL`,
+ * when `*required_size` (optional, may be NULL) receives the size needed;
+ * or a storage status. Nothing is stored unless the call succeeds; outputs
+ * are only written on success. Thread-safe.
+ *
+ * # Safety
+ * `engine` must be NULL or a live handle; `name` and `abilities` valid for
+ * reads of their lengths; `id_out` NULL or valid for a write; `token_out`
+ * valid for writes of `token_out_size` bytes; `required_size` NULL or valid
+ * for a write.
+ */
+authkv_status authkv_token_create(const struct authkv_engine *engine,
+                                  uint64_t user_id,
+                                  const char *name,
+                                  size_t name_len,
+                                  const char *abilities,
+                                  size_t abilities_len,
+                                  bool has_expires_at,
+                                  uint64_t expires_at,
+                                  uint64_t *id_out,
+                                  char *token_out,
+                                  size_t token_out_size,
+                                  size_t *required_size);
+
+/**
+ * Authenticate a token as a client sent it (the text after `Bearer `:
+ * `{id}|{secret}`, or a bare secret) and store a library-owned
+ * `authkv_token` in `*out`; free it with `authkv_token_free`. Any bytes
+ * are accepted: text that cannot be a token (too long, not UTF-8, a bad
+ * checksum, a legacy token while `allow_legacy_tokens` is off) reads
+ * nothing. A use is noted in memory at most once per `touch_interval`.
+ *
+ * Returns `AUTHKV_OK`; `AUTHKV_UNAUTHENTICATED` for a malformed, unknown,
+ * revoked or expired token; `AUTHKV_NULL_POINTER`; or a storage status.
+ * `*out` is only written on success. Thread-safe.
+ *
+ * # Safety
+ * `engine` must be NULL or a live handle; `token` valid for reads of
+ * `token_len` bytes; `out` NULL or valid for a write of a pointer.
+ */
+authkv_status authkv_token_authenticate(const struct authkv_engine *engine,
+                                        const char *token,
+                                        size_t token_len,
+                                        struct authkv_token **out);
+
+/**
+ * Free a token returned by `authkv_token_authenticate`.
+ *
+ * Calling with NULL is a harmless no-op. Must not be called twice with the
+ * same value. Does not change the thread's last error message.
+ *
+ * # Safety
+ * `token` must be NULL or a pointer from `authkv_token_authenticate` that
+ * has not been freed.
+ */
+void authkv_token_free(struct authkv_token *token);
+
+/**
+ * Whether `token` grants `ability` (`ability_len` bytes): listed exactly
+ * (case-sensitive), or `*` is listed. The answer goes to `*can_out`.
+ *
+ * Returns `AUTHKV_OK` (whatever the answer) or `AUTHKV_NULL_POINTER`.
+ * Reads only the token; thread-safe.
+ *
+ * # Safety
+ * `token` must be NULL or a live `authkv_token`; `ability` valid for reads
+ * of `ability_len` bytes; `can_out` NULL or valid for a write.
+ */
+authkv_status authkv_token_can(const struct authkv_token *token,
+                               const char *ability,
+                               size_t ability_len,
+                               bool *can_out);
+
+/**
+ * Whether `token` lacks `ability`: the negation of `authkv_token_can`,
+ * written to `*cant_out`. Statuses and safety as for `authkv_token_can`.
+ *
+ * # Safety
+ * As for `authkv_token_can`.
+ */
+authkv_status authkv_token_cant(const struct authkv_token *token,
+                                const char *ability,
+                                size_t ability_len,
+                                bool *cant_out);
+
+/**
+ * Revoke (delete) the token with id `token_id`; it stops authenticating at
+ * once.
+ *
+ * Returns `AUTHKV_OK`; `AUTHKV_NOT_FOUND` when no token has this id
+ * (nothing changed); `AUTHKV_NULL_POINTER`; or a storage status.
+ * Thread-safe.
+ *
+ * # Safety
+ * `engine` must be NULL or a live handle.
+ */
+authkv_status authkv_token_revoke(const struct authkv_engine *engine, uint64_t token_id);
+
+/**
+ * Revoke every token of `user_id` in one transaction; the number revoked
+ * is written to `*revoked_out`.
+ *
+ * Returns `AUTHKV_OK`, `AUTHKV_NULL_POINTER`, or a storage status (then
+ * nothing was revoked). Outputs are only written on success. Thread-safe.
+ *
+ * # Safety
+ * `engine` must be NULL or a live handle; `revoked_out` NULL or valid for a
+ * write.
+ */
+authkv_status authkv_token_revoke_user(const struct authkv_engine *engine,
+                                       uint64_t user_id,
+                                       size_t *revoked_out);
+
+/**
+ * Delete tokens expired for more than `hours`, as `sanctum:prune-expired
+ * --hours=N`: those whose own expiry is more than `hours` past and, with
+ * `token_expiration_secs`, those created more than that plus `hours` ago.
+ * Tokens with neither are kept. The number deleted goes to `*pruned_out`.
+ * (`authkv_gc` prunes with `token_prune_hours` too.)
+ *
+ * Returns `AUTHKV_OK`, `AUTHKV_NULL_POINTER`, or a storage status (batches
+ * committed before the failure stay committed). Outputs are only written
+ * on success. Thread-safe.
+ *
+ * # Safety
+ * `engine` must be NULL or a live handle; `pruned_out` NULL or valid for a
+ * write.
+ */
+authkv_status authkv_token_prune(const struct authkv_engine *engine,
+                                 uint64_t hours,
+                                 uint64_t *pruned_out);
+
+/**
+ * Store a row copied from Laravel's `personal_access_tokens` so that the
+ * plaintext its owner already holds keeps authenticating: `token_id` (the
+ * `id` column, at least 1), `user_id` (`tokenable_id`), `name`,
+ * `sha256_hex` (the `token` column: 64 hex characters), `abilities`
+ * (newline-separated; decode the column's JSON first), and the times in
+ * unix seconds (`last_used_at` / `expires_at` apply only when their
+ * `has_` flag is true). The id is never issued again by
+ * `authkv_token_create`.
+ *
+ * Returns `AUTHKV_OK`; `AUTHKV_INVALID_ARGUMENT` (id 0, a malformed
+ * digest, the name and ability limits of `authkv_token_create`);
+ * `AUTHKV_ALREADY_EXISTS` when the id or the digest is stored already;
+ * `AUTHKV_NULL_POINTER`; or a storage status. Nothing is stored unless the
+ * call succeeds. Thread-safe.
+ *
+ * # Safety
+ * `engine` must be NULL or a live handle; `name`, `sha256_hex` and
+ * `abilities` valid for reads of their lengths.
+ */
+authkv_status authkv_token_import_sanctum(const struct authkv_engine *engine,
+                                          uint64_t token_id,
+                                          uint64_t user_id,
+                                          const char *name,
+                                          size_t name_len,
+                                          const char *sha256_hex,
+                                          size_t sha256_hex_len,
+                                          const char *abilities,
+                                          size_t abilities_len,
+                                          uint64_t created_at,
+                                          bool has_last_used_at,
+                                          uint64_t last_used_at,
+                                          bool has_expires_at,
+                                          uint64_t expires_at);
+
+/**
+ * Store in `*out` a library-owned list of the stored tokens of `user_id`,
+ * oldest first, expired ones not yet pruned included (marked `expired`);
+ * empty when there are none. Free it with `authkv_token_list_free`.
+ *
+ * Returns `AUTHKV_OK`, `AUTHKV_NULL_POINTER`, or a storage status. `*out` is
+ * only written on success. Thread-safe.
+ *
+ * # Safety
+ * `engine` must be NULL or a live handle; `out` NULL or valid for a write
+ * of a pointer.
+ */
+authkv_status authkv_token_list_user(const struct authkv_engine *engine,
+                                     uint64_t user_id,
+                                     struct authkv_token_list **out);
+
+/**
+ * Free a list returned by `authkv_token_list_user`.
+ *
+ * Calling with NULL is a harmless no-op. Must not be called twice with the
+ * same value. Does not change the thread's last error message.
+ *
+ * # Safety
+ * `list` must be NULL or a pointer from `authkv_token_list_user` that has
+ * not been freed.
+ */
+void authkv_token_list_free(struct authkv_token_list *list);
+
+/**
+ * Set the password of `user_id` and the login it signs in with
+ * (registration, an administrator's reset), hashed with argon2id at the
+ * configured costs. A user has one login: a different one replaces the old
+ * one. Sessions and tokens are left alone (see `authkv_password_change`).
+ * Logins and passwords are compared byte for byte: normalize them (case,
+ * Unicode form) before calling if the application wants that.
+ *
+ * Returns `AUTHKV_OK`; `AUTHKV_ALREADY_EXISTS` when another user holds
+ * `login`; `AUTHKV_INVALID_ARGUMENT` (an empty login or password, a login
+ * over `AUTHKV_LOGIN_MAX_LEN` or a password over `AUTHKV_PASSWORD_MAX_LEN`
+ * bytes, invalid UTF-8, a NUL byte); `AUTHKV_NULL_POINTER`; or a storage
+ * status. Nothing changes unless the call succeeds. Thread-safe; takes as
+ * long as one argon2 hash.
+ *
+ * # Safety
+ * `engine` must be NULL or a live handle; `login` and `password` valid for
+ * reads of their lengths.
+ */
+authkv_status authkv_password_set(const struct authkv_engine *engine,
+                                  uint64_t user_id,
+                                  const char *login,
+                                  size_t login_len,
+                                  const char *password,
+                                  size_t password_len);
+
+/**
+ * Try to log in with `login` and `password` from the client address `ip`
+ * (at most `max_ip` bytes). The (login, ip) throttle is checked first; the
+ * attempt is counted before the password is checked; exactly one argon2
+ * verification runs, also for an unknown login, so timing does not tell
+ * which logins exist; on success the counter is cleared and an outdated
+ * hash is rehashed.
+ *
+ * Returns `AUTHKV_OK` with the user in `*user_id_out`;
+ * `AUTHKV_INVALID_CREDENTIALS` for an unknown login or a wrong password
+ * (the failure was counted); `AUTHKV_THROTTLED` after
+ * `throttle_max_attempts` failures within `throttle_window_secs`, with the
+ * seconds until an attempt is admitted again in `*retry_after_out` (send
+ * it as `Retry-After`; no password was checked); `AUTHKV_INVALID_ARGUMENT`
+ * for refused input (nothing counted); `AUTHKV_NULL_POINTER`; or a storage
+ * status. `*user_id_out` is written only on success and `*retry_after_out`
+ * only on `AUTHKV_THROTTLED`. Thread-safe.
+ *
+ * # Safety
+ * `engine` must be NULL or a live handle; `login`, `password` and `ip`
+ * valid for reads of their lengths; `user_id_out` and `retry_after_out`
+ * NULL or valid for a write.
+ */
+authkv_status authkv_password_attempt(const struct authkv_engine *engine,
+                                      const char *login,
+                                      size_t login_len,
+                                      const char *password,
+                                      size_t password_len,
+                                      const char *ip,
+                                      size_t ip_len,
+                                      uint64_t *user_id_out,
+                                      uint64_t *retry_after_out);
+
+/**
+ * Confirm the password of a logged-in user (before a sensitive action).
+ * Runs exactly one argon2 verification, also for a user without a
+ * password. Not throttled and never rehashes.
+ *
+ * Returns `AUTHKV_OK` when `password` is the user's;
+ * `AUTHKV_INVALID_CREDENTIALS` when it is not or the user has no password;
+ * `AUTHKV_INVALID_ARGUMENT` (an empty or over-long password, invalid
+ * UTF-8, a NUL byte); `AUTHKV_NULL_POINTER`; or a storage status.
+ * Thread-safe.
+ *
+ * # Safety
+ * `engine` must be NULL or a live handle; `password` valid for reads of
+ * `password_len` bytes.
+ */
+authkv_status authkv_password_verify(const struct authkv_engine *engine,
+                                     uint64_t user_id,
+                                     const char *password,
+                                     size_t password_len);
+
+/**
+ * Change the password of `user_id` (who proved the old one, for example
+ * with `authkv_password_verify`). In one transaction: the new hash is
+ * stored; every session of the user is revoked except `keep_id` (the
+ * session making the change; `(NULL, 0)` keeps none); every remember-me
+ * token of the user is revoked; and, when `revoke_tokens` is true, every
+ * personal access token too.
+ *
+ * A `keep_id` that is not a well-formed session id is refused with
+ * `AUTHKV_INVALID_ARGUMENT` rather than read as "keep none", so a host bug
+ * cannot log the current device out by accident.
+ *
+ * Returns `AUTHKV_OK`; `AUTHKV_NOT_FOUND` when the user has no password;
+ * `AUTHKV_INVALID_ARGUMENT` (an empty or over-long password, a malformed
+ * `keep_id`, invalid UTF-8); `AUTHKV_NULL_POINTER`; or a storage status.
+ * Nothing changes unless the call succeeds. Thread-safe.
+ *
+ * # Safety
+ * `engine` must be NULL or a live handle; `new_password` and `keep_id`
+ * valid for reads of their lengths.
+ */
+authkv_status authkv_password_change(const struct authkv_engine *engine,
+                                     uint64_t user_id,
+                                     const char *new_password,
+                                     size_t new_password_len,
+                                     const char *keep_id,
+                                     size_t keep_id_len,
+                                     bool revoke_tokens);
+
+/**
+ * Remember this device for `user_id` ("remember me" at login): the token
+ * for the remember-me cookie (57 characters and a NUL) is written to
+ * `token_out`, which must hold `AUTHKV_REMEMBER_TOKEN_SIZE` bytes. It stays
+ * valid for `remember_lifetime_secs`; only digests of it are stored.
+ *
+ * Returns `AUTHKV_OK`; `AUTHKV_NULL_POINTER`; `AUTHKV_BUFFER_TOO_SMALL`,
+ * when `*required_size` (optional, may be NULL) receives the size needed;
+ * or a storage status. Nothing is stored unless the call succeeds; outputs
+ * are only written on success. Thread-safe.
+ *
+ * # Safety
+ * `engine` must be NULL or a live handle; `token_out` valid for writes of
+ * `token_out_size` bytes; `required_size` NULL or valid for a write.
+ */
+authkv_status authkv_remember_create(const struct authkv_engine *engine,
+                                     uint64_t user_id,
+                                     char *token_out,
+                                     size_t token_out_size,
+                                     size_t *required_size);
+
+/**
+ * Log in with the remember-me cookie's value `token` (`token_len` bytes;
+ * any bytes are accepted). A valid token is rotated in one transaction:
+ * the user goes to `*user_id_out` and the new token (send it back in the
+ * cookie) to `token_out`, which must hold `AUTHKV_REMEMBER_TOKEN_SIZE`
+ * bytes; the presented token stops working. A known token whose validator
+ * is no longer current is a stolen copy replayed after the device used
+ * it: every remember-me token of that user is revoked. Validators are
+ * compared in constant time.
+ *
+ * Returns `AUTHKV_OK`; `AUTHKV_UNAUTHENTICATED` for a malformed, unknown,
+ * revoked or expired token (clear the cookie; nothing was written);
+ * `AUTHKV_THEFT_DETECTED` with the victim's id in `*user_id_out` (also
+ * revoke their sessions and tell them); `AUTHKV_NULL_POINTER`;
+ * `AUTHKV_BUFFER_TOO_SMALL`, when `*required_size` (optional, may be NULL)
+ * receives the size needed, checked before the token is used; or a
+ * storage status. `token_out` is written only on success, `*user_id_out`
+ * on success and on `AUTHKV_THEFT_DETECTED`. Thread-safe. Two requests
+ * racing with one cookie look like a replay to the second: consume the
+ * cookie once per client.
+ *
+ * # Safety
+ * `engine` must be NULL or a live handle; `token` valid for reads of
+ * `token_len` bytes; `user_id_out` NULL or valid for a write; `token_out`
+ * valid for writes of `token_out_size` bytes; `required_size` NULL or valid
+ * for a write.
+ */
+authkv_status authkv_remember_consume(const struct authkv_engine *engine,
+                                      const char *token,
+                                      size_t token_len,
+                                      uint64_t *user_id_out,
+                                      char *token_out,
+                                      size_t token_out_size,
+                                      size_t *required_size);
+
+/**
+ * Revoke every remember-me token of `user_id` ("log out everywhere"); the
+ * number revoked is written to `*revoked_out`.
+ *
+ * Returns `AUTHKV_OK`, `AUTHKV_NULL_POINTER`, or a storage status (then
+ * nothing was revoked). Outputs are only written on success. Thread-safe.
+ *
+ * # Safety
+ * `engine` must be NULL or a live handle; `revoked_out` NULL or valid for a
+ * write.
+ */
+authkv_status authkv_remember_revoke_user(const struct authkv_engine *engine,
+                                          uint64_t user_id,
+                                          size_t *revoked_out);
+
+/**
+ * Decide who sent `request`, the way `auth:sanctum` does, and store a
+ * library-owned principal in `*out`; free it with `authkv_principal_free`.
+ *
+ * 1. First-party requests — the Referer, else the Origin, names one of
+ *    `stateful_domains` (matched on scheme, host and port only) — are
+ *    authenticated by the session cookie: for methods other than GET, HEAD
+ *    and OPTIONS the `_token` field, else `X-CSRF-TOKEN`, else
+ *    `X-XSRF-TOKEN` must equal the session's CSRF token, bearer requests
+ *    included. A session with a user gives that user, with every ability.
+ * 2. Otherwise, or without a logged-in session, the `Bearer` token of the
+ *    Authorization header gives its user with the token's abilities.
+ *
+ * Returns `AUTHKV_OK`; `AUTHKV_UNAUTHENTICATED` (HTTP 401) when neither
+ * proves a user; `AUTHKV_CSRF_MISMATCH` (HTTP 419); `AUTHKV_INVALID_ARGUMENT`
+ * (HTTP 400) for a bad header — any header not UTF-8 or holding a NUL
+ * byte, or one the decision reads longer than 8 KiB or (Cookie) with more
+ * than 128 pairs — or an empty method; `AUTHKV_NULL_POINTER`; or a
+ * storage status. `*out` is only written on success. Thread-safe; a load
+ * may touch the session and a token use is noted, in memory.
+ *
+ * # Safety
+ * `engine` must be NULL or a live handle; `request` NULL or a valid
+ * `authkv_request` whose views are valid for reads of their lengths; `out`
+ * NULL or valid for a write of a pointer.
+ */
+authkv_status authkv_guard_authenticate(const struct authkv_engine *engine,
+                                        const struct authkv_request *request,
+                                        struct authkv_principal **out);
+
+/**
+ * Free a principal returned by `authkv_guard_authenticate`, its session
+ * included.
+ *
+ * Calling with NULL is a harmless no-op. Must not be called twice with the
+ * same value. Does not change the thread's last error message.
+ *
+ * # Safety
+ * `principal` must be NULL or a pointer from `authkv_guard_authenticate`
+ * that has not been freed.
+ */
+void authkv_principal_free(struct authkv_principal *principal);
+
+/**
+ * Check a route's ability requirements (Sanctum's `abilities` and
+ * `ability` middleware): the principal must have every ability in `all`
+ * and, when `any` is not empty, at least one in `any`. Both are
+ * newline-separated lists, `(NULL, 0)` for none.
+ *
+ * Returns `AUTHKV_OK`; `AUTHKV_FORBIDDEN` (HTTP 403) with a message naming
+ * the first missing ability of `all`, or the whole `any` list;
+ * `AUTHKV_INVALID_ARGUMENT` (invalid UTF-8, a NUL byte, a list over 64
+ * abilities of 255 bytes); `AUTHKV_NULL_POINTER`. Reads only the
+ * principal; thread-safe.
+ *
+ * # Safety
+ * `principal` must be NULL or a live principal; `all` and `any` valid for
+ * reads of their lengths.
+ */
+authkv_status authkv_principal_require(const struct authkv_principal *principal,
+                                       const char *all,
+                                       size_t all_len,
+                                       const char *any,
+                                       size_t any_len);
+
+/**
+ * Store in `*out` the `Set-Cookie` value (without the `Set-Cookie: `
+ * name) that carries the session id `id`: `authkv_session=<id>; Path=/;
+ * Max-Age=<idle lifetime>; Secure; HttpOnly; SameSite=Lax` with the
+ * engine's cookie options (no Max-Age with `expire_on_close`; `__Host-` in
+ * front with `cookie_host_prefix`). Send it after every call that issues
+ * a session id. Free the string with `authkv_string_free`. Nothing is
+ * looked up.
+ *
+ * Returns `AUTHKV_OK`; `AUTHKV_NOT_FOUND` for an id that is not 40
+ * characters of [A-Za-z0-9]; `AUTHKV_NULL_POINTER`. `*out` is only written
+ * on success. Thread-safe.
+ *
+ * # Safety
+ * `engine` must be NULL or a live handle; `id` valid for reads of `id_len`
+ * bytes; `out` NULL or valid for a write of a pointer.
+ */
+authkv_status authkv_cookie_session(const struct authkv_engine *engine,
+                                    const char *id,
+                                    size_t id_len,
+                                    struct authkv_string **out);
+
+/**
+ * Store in `*out` the `Set-Cookie` value of the `XSRF-TOKEN` cookie
+ * carrying the CSRF token `csrf_token`: like the session cookie but not
+ * HttpOnly, so the page's scripts can read it and send it back as
+ * `X-XSRF-TOKEN`. Send it whenever the session's CSRF token changes. Free
+ * the string with `authkv_string_free`.
+ *
+ * Returns `AUTHKV_OK`; `AUTHKV_INVALID_ARGUMENT` for a token that is not 40
+ * characters of [A-Za-z0-9]; `AUTHKV_NULL_POINTER`. `*out` is only written
+ * on success. Thread-safe.
+ *
+ * # Safety
+ * `engine` must be NULL or a live handle; `csrf_token` valid for reads of
+ * `csrf_token_len` bytes; `out` NULL or valid for a write of a pointer.
+ */
+authkv_status authkv_cookie_xsrf(const struct authkv_engine *engine,
+                                 const char *csrf_token,
+                                 size_t csrf_token_len,
+                                 struct authkv_string **out);
+
+/**
+ * Store in `*out` the `Set-Cookie` value that removes the session cookie
+ * (at logout): an empty value, `Max-Age=0` and an `Expires` in the past,
+ * with the same Path, Domain and flags as `authkv_cookie_session`. Free
+ * the string with `authkv_string_free`.
+ *
+ * Returns `AUTHKV_OK` or `AUTHKV_NULL_POINTER`. `*out` is only written on
+ * success. Thread-safe.
+ *
+ * # Safety
+ * `engine` must be NULL or a live handle; `out` NULL or valid for a write
+ * of a pointer.
+ */
+authkv_status authkv_cookie_clear_session(const struct authkv_engine *engine,
+                                          struct authkv_string **out);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -8,7 +8,7 @@ use crate::ability::Abilities;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::http::{
-    CookieOptions, HttpError, Origin, StatefulDomains, bearer_token, find_cookie,
+    CookieOptions, HttpError, Origin, StatefulDomains, bearer_token, cookie_name, find_cookie,
     is_reading_method, parse_origin, render_clear_cookie, render_set_cookie,
 };
 use crate::secret::ct_eq;
@@ -187,7 +187,10 @@ impl Engine {
         if self.is_first_party(request)? {
             let session = match request.cookie {
                 Some(header) => {
-                    match find_cookie(header, &guard.session_cookie).map_err(GuardError::from)? {
+                    // Look it up under the name it is sent with (`__Host-`
+                    // in front when `host_prefix` is set).
+                    let name = cookie_name(&guard.session_cookie, &guard.cookie);
+                    match find_cookie(header, &name).map_err(GuardError::from)? {
                         Some(id) => self.load_session(id)?,
                         None => None,
                     }
@@ -253,14 +256,7 @@ impl Engine {
     /// [`GuardError::BadRequest`] when the configured cookie name or
     /// attributes are invalid.
     pub fn session_set_cookie(&self, session: &Session) -> Result<String> {
-        let opts = self.cookie_options();
-        Ok(render_set_cookie(
-            &self.core.config.guard.session_cookie,
-            session.id.expose(),
-            &opts,
-            true,
-        )
-        .map_err(GuardError::from)?)
+        self.render_session_cookie(session.id.expose())
     }
 
     /// The `Set-Cookie` value of the script-readable `XSRF-TOKEN` cookie.
@@ -268,14 +264,26 @@ impl Engine {
     /// # Errors
     /// As [`Engine::session_set_cookie`].
     pub fn xsrf_set_cookie(&self, session: &Session) -> Result<String> {
+        self.render_xsrf_cookie(session.csrf_token.expose())
+    }
+
+    /// The session cookie for the session id `id`, for callers (the C ABI)
+    /// that hold the id rather than a loaded [`Session`].
+    pub(crate) fn render_session_cookie(&self, id: &str) -> Result<String> {
         let opts = self.cookie_options();
-        Ok(render_set_cookie(
-            &self.core.config.guard.xsrf_cookie,
-            session.csrf_token.expose(),
-            &opts,
-            false,
+        Ok(
+            render_set_cookie(&self.core.config.guard.session_cookie, id, &opts, true)
+                .map_err(GuardError::from)?,
         )
-        .map_err(GuardError::from)?)
+    }
+
+    /// The `XSRF-TOKEN` cookie for the CSRF token `token`.
+    pub(crate) fn render_xsrf_cookie(&self, token: &str) -> Result<String> {
+        let opts = self.cookie_options();
+        Ok(
+            render_set_cookie(&self.core.config.guard.xsrf_cookie, token, &opts, false)
+                .map_err(GuardError::from)?,
+        )
     }
 
     /// The `Set-Cookie` value that removes the session cookie at logout.

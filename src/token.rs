@@ -491,9 +491,15 @@ impl Engine {
     /// read or the commit fails.
     pub fn revoke_token(&self, id: u64) -> Result<bool> {
         let core = &self.core;
+        core.count_lookup();
+        // An unknown id is answered from a read snapshot: no write
+        // transaction, so no commit and no fsync.
+        let stored = core.read(|txn| Ok(txn.open_table(TOKENS)?.get(id)?.is_some()))?;
+        if !stored {
+            return Ok(false);
+        }
         let deleted = core.write(|txn| {
             let mut tables = TokenTables::open(txn)?;
-            core.count_lookup();
             match tables.get(id)? {
                 Some(record) => tables.remove(id, &record).map(|()| true),
                 None => Ok(false),

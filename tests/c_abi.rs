@@ -217,6 +217,21 @@ fn misuse_under_address_and_undefined_sanitizers() {
 }
 
 #[test]
+fn misuse_of_tokens_credentials_and_the_guard_against_the_shared_library() {
+    passes("misuse_auth", Link::Shared);
+}
+
+#[test]
+fn misuse_of_tokens_credentials_and_the_guard_against_the_static_library() {
+    passes("misuse_auth", Link::Static);
+}
+
+#[test]
+fn misuse_of_tokens_credentials_and_the_guard_under_sanitizers() {
+    passes("misuse_auth", Link::Sanitized);
+}
+
+#[test]
 fn threads_against_the_shared_library() {
     passes("threads", Link::Shared);
 }
@@ -229,6 +244,22 @@ fn threads_against_the_static_library() {
 #[test]
 fn threads_under_address_and_undefined_sanitizers() {
     passes("threads", Link::Sanitized);
+}
+
+/// The README's C example (`bindings/README-snippets.md` includes the file
+/// verbatim) compiles with the documented flags and does what it says.
+#[test]
+fn readme_example_runs_as_documented() {
+    for link in ALL_LINKS {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut command = command("readme_example", link);
+        command.arg(dir.path().join("app.redb"));
+        let output = run_checked(command, &format!("readme_example ({link:?})"));
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(stdout.contains("Set-Cookie: authkv_session="), "{stdout}");
+        assert!(stdout.contains("browser: user 42\n"), "{stdout}");
+        assert!(stdout.contains("api: user 42 via token 1\n"), "{stdout}");
+    }
 }
 
 #[test]

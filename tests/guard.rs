@@ -561,3 +561,39 @@ fn a_rendered_session_cookie_sent_back_authenticates_the_same_session() {
         }
     }
 }
+
+#[test]
+fn a_host_prefixed_session_cookie_sent_back_authenticates() {
+    let f = fixture_with(|c| {
+        c.guard.cookie = CookieOptions {
+            host_prefix: true,
+            ..CookieOptions::default()
+        };
+    });
+    let s = f.engine.create_session("1.2.3.4", "ua").expect("create");
+    let s = f.engine.login(s.id.expose(), 5).expect("login");
+    let set_cookie = f.engine.session_set_cookie(&s).expect("render");
+    let pair = set_cookie.split(';').next().expect("name=value");
+    assert!(pair.starts_with("__Host-authkv_session="), "{pair}");
+    let principal = f
+        .engine
+        .authenticate(&Request {
+            method: "GET",
+            cookie: Some(pair),
+            referer: Some(SPA),
+            ..Request::default()
+        })
+        .expect("authenticated by the prefixed cookie");
+    assert_eq!(principal.user_id, 5);
+    let unprefixed = format!("authkv_session={}", s.id.expose());
+    let refused = f.engine.authenticate(&Request {
+        method: "GET",
+        cookie: Some(&unprefixed),
+        referer: Some(SPA),
+        ..Request::default()
+    });
+    assert!(
+        matches!(refused, Err(Error::Guard(GuardError::Unauthenticated))),
+        "a cookie without the prefix could have been set by a sibling host"
+    );
+}

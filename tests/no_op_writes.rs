@@ -35,3 +35,23 @@ fn destroying_a_stored_session_still_deletes_it() {
     );
     assert_consistent(&f.engine);
 }
+
+#[test]
+fn revoking_an_unknown_token_commits_nothing() {
+    let f = fixture();
+    let token = f
+        .engine
+        .create_token(1, "cli", ["read"], None)
+        .expect("create");
+    let commits = f.engine.stats().expect("stats").write_commits;
+    assert!(!f.engine.revoke_token(token.id + 1).expect("revoke"));
+    assert_eq!(f.engine.stats().expect("stats").write_commits, commits);
+    assert!(f.engine.revoke_token(token.id).expect("revoke"));
+    assert!(
+        f.engine
+            .authenticate_token(token.plain_text.expose())
+            .expect("authenticate")
+            .is_none()
+    );
+    assert_consistent(&f.engine);
+}

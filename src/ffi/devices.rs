@@ -4,10 +4,10 @@
 
 use std::ffi::c_char;
 
-use super::boundary::{Failure, guard_free, run};
+use super::boundary::{guard_free, run};
 use super::buffer::{NulTerminated, authkv_str, fill_array, free_owned, into_owned};
 use super::handle::{self, authkv_engine};
-use super::session::session_id;
+use super::session::keep_session_id;
 use super::slice;
 use super::status::authkv_status;
 
@@ -170,22 +170,8 @@ pub unsafe extern "C" fn authkv_session_revoke_user(
     run("authkv_session_revoke_user", || {
         // SAFETY: forwarded from the caller.
         let engine = unsafe { handle::engine(engine) }?;
-        let keep = if keep_id_len == 0 {
-            None
-        } else {
-            // SAFETY: forwarded from the caller.
-            let id = unsafe { session_id(keep_id, keep_id_len, "keep_id") }.map_err(|e| {
-                if e.status == authkv_status::AUTHKV_NOT_FOUND {
-                    Failure::invalid(format!(
-                        "keep_id is malformed ({keep_id_len} bytes; a session id is 40 \
-                         characters of [A-Za-z0-9]); pass a length of 0 to revoke every session"
-                    ))
-                } else {
-                    e
-                }
-            })?;
-            Some(id)
-        };
+        // SAFETY: forwarded from the caller.
+        let keep = unsafe { keep_session_id(keep_id, keep_id_len) }?;
         let revoked_out = slice::out(revoked_out, "revoked_out")?;
         let revoked = engine.revoke_user_sessions(user_id, keep)?;
         // SAFETY: the caller guarantees `revoked_out` is writable.

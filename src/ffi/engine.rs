@@ -32,6 +32,15 @@ pub struct authkv_engine_stats {
     pub gc_deleted: u64,
     /// Failed background flush or collection runs.
     pub background_errors: u64,
+    /// Personal access tokens stored (live, or expired and not yet pruned).
+    pub tokens: u64,
+    /// Argon2 password verifications run: one per login attempt that is
+    /// not throttled and per password confirmation, known login or not.
+    pub password_verifications: u64,
+    /// Stored password credentials (one per user).
+    pub credentials: u64,
+    /// Stored remember-me tokens (one per remembered device).
+    pub remember_tokens: u64,
 }
 
 /// What one `authkv_gc` run did.
@@ -41,10 +50,17 @@ pub struct authkv_engine_stats {
 pub struct authkv_gc_report {
     /// Expired sessions deleted.
     pub sessions_deleted: u64,
-    /// Session records read to decide.
+    /// Records read to decide.
     pub records_examined: u64,
     /// Write transactions used (one per batch).
     pub batches: u64,
+    /// Personal access tokens pruned (expired for more than
+    /// `token_prune_hours`).
+    pub tokens_deleted: u64,
+    /// Login throttle counters whose window had passed, deleted.
+    pub throttles_deleted: u64,
+    /// Expired remember-me tokens deleted.
+    pub remember_tokens_deleted: u64,
 }
 
 /// The path argument of `authkv_open` as a file system path.
@@ -83,17 +99,20 @@ unsafe fn path_arg(ptr: *const c_char, len: usize) -> Result<PathBuf, Failure> {
 /// Open the authkv database at `path` (`path_len` bytes, not NUL-terminated),
 /// creating it when it does not exist, and store a new handle in `*out`.
 ///
-/// `opts` may be NULL for the defaults; it is only read during the call.
+/// `opts` may be NULL for the defaults; it, and the text it points to, is
+/// only read during the call.
 ///
 /// Opening a file this process already has open (by any path that resolves
 /// to the same file) returns a new handle to the same engine: every handle
 /// must then be closed, and the engine closes with the last. The options of
-/// such a second open must equal the first's, field by field, else
-/// `AUTHKV_MISUSE` (the message names the first field that differs).
+/// such a second open must equal the first's, field by field (text fields
+/// by content, not by pointer), else `AUTHKV_MISUSE` (the message names the
+/// first field that differs).
 ///
 /// Returns `AUTHKV_OK`; `AUTHKV_NULL_POINTER` (NULL `out`, or NULL `path`
 /// with a non-zero length); `AUTHKV_INVALID_ARGUMENT` (empty path, a NUL in
-/// it, longer than 4096 bytes, or an option out of range);
+/// it, longer than 4096 bytes, or an option out of range or malformed — the
+/// message names the field);
 /// `AUTHKV_LOCKED` when another process has the file open;
 /// `AUTHKV_NOT_REDB`, `AUTHKV_NOT_AUTHKV`, `AUTHKV_SCHEMA_TOO_NEW` for a file
 /// that is not a usable authkv database; `AUTHKV_IO` when the file or its
@@ -104,7 +123,8 @@ unsafe fn path_arg(ptr: *const c_char, len: usize) -> Result<PathBuf, Failure> {
 ///
 /// # Safety
 /// `path` must be valid for reads of `path_len` bytes; `opts` NULL or a valid
-/// `authkv_options`; `out` NULL or valid for a write of a pointer.
+/// `authkv_options` whose text fields are valid for reads of their lengths;
+/// `out` NULL or valid for a write of a pointer.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn authkv_open(
     path: *const c_char,
@@ -204,9 +224,11 @@ pub unsafe extern "C" fn authkv_flush(
     })
 }
 
-/// Delete expired sessions now, in batches of `gc_batch_size` rows per
-/// transaction. Costs O(expired). `*out` (optional, may be NULL) receives
-/// what was done.
+/// Delete what expired now, in batches of `gc_batch_size` rows per
+/// transaction: sessions, personal access tokens expired for more than
+/// `token_prune_hours`, spent login throttle counters and expired
+/// remember-me tokens. Costs O(expired). `*out` (optional, may be NULL)
+/// receives what was done.
 ///
 /// Returns `AUTHKV_OK`, `AUTHKV_NULL_POINTER` (NULL engine), or a storage
 /// status (batches committed before the failure stay committed). Outputs
@@ -227,6 +249,9 @@ pub unsafe extern "C" fn authkv_gc(
             sessions_deleted: report.sessions_deleted,
             records_examined: report.records_examined,
             batches: report.batches,
+            tokens_deleted: report.tokens_deleted,
+            throttles_deleted: report.throttles_deleted,
+            remember_tokens_deleted: report.remember_tokens_deleted,
         };
         // SAFETY: the caller guarantees a non-NULL pointer is writable.
         unsafe { slice::write_optional(out, report) };
@@ -295,6 +320,10 @@ pub unsafe extern "C" fn authkv_stats(
             gc_examined: stats.gc_examined,
             gc_deleted: stats.gc_deleted,
             background_errors: stats.background_errors,
+            tokens: stats.tokens,
+            password_verifications: stats.password_verifications,
+            credentials: stats.credentials,
+            remember_tokens: stats.remember_tokens,
         };
         // SAFETY: the caller guarantees `out` is writable.
         unsafe { slice::write(out, stats) };

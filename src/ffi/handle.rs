@@ -18,7 +18,7 @@ use crate::engine::Engine;
 use crate::error::{Error, OpenError};
 
 use super::boundary::Failure;
-use super::options::authkv_options;
+use super::open_options::OpenOptions;
 use super::status::authkv_status;
 
 /// An open authkv database: opaque, made by `authkv_open`, released by
@@ -40,7 +40,7 @@ pub(crate) struct EngineHandle {
 /// options it was opened with.
 struct Entry {
     engine: Weak<Engine>,
-    options: authkv_options,
+    options: OpenOptions,
 }
 
 /// Canonical path → the engine open there. Opening and the final close run
@@ -94,11 +94,14 @@ fn open_failure(key: &Path, error: Error) -> Failure {
 
 /// Open the file at `key` (already canonical), or share the engine this
 /// process has open there. Returns a new handle.
-pub(crate) fn open(key: PathBuf, options: authkv_options) -> Result<*mut authkv_engine, Failure> {
+pub(crate) fn open(key: PathBuf, options: OpenOptions) -> Result<*mut authkv_engine, Failure> {
     let mut registry = REGISTRY.lock();
-    let existing = registry
-        .get(&key)
-        .and_then(|entry| entry.engine.upgrade().map(|engine| (engine, entry.options)));
+    let existing = registry.get(&key).and_then(|entry| {
+        entry
+            .engine
+            .upgrade()
+            .map(|engine| (engine, entry.options.clone()))
+    });
     let engine = match existing {
         Some((engine, first)) => {
             if let Some((field, was, now)) = first.first_difference(&options) {
@@ -111,9 +114,10 @@ pub(crate) fn open(key: PathBuf, options: authkv_options) -> Result<*mut authkv_
             engine
         }
         None => {
-            let engine = Arc::new(
-                Engine::open(&key, options.to_config()).map_err(|e| open_failure(&key, e))?,
-            );
+            let config = options
+                .to_config()
+                .map_err(|e| e.context(&key.display().to_string()))?;
+            let engine = Arc::new(Engine::open(&key, config).map_err(|e| open_failure(&key, e))?);
             registry.insert(
                 key.clone(),
                 Entry {

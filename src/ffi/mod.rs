@@ -32,6 +32,8 @@ mod boundary;
 
 mod options;
 
+mod open_options;
+
 mod handle;
 
 mod engine;
@@ -44,10 +46,30 @@ mod csrf;
 
 mod devices;
 
+mod abilities;
+
+mod token;
+
+mod token_list;
+
+mod credential;
+
+mod remember;
+
+mod guard;
+
+mod cookie;
+
 mod slice;
 
+pub use abilities::{AUTHKV_ABILITIES_MAX, AUTHKV_ABILITY_MAX_LEN, authkv_abilities};
 pub use boundary::authkv_last_error;
 pub use buffer::{authkv_bytes, authkv_str, authkv_string, authkv_string_free};
+pub use cookie::{authkv_cookie_clear_session, authkv_cookie_session, authkv_cookie_xsrf};
+pub use credential::{
+    AUTHKV_LOGIN_MAX_LEN, AUTHKV_PASSWORD_MAX_LEN, authkv_password_attempt, authkv_password_change,
+    authkv_password_set, authkv_password_verify,
+};
 pub use csrf::{authkv_session_csrf_rotate, authkv_session_csrf_token, authkv_session_csrf_verify};
 pub use devices::{
     AUTHKV_SESSION_HANDLE_LEN, AUTHKV_SESSION_HANDLE_SIZE, authkv_session_info,
@@ -58,8 +80,19 @@ pub use engine::{
     authkv_close, authkv_engine_stats, authkv_flush, authkv_gc, authkv_gc_report, authkv_open,
     authkv_set_time, authkv_stats, authkv_verify,
 };
+pub use guard::{
+    AUTHKV_VIA_SESSION, AUTHKV_VIA_TOKEN, authkv_guard_authenticate, authkv_principal,
+    authkv_principal_free, authkv_principal_require, authkv_request,
+};
 pub use handle::authkv_engine;
-pub use options::{authkv_options, authkv_options_default};
+pub use options::{
+    AUTHKV_SAME_SITE_LAX, AUTHKV_SAME_SITE_NONE, AUTHKV_SAME_SITE_STRICT,
+    AUTHKV_TOKEN_PREFIX_MAX_LEN, authkv_options, authkv_options_default,
+};
+pub use remember::{
+    AUTHKV_REMEMBER_TOKEN_LEN, AUTHKV_REMEMBER_TOKEN_SIZE, authkv_remember_consume,
+    authkv_remember_create, authkv_remember_revoke_user,
+};
 pub use session::{
     AUTHKV_CSRF_TOKEN_LEN, AUTHKV_CSRF_TOKEN_SIZE, AUTHKV_SESSION_ID_LEN, AUTHKV_SESSION_ID_SIZE,
     authkv_session, authkv_session_create, authkv_session_destroy, authkv_session_free,
@@ -67,6 +100,15 @@ pub use session::{
     authkv_session_regenerate, authkv_session_save,
 };
 pub use status::{authkv_status, authkv_status_str};
+pub use token::{
+    AUTHKV_TOKEN_ID_MAX_LEN, AUTHKV_TOKEN_MAX_LEN, AUTHKV_TOKEN_MAX_SIZE, AUTHKV_TOKEN_SECRET_LEN,
+    authkv_token, authkv_token_authenticate, authkv_token_can, authkv_token_cant,
+    authkv_token_create, authkv_token_free, authkv_token_import_sanctum, authkv_token_prune,
+    authkv_token_revoke, authkv_token_revoke_user,
+};
+pub use token_list::{
+    authkv_token_info, authkv_token_list, authkv_token_list_free, authkv_token_list_user,
+};
 pub use version::{
     AUTHKV_VERSION_MAJOR, AUTHKV_VERSION_MINOR, AUTHKV_VERSION_NUMBER, AUTHKV_VERSION_PATCH,
     authkv_version, authkv_version_str,

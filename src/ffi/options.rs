@@ -1,23 +1,48 @@
-//! `authkv_options`: the C form of [`Config`], its defaults, the conversion
-//! with range checks, and the comparison used when a file is opened twice.
+//! `authkv_options`: the C form of [`crate::Config`] and its defaults. The
+//! library reads it only during `authkv_open`, where `open_options.rs` copies
+//! and checks it.
 
-use std::time::Duration;
+use std::ffi::c_char;
 
-use crate::clock::{Clock, ManualClock};
-use crate::config::Config;
-
-use super::boundary::{Failure, run};
+use super::boundary::run;
+use super::open_options::OpenOptions;
 use super::slice;
 use super::status::authkv_status;
+
+/// `cookie_same_site`: `SameSite=Lax` (the default): sent on same-site
+/// requests and top-level cross-site navigations.
+pub const AUTHKV_SAME_SITE_LAX: u32 = 0;
+/// `cookie_same_site`: `SameSite=Strict`: sent on same-site requests only.
+pub const AUTHKV_SAME_SITE_STRICT: u32 = 1;
+/// `cookie_same_site`: `SameSite=None`: sent on every request; needs
+/// `cookie_secure`.
+pub const AUTHKV_SAME_SITE_NONE: u32 = 2;
+
+/// Longest `token_prefix`, in bytes.
+pub const AUTHKV_TOKEN_PREFIX_MAX_LEN: usize = 32;
+
+/// Sanctum's default stateful domains, as `authkv_options_default` fills
+/// them in.
+pub(crate) const DEFAULT_STATEFUL_DOMAINS: &str =
+    "localhost,localhost:3000,127.0.0.1,127.0.0.1:8000,::1";
+/// The default session cookie name.
+pub(crate) const DEFAULT_SESSION_COOKIE: &str = "authkv_session";
+/// The default name of the script-readable CSRF cookie.
+pub(crate) const DEFAULT_XSRF_COOKIE: &str = "XSRF-TOKEN";
+/// The default cookie Path.
+pub(crate) const DEFAULT_COOKIE_PATH: &str = "/";
 
 /// How an engine behaves. Fill it with `authkv_options_default`, change the
 /// fields you need, and pass it to `authkv_open`.
 ///
-/// The caller allocates it; the library only reads it during
-/// `authkv_open`. Fields are only ever added at the end, with a MINOR
-/// version bump (see `AUTHKV_VERSION_NUMBER`).
+/// The caller allocates it; the library only reads it, and the text it
+/// points to, during `authkv_open` (it copies what it keeps). Text fields
+/// are (pointer, length) pairs like every other input: UTF-8 without NUL
+/// bytes, `(NULL, 0)` for empty. The defaults point at static text inside
+/// the library, valid as long as it is loaded. Fields are only ever added
+/// at the end, with a MINOR version bump (see `AUTHKV_VERSION_NUMBER`).
 #[repr(C)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug)]
 #[allow(non_camel_case_types)]
 pub struct authkv_options {
     /// A session expires after this many seconds without activity. Must be
@@ -57,90 +82,146 @@ pub struct authkv_options {
     /// only through `authkv_set_time` (for tests). Default false: the system
     /// clock.
     pub manual_clock: bool,
+    /// Text put before the random part of every new personal access token
+    /// (Sanctum's `token_prefix`) so that secret scanners recognise it:
+    /// printable ASCII without `|` or spaces, at most
+    /// `AUTHKV_TOKEN_PREFIX_MAX_LEN` bytes. Default empty.
+    pub token_prefix: *const c_char,
+    /// Length of `token_prefix` in bytes.
+    pub token_prefix_len: usize,
+    /// A token stops working this many seconds after its creation, whatever
+    /// its own expiry says (Sanctum's `expiration`); 0 means never (the
+    /// default).
+    pub token_expiration_secs: u64,
+    /// Accept legacy Sanctum tokens (40 characters, no prefix, no checksum),
+    /// which cannot be checked before a lookup. Default false.
+    pub allow_legacy_tokens: bool,
+    /// `authkv_gc` prunes tokens expired for more than this many hours
+    /// (Sanctum's `sanctum:prune-expired --hours`). Default 24.
+    pub token_prune_hours: u64,
+    /// Argon2id memory cost of new password hashes, in KiB; at least 8 ×
+    /// `argon2_p_cost`. Default 19456 (OWASP). Hashes stored with other
+    /// costs are rehashed at the next successful login.
+    pub argon2_m_cost: u32,
+    /// Argon2id passes over the memory; at least 1. Default 2.
+    pub argon2_t_cost: u32,
+    /// Argon2id lanes; at least 1. Default 1.
+    pub argon2_p_cost: u32,
+    /// Failed logins allowed per (login, ip) within `throttle_window_secs`
+    /// before attempts are refused; at least 1. Default 5.
+    pub throttle_max_attempts: u32,
+    /// The window opened by the first failed login of a (login, ip), in
+    /// seconds; the count resets when it has passed. At least 1. Default 60.
+    pub throttle_window_secs: u64,
+    /// A remember-me token stays valid this many seconds after it was
+    /// issued or last rotated; at least 1. Default 400 days.
+    pub remember_lifetime_secs: u64,
+    /// The first-party domains whose requests the guard authenticates by
+    /// session cookie, comma-separated: `host`, `host:port`, `[::1]:8000`,
+    /// `::1`, `*.example.com[:port]`. A pattern without a port matches only
+    /// the scheme's default port. Default: Sanctum's list,
+    /// `localhost,localhost:3000,127.0.0.1,127.0.0.1:8000,::1`. Empty (length
+    /// 0) means none: every request must carry a bearer token.
+    pub stateful_domains: *const c_char,
+    /// Length of `stateful_domains` in bytes.
+    pub stateful_domains_len: usize,
+    /// Also treat a Referer/Origin naming the request's own Host as
+    /// first-party (a same-origin SPA). Default false, as Sanctum.
+    pub same_host_is_stateful: bool,
+    /// Name of the session cookie (an RFC 6265 token). Default
+    /// `authkv_session`.
+    pub session_cookie: *const c_char,
+    /// Length of `session_cookie` in bytes.
+    pub session_cookie_len: usize,
+    /// Name of the script-readable CSRF cookie. Default `XSRF-TOKEN`.
+    pub xsrf_cookie: *const c_char,
+    /// Length of `xsrf_cookie` in bytes.
+    pub xsrf_cookie_len: usize,
+    /// Send both cookies with the Secure attribute. Default true.
+    pub cookie_secure: bool,
+    /// `AUTHKV_SAME_SITE_LAX` (the default), `_STRICT` or `_NONE`.
+    pub cookie_same_site: u32,
+    /// The cookies' Path attribute. Default `/`.
+    pub cookie_path: *const c_char,
+    /// Length of `cookie_path` in bytes.
+    pub cookie_path_len: usize,
+    /// The cookies' Domain attribute; empty (the default) keeps them on the
+    /// exact host.
+    pub cookie_domain: *const c_char,
+    /// Length of `cookie_domain` in bytes.
+    pub cookie_domain_len: usize,
+    /// Put `__Host-` in front of both cookie names (Secure, `Path=/`, no
+    /// Domain allowed). Default false.
+    pub cookie_host_prefix: bool,
+    /// Send the session cookie without Max-Age, so the browser drops it
+    /// when it closes. Default false (Max-Age follows
+    /// `idle_lifetime_secs`).
+    pub expire_on_close: bool,
+}
+
+/// A (pointer, length) pair pointing at static text.
+fn static_text(text: &'static str) -> (*const c_char, usize) {
+    (text.as_ptr().cast::<c_char>(), text.len())
 }
 
 impl authkv_options {
-    /// The C form of `config` (the clock of a manual config reads its time
-    /// now).
-    pub(crate) fn from_config(config: &Config) -> Self {
-        let (manual_clock, manual_clock_start) = match &config.clock {
-            Clock::System => (false, 0),
-            Clock::Manual(clock) => (true, clock.now()),
-        };
+    /// The defaults: Laravel's lifetimes, Sanctum's domains, authkv's
+    /// limits, OWASP's argon2 costs, the system clock, durable commits, no
+    /// background thread. Equal to `Config::default()` (a test checks it).
+    pub(crate) fn defaults() -> Self {
+        let (stateful_domains, stateful_domains_len) = static_text(DEFAULT_STATEFUL_DOMAINS);
+        let (session_cookie, session_cookie_len) = static_text(DEFAULT_SESSION_COOKIE);
+        let (xsrf_cookie, xsrf_cookie_len) = static_text(DEFAULT_XSRF_COOKIE);
+        let (cookie_path, cookie_path_len) = static_text(DEFAULT_COOKIE_PATH);
         Self {
-            idle_lifetime_secs: config.idle_lifetime.as_secs(),
-            absolute_lifetime_secs: config.absolute_lifetime.map_or(0, |d| d.as_secs()),
-            touch_interval_secs: config.touch_interval.as_secs(),
-            max_payload: config.max_payload,
-            max_user_agent: config.max_user_agent,
-            max_ip: config.max_ip,
-            gc_batch_size: config.gc_batch_size,
-            background_interval_secs: config.background_interval.map_or(0, |d| d.as_secs()),
-            cache_size: config.cache_size,
-            manual_clock_start,
-            durable_commits: config.durable_commits,
-            manual_clock,
+            idle_lifetime_secs: 7200,
+            absolute_lifetime_secs: 0,
+            touch_interval_secs: 60,
+            max_payload: 1024 * 1024,
+            max_user_agent: 512,
+            max_ip: 45,
+            gc_batch_size: 1000,
+            background_interval_secs: 0,
+            cache_size: 64 * 1024 * 1024,
+            manual_clock_start: 0,
+            durable_commits: true,
+            manual_clock: false,
+            token_prefix: std::ptr::null(),
+            token_prefix_len: 0,
+            token_expiration_secs: 0,
+            allow_legacy_tokens: false,
+            token_prune_hours: 24,
+            argon2_m_cost: 19_456,
+            argon2_t_cost: 2,
+            argon2_p_cost: 1,
+            throttle_max_attempts: 5,
+            throttle_window_secs: 60,
+            remember_lifetime_secs: 400 * 24 * 60 * 60,
+            stateful_domains,
+            stateful_domains_len,
+            same_host_is_stateful: false,
+            session_cookie,
+            session_cookie_len,
+            xsrf_cookie,
+            xsrf_cookie_len,
+            cookie_secure: true,
+            cookie_same_site: AUTHKV_SAME_SITE_LAX,
+            cookie_path,
+            cookie_path_len,
+            cookie_domain: std::ptr::null(),
+            cookie_domain_len: 0,
+            cookie_host_prefix: false,
+            expire_on_close: false,
         }
-    }
-
-    /// The engine configuration these options describe. Range checks are
-    /// [`Config`]'s own, made when the engine opens.
-    pub(crate) fn to_config(self) -> Config {
-        let seconds = Duration::from_secs;
-        let nonzero = |s: u64| (s != 0).then(|| seconds(s));
-        Config {
-            idle_lifetime: seconds(self.idle_lifetime_secs),
-            absolute_lifetime: nonzero(self.absolute_lifetime_secs),
-            touch_interval: seconds(self.touch_interval_secs),
-            max_payload: self.max_payload,
-            max_user_agent: self.max_user_agent,
-            max_ip: self.max_ip,
-            clock: if self.manual_clock {
-                Clock::Manual(ManualClock::new(self.manual_clock_start))
-            } else {
-                Clock::System
-            },
-            gc_batch_size: self.gc_batch_size,
-            background_interval: nonzero(self.background_interval_secs),
-            cache_size: self.cache_size,
-            durable_commits: self.durable_commits,
-            ..Config::default()
-        }
-    }
-
-    /// The first field in which `self` and `other` differ, with both values.
-    pub(crate) fn first_difference(&self, other: &Self) -> Option<(&'static str, String, String)> {
-        macro_rules! compare {
-            ($($field:ident),*) => {$(
-                if self.$field != other.$field {
-                    return Some((
-                        stringify!($field),
-                        self.$field.to_string(),
-                        other.$field.to_string(),
-                    ));
-                }
-            )*};
-        }
-        compare!(
-            idle_lifetime_secs,
-            absolute_lifetime_secs,
-            touch_interval_secs,
-            max_payload,
-            max_user_agent,
-            max_ip,
-            gc_batch_size,
-            background_interval_secs,
-            cache_size,
-            manual_clock_start,
-            durable_commits,
-            manual_clock
-        );
-        None
     }
 }
 
-/// Fill `*out` with the default options: Laravel's lifetimes, authkv's
-/// limits, the system clock, durable commits, no background thread.
+/// Fill `*out` with the default options: Laravel's lifetimes, Sanctum's
+/// stateful domains and token format, authkv's limits, OWASP's argon2
+/// costs, the system clock, durable commits, no background thread.
+///
+/// The text fields point at static text inside the library; replace a
+/// pointer and its length together to change one.
 ///
 /// Returns `AUTHKV_OK`, or `AUTHKV_NULL_POINTER` when `out` is NULL.
 /// Values are only written to `*out` on success. Thread-safe.
@@ -152,73 +233,27 @@ pub unsafe extern "C" fn authkv_options_default(out: *mut authkv_options) -> aut
     run("authkv_options_default", || {
         let out = slice::out(out, "out")?;
         // SAFETY: the caller guarantees `out` is valid for a write.
-        unsafe { slice::write(out, authkv_options::from_config(&Config::default())) };
+        unsafe { slice::write(out, authkv_options::defaults()) };
         Ok(())
     })
 }
 
-/// Options for `authkv_open`: the caller's, or the defaults for NULL.
+/// The options for `authkv_open`, copied: the caller's, or the defaults for
+/// NULL.
 ///
 /// # Safety
-/// Unless NULL, `opts` must point to an initialized `authkv_options`.
+/// Unless NULL, `opts` must point to an initialized `authkv_options` whose
+/// text fields are valid for reads of their lengths.
 pub(crate) unsafe fn options_or_default(
     opts: *const authkv_options,
-) -> Result<authkv_options, Failure> {
-    if opts.is_null() {
-        return Ok(authkv_options::from_config(&Config::default()));
-    }
-    // SAFETY: forwarded from the caller; non-NULL here.
-    let opts = unsafe { slice::input(opts, "opts") }?;
-    Ok(*opts)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn defaults_round_trip_through_config() {
-        let options = authkv_options::from_config(&Config::default());
-        assert_eq!(options.idle_lifetime_secs, 7200);
-        assert_eq!(options.absolute_lifetime_secs, 0);
-        assert!(options.durable_commits);
-        assert!(!options.manual_clock);
-        assert_eq!(authkv_options::from_config(&options.to_config()), options);
-    }
-
-    #[test]
-    fn zero_means_none_for_optional_durations() {
-        let mut options = authkv_options::from_config(&Config::default());
-        options.absolute_lifetime_secs = 0;
-        options.background_interval_secs = 0;
-        let config = options.to_config();
-        assert_eq!(config.absolute_lifetime, None);
-        assert_eq!(config.background_interval, None);
-        options.absolute_lifetime_secs = 30;
-        assert_eq!(
-            options.to_config().absolute_lifetime,
-            Some(Duration::from_secs(30))
-        );
-    }
-
-    #[test]
-    fn manual_clock_starts_at_the_given_time() {
-        let mut options = authkv_options::from_config(&Config::default());
-        options.manual_clock = true;
-        options.manual_clock_start = 1_700_000_000;
-        assert_eq!(options.to_config().clock.now(), 1_700_000_000);
-    }
-
-    #[test]
-    fn first_difference_names_the_field_and_both_values() {
-        let a = authkv_options::from_config(&Config::default());
-        assert_eq!(a.first_difference(&a), None);
-        let mut b = a;
-        b.max_ip = 64;
-        b.manual_clock = true;
-        assert_eq!(
-            a.first_difference(&b),
-            Some(("max_ip", "45".to_string(), "64".to_string()))
-        );
-    }
+) -> Result<OpenOptions, super::boundary::Failure> {
+    let defaults = authkv_options::defaults();
+    let opts = if opts.is_null() {
+        &defaults
+    } else {
+        // SAFETY: forwarded from the caller; non-NULL here.
+        unsafe { slice::input(opts, "opts") }?
+    };
+    // SAFETY: forwarded from the caller (the defaults point at static text).
+    unsafe { OpenOptions::copy(opts) }
 }

@@ -58,8 +58,35 @@ pub struct authkv_session {
     pub last_activity: u64,
 }
 
-/// The heap buffers an `authkv_session` points into.
-type SessionKeep = (NulTerminated, NulTerminated, NulTerminated);
+/// The heap buffers an `authkv_session` points into: payload, ip and user
+/// agent.
+pub(crate) struct SessionKeep(NulTerminated, NulTerminated, NulTerminated);
+
+impl SessionKeep {
+    /// Copy the variable-size parts of `session`.
+    pub(crate) fn new(session: &Session) -> Self {
+        Self(
+            NulTerminated::new(&session.payload),
+            NulTerminated::new(session.ip.as_bytes()),
+            NulTerminated::new(session.user_agent.as_bytes()),
+        )
+    }
+
+    /// The struct a caller reads, pointing into these buffers.
+    pub(crate) fn view(&self, session: &Session) -> authkv_session {
+        authkv_session {
+            payload: self.0.as_bytes(),
+            version: session.version,
+            has_user: session.user_id.is_some(),
+            user_id: session.user_id.unwrap_or(0),
+            csrf_token: fill_array(session.csrf_token.expose()),
+            ip: self.1.as_str(),
+            user_agent: self.2.as_str(),
+            created_at: session.created_at,
+            last_activity: session.last_activity,
+        }
+    }
+}
 
 /// A session id argument. An id that is not 40 characters of
 /// `[A-Za-z0-9]` cannot name a session: it is `AUTHKV_NOT_FOUND`, the same
@@ -86,6 +113,31 @@ pub(crate) unsafe fn session_id<'a>(
                  characters of [A-Za-z0-9]): no such session"
             ),
         )),
+    }
+}
+
+/// The optional `keep_id` of a call that revokes a user's other sessions:
+/// `None` for length 0. A malformed id is refused with
+/// `AUTHKV_INVALID_ARGUMENT` rather than read as "keep none", so a host bug
+/// cannot log the current device out by accident.
+///
+/// # Safety
+/// As for [`slice::bytes`].
+pub(crate) unsafe fn keep_session_id<'a>(
+    ptr: *const c_char,
+    len: usize,
+) -> Result<Option<&'a str>, Failure> {
+    if len == 0 {
+        return Ok(None);
+    }
+    // SAFETY: forwarded from the caller.
+    match unsafe { session_id(ptr, len, "keep_id") } {
+        Ok(id) => Ok(Some(id)),
+        Err(e) if e.status == authkv_status::AUTHKV_NOT_FOUND => Err(Failure::invalid(format!(
+            "keep_id is malformed ({len} bytes; a session id is {AUTHKV_SESSION_ID_LEN} \
+             characters of [A-Za-z0-9]); pass a length of 0 to keep no session"
+        ))),
+        Err(e) => Err(e),
     }
 }
 
@@ -214,22 +266,7 @@ pub unsafe extern "C" fn authkv_session_load(
         let (engine, id) = unsafe { (handle::engine(engine)?, session_id(id, id_len, "id")?) };
         let out = slice::out(out, "out")?;
         let session = engine.load_session(id)?.ok_or_else(not_found)?;
-        let keep: SessionKeep = (
-            NulTerminated::new(&session.payload),
-            NulTerminated::new(session.ip.as_bytes()),
-            NulTerminated::new(session.user_agent.as_bytes()),
-        );
-        let loaded = into_owned(keep, |(payload, ip, user_agent)| authkv_session {
-            payload: payload.as_bytes(),
-            version: session.version,
-            has_user: session.user_id.is_some(),
-            user_id: session.user_id.unwrap_or(0),
-            csrf_token: fill_array(session.csrf_token.expose()),
-            ip: ip.as_str(),
-            user_agent: user_agent.as_str(),
-            created_at: session.created_at,
-            last_activity: session.last_activity,
-        });
+        let loaded = into_owned(SessionKeep::new(&session), |keep| keep.view(&session));
         // SAFETY: the caller guarantees `out` is writable.
         unsafe { slice::write(out, loaded) };
         Ok(())

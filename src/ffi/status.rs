@@ -16,7 +16,8 @@ use super::boundary::guard_value;
 ///
 /// - 1–99: the call itself was wrong; nothing was changed.
 /// - 100–199: the request was understood and refused; a web handler maps
-///   these to a response (404, 409, 419, 401, 403, 429).
+///   these to a response (404, 409, 419, 401, 403, 429, …; each code
+///   names its HTTP status where one fits).
 /// - 200–299: the database file could not be opened.
 /// - 300–399: the library or its storage failed.
 ///
@@ -57,8 +58,16 @@ pub enum authkv_status {
     AUTHKV_FORBIDDEN = 104,
     /// Too many attempts; retry later (HTTP 429).
     AUTHKV_THROTTLED = 105,
-    /// The login, token id or token digest is already taken.
+    /// The login, token id or token digest is already taken (HTTP 409).
     AUTHKV_ALREADY_EXISTS = 106,
+    /// Unknown login or wrong password, indistinguishable by design (HTTP
+    /// 401, or the form's error). A login attempt counted the failure
+    /// against its (login, ip) throttle.
+    AUTHKV_INVALID_CREDENTIALS = 107,
+    /// A remember-me cookie was replayed after its device had used it: it
+    /// was stolen. Every remember-me token of the user has been revoked, and
+    /// the call reports which user (HTTP 401; warn the user).
+    AUTHKV_THEFT_DETECTED = 108,
     /// Another process has the database file open.
     AUTHKV_LOCKED = 200,
     /// The file exists but is not a redb database.
@@ -87,7 +96,7 @@ use authkv_status::*;
 
 impl authkv_status {
     /// Every status, in numeric order.
-    pub(crate) const ALL: [authkv_status; 23] = [
+    pub(crate) const ALL: [authkv_status; 25] = [
         AUTHKV_OK,
         AUTHKV_NULL_POINTER,
         AUTHKV_INVALID_ARGUMENT,
@@ -101,6 +110,8 @@ impl authkv_status {
         AUTHKV_FORBIDDEN,
         AUTHKV_THROTTLED,
         AUTHKV_ALREADY_EXISTS,
+        AUTHKV_INVALID_CREDENTIALS,
+        AUTHKV_THEFT_DETECTED,
         AUTHKV_LOCKED,
         AUTHKV_NOT_REDB,
         AUTHKV_NOT_AUTHKV,
@@ -134,6 +145,8 @@ impl authkv_status {
             AUTHKV_FORBIDDEN => c"forbidden",
             AUTHKV_THROTTLED => c"too many attempts",
             AUTHKV_ALREADY_EXISTS => c"already exists",
+            AUTHKV_INVALID_CREDENTIALS => c"invalid login or password",
+            AUTHKV_THEFT_DETECTED => c"a stolen remember-me token was replayed",
             AUTHKV_LOCKED => c"database is locked by another process",
             AUTHKV_NOT_REDB => c"not a redb database file",
             AUTHKV_NOT_AUTHKV => c"not an authkv database",
@@ -257,6 +270,8 @@ mod tests {
             (AUTHKV_FORBIDDEN, 104),
             (AUTHKV_THROTTLED, 105),
             (AUTHKV_ALREADY_EXISTS, 106),
+            (AUTHKV_INVALID_CREDENTIALS, 107),
+            (AUTHKV_THEFT_DETECTED, 108),
             (AUTHKV_LOCKED, 200),
             (AUTHKV_NOT_REDB, 201),
             (AUTHKV_NOT_AUTHKV, 202),

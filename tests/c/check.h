@@ -69,14 +69,45 @@ static inline void join_path(char *out, size_t size, const char *dir, const char
     CHECK(n > 0 && (size_t)n < size);
 }
 
-/* Options used by the tests: a manual clock at T0 and no fsync. */
+/* Options used by the tests: a manual clock at T0, no fsync, and argon2
+ * costs low enough that password tests stay fast under the sanitizers. */
 static inline authkv_options test_options(void) {
     authkv_options options;
     EXPECT(authkv_options_default(&options), AUTHKV_OK);
     options.manual_clock = true;
     options.manual_clock_start = T0;
     options.durable_commits = false;
+    options.argon2_m_cost = 64;
+    options.argon2_t_cost = 1;
+    options.argon2_p_cost = 1;
     return options;
+}
+
+/* A (pointer, length) view holds exactly `text`. */
+static inline int view_is(const char *ptr, size_t len, const char *text) {
+    return ptr != NULL && len == strlen(text) && memcmp(ptr, text, len) == 0 && ptr[len] == '\0';
+}
+
+/* A header request: every header absent, the method set. */
+static inline authkv_request request_for(const char *method) {
+    authkv_request r;
+    memset(&r, 0, sizeof r);
+    r.method = method;
+    r.method_len = strlen(method);
+    return r;
+}
+
+/* The file's tables and indexes agree. */
+static inline void expect_consistent(authkv_engine *e) {
+    size_t problems = 99;
+    authkv_string *report = NULL;
+    EXPECT(authkv_verify(e, &problems, &report), AUTHKV_OK);
+    if (problems != 0) {
+        fprintf(stderr, "verify found %zu problems:\n%s\n", problems, report->text.ptr);
+        exit(1);
+    }
+    CHECK(report != NULL && report->text.ptr != NULL && report->text.len == 0);
+    authkv_string_free(report);
 }
 
 static inline authkv_engine *open_at(const char *path, const authkv_options *options) {

@@ -15,6 +15,12 @@ STATIC_ASSERT(AUTHKV_OK == 0, "success is zero");
 STATIC_ASSERT(AUTHKV_SESSION_ID_SIZE == AUTHKV_SESSION_ID_LEN + 1, "room for the NUL");
 STATIC_ASSERT(AUTHKV_CSRF_TOKEN_SIZE == AUTHKV_CSRF_TOKEN_LEN + 1, "room for the NUL");
 STATIC_ASSERT(AUTHKV_SESSION_HANDLE_SIZE == AUTHKV_SESSION_HANDLE_LEN + 1, "room for the NUL");
+STATIC_ASSERT(AUTHKV_TOKEN_MAX_SIZE == AUTHKV_TOKEN_MAX_LEN + 1, "room for the NUL");
+STATIC_ASSERT(AUTHKV_TOKEN_MAX_LEN == 20 + 1 + AUTHKV_TOKEN_PREFIX_MAX_LEN + 48,
+              "{id}|{prefix}{40 characters}{crc32}");
+STATIC_ASSERT(AUTHKV_REMEMBER_TOKEN_SIZE == AUTHKV_REMEMBER_TOKEN_LEN + 1, "room for the NUL");
+STATIC_ASSERT(AUTHKV_INVALID_CREDENTIALS == 107, "published status numbers never change");
+STATIC_ASSERT(AUTHKV_THEFT_DETECTED == 108, "published status numbers never change");
 
 int main(void) {
     authkv_options options;

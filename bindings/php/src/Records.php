@@ -1,0 +1,84 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Authkv;
+
+use FFI\CData;
+
+/** The id and CSRF token a create or a rotation issued. */
+final class NewSession
+{
+    public function __construct(
+        /** The session id for the cookie (40 characters). */
+        public readonly string $id,
+        /** The CSRF token (40 characters). */
+        public readonly string $csrfToken,
+    ) {}
+}
+
+/** A live session as loaded. */
+final class Session
+{
+    public function __construct(
+        public readonly string $payload,
+        public readonly int $version,
+        public readonly ?int $userId,
+        public readonly string $csrfToken,
+        public readonly string $ip,
+        public readonly string $userAgent,
+        public readonly int $createdAt,
+        public readonly int $lastActivity,
+    ) {}
+
+    /** Copy a library-owned authkv_session. */
+    public static function fromC(CData $s): self
+    {
+        return new self(
+            Library::view($s->payload),
+            $s->version,
+            $s->has_user ? $s->user_id : null,
+            \FFI::string($s->csrf_token),
+            Library::view($s->ip),
+            Library::view($s->user_agent),
+            $s->created_at,
+            $s->last_activity,
+        );
+    }
+}
+
+/** One of a user's sessions, by public handle ("your devices"). */
+final class SessionInfo
+{
+    public function __construct(
+        public readonly string $handle,
+        public readonly string $ip,
+        public readonly string $userAgent,
+        public readonly int $createdAt,
+        public readonly int $lastActivity,
+    ) {}
+}
+
+/** A personal access token just created; $plainText is shown once. */
+final class NewToken
+{
+    public function __construct(
+        public readonly int $id,
+        public readonly string $plainText,
+    ) {}
+}
+
+/** One of a user's tokens ("your tokens"); never the secret. */
+final class TokenInfo
+{
+    /** @param list<string> $abilities */
+    public function __construct(
+        public readonly int $id,
+        public readonly string $name,
+        public readonly array $abilities,
+        public readonly int $createdAt,
+        public readonly ?int $lastUsedAt,
+        public readonly ?int $expiresAt,
+        public readonly bool $expired,
+    ) {}
+}

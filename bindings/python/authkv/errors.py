@@ -1,0 +1,152 @@
+"""Exceptions: one class per status of the C API, all under ``AuthkvError``.
+
+Each carries ``.status`` (the number, stable across releases) and
+``.message`` (the library's ``authkv_last_error()`` text, which names the
+function and what was wrong, never a secret).
+"""
+
+from __future__ import annotations
+
+
+class AuthkvError(Exception):
+    """A call into authkv failed."""
+
+    #: The ``AUTHKV_*`` status number.
+    status: int = -1
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class InvalidArgument(AuthkvError, ValueError):
+    """Malformed or out-of-range input (statuses 1, 2)."""
+
+
+class BufferTooSmall(AuthkvError):
+    """An output buffer was too small (3); a binding bug if it ever shows."""
+
+
+class PayloadTooLarge(AuthkvError, ValueError):
+    """A session payload is larger than ``max_payload`` (4)."""
+
+
+class Misuse(AuthkvError):
+    """Not allowed in this state (5): setting the time of a system-clock
+    engine, or opening an open file with different options."""
+
+
+class NotFound(AuthkvError, LookupError):
+    """No such live session, handle, token or credential (100)."""
+
+
+class Conflict(AuthkvError):
+    """The session changed since it was read (101, HTTP 409)."""
+
+
+class CsrfMismatch(AuthkvError):
+    """The CSRF token does not match (102, HTTP 419)."""
+
+
+class Unauthenticated(AuthkvError):
+    """No valid credentials (103, HTTP 401)."""
+
+
+class Forbidden(AuthkvError):
+    """An ability is missing (104, HTTP 403)."""
+
+
+class Throttled(AuthkvError):
+    """Too many failed logins (105, HTTP 429); retry after ``.retry_after``
+    seconds."""
+
+    retry_after: int = 0
+
+
+class AlreadyExists(AuthkvError):
+    """The login, token id or token digest is taken (106, HTTP 409)."""
+
+
+class InvalidCredentials(AuthkvError):
+    """Unknown login or wrong password (107)."""
+
+
+class TheftDetected(AuthkvError):
+    """A stolen remember-me cookie was replayed (108): every remember-me
+    token of ``.user_id`` has been revoked."""
+
+    user_id: int = 0
+
+
+class Locked(AuthkvError):
+    """Another process has the database file open (200)."""
+
+
+class NotRedb(AuthkvError):
+    """The file is not a redb database (201)."""
+
+
+class NotAuthkv(AuthkvError):
+    """The file is a redb database authkv did not create (202)."""
+
+
+class SchemaTooNew(AuthkvError):
+    """The file was written by a newer authkv (203)."""
+
+
+class IoFailure(AuthkvError):
+    """The operating system refused a read or write (300)."""
+
+
+class Corrupt(AuthkvError):
+    """A stored record failed validation (301)."""
+
+
+class StorageFailure(AuthkvError):
+    """The storage engine failed (302)."""
+
+
+class Closed(AuthkvError):
+    """The engine has been closed (303)."""
+
+
+class InternalError(AuthkvError):
+    """An unexpected internal failure (304)."""
+
+
+class Panic(AuthkvError):
+    """The library panicked inside a call; the process is unharmed (305)."""
+
+
+BY_STATUS = {
+    1: InvalidArgument,
+    2: InvalidArgument,
+    3: BufferTooSmall,
+    4: PayloadTooLarge,
+    5: Misuse,
+    100: NotFound,
+    101: Conflict,
+    102: CsrfMismatch,
+    103: Unauthenticated,
+    104: Forbidden,
+    105: Throttled,
+    106: AlreadyExists,
+    107: InvalidCredentials,
+    108: TheftDetected,
+    200: Locked,
+    201: NotRedb,
+    202: NotAuthkv,
+    203: SchemaTooNew,
+    300: IoFailure,
+    301: Corrupt,
+    302: StorageFailure,
+    303: Closed,
+    304: InternalError,
+    305: Panic,
+}
+
+
+def error_for(status: int, message: str) -> AuthkvError:
+    """The exception for a status (``AuthkvError`` itself for an unknown one)."""
+    return BY_STATUS.get(status, AuthkvError)(status, message)

@@ -1,0 +1,83 @@
+//! The Python binding (`bindings/python/`) against the shared library built
+//! by this `cargo test`: runs its `unittest` suite with `AUTHKV_LIBRARY`
+//! pointing at `libauthkv.so` and fails when any test fails.
+//!
+//! The library is found as `tests/c_abi.rs` finds it: `cargo test` builds
+//! the `cdylib` into `deps/`, next to this test's executable;
+//! `AUTHKV_LIB_DIR` overrides the directory, `PYTHON` the interpreter
+//! (default `python3`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `libauthkv.so` from this build.
+fn shared_library() -> PathBuf {
+    let dir = match std::env::var_os("AUTHKV_LIB_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => std::env::current_exe()
+            .expect("path of the test executable")
+            .parent()
+            .expect("the test executable lives in a directory")
+            .to_path_buf(),
+    };
+    let lib = dir.join("libauthkv.so");
+    assert!(
+        lib.is_file(),
+        "libauthkv.so not found in {}: cargo builds it with the tests (crate-type cdylib); set \
+         AUTHKV_LIB_DIR to the directory of a `cargo build --lib`",
+        dir.display()
+    );
+    lib
+}
+
+#[test]
+fn python_binding_unittest_suite_passes() {
+    let python = std::env::var_os("PYTHON").unwrap_or_else(|| "python3".into());
+    let mut command = Command::new(&python);
+    command
+        .current_dir(repo())
+        .args([
+            "-m",
+            "unittest",
+            "discover",
+            "-s",
+            "bindings/python/tests",
+            "-v",
+        ])
+        .env("AUTHKV_LIBRARY", shared_library())
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        // A library from an older `cargo build` must not be picked up.
+        .env_remove("LD_LIBRARY_PATH");
+    let output = command.output().unwrap_or_else(|e| {
+        panic!(
+            "cannot run {}: {e} (install Python 3.9 or newer, or set PYTHON)",
+            python.to_string_lossy()
+        )
+    });
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "the Python binding tests failed ({}):\n--- stdout\n{}\n--- stderr\n{stderr}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+    );
+    // unittest reports on stderr; make sure tests actually ran.
+    let ran = stderr
+        .lines()
+        .find_map(|line| {
+            line.strip_prefix("Ran ")?
+                .split(' ')
+                .next()?
+                .parse::<u32>()
+                .ok()
+        })
+        .unwrap_or(0);
+    assert!(
+        ran >= 20,
+        "expected the whole suite to run, it ran {ran}:\n{stderr}"
+    );
+}
