@@ -11,7 +11,13 @@ want_cbindgen="$(tr -d '[:space:]' < .ci/cbindgen-version)"
 if ! command -v cbindgen >/dev/null || [ "$(cbindgen --version | awk '{print $2}')" != "$want_cbindgen" ]; then
   cargo install cbindgen --locked --version "$want_cbindgen"
 fi
-command -v cc >/dev/null && command -v c++ >/dev/null || { apt-get update && apt-get install -y build-essential; }
+need_apt=()
+command -v cc >/dev/null && command -v c++ >/dev/null || need_apt+=(build-essential)
+command -v php >/dev/null || need_apt+=(php-cli)
+command -v python3 >/dev/null || need_apt+=(python3)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  apt-get update && apt-get install -y --no-install-recommends "${need_apt[@]}"
+fi
 
 step "formatting and lints"
 cargo fmt --all -- --check

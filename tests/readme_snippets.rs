@@ -1,4 +1,4 @@
-//! `bindings/README-snippets.md` shows what the tests run: each example is
+//! `README.md` shows what the tests run: each example is
 //! the verbatim content of a file that is compiled or run elsewhere
 //! (`tests/c_abi.rs`, `tests/python_binding.rs`, `tests/php_binding.rs`),
 //! and its status table lists every status of the header with its number.
@@ -12,7 +12,7 @@ fn read(path: &str) -> String {
 
 #[test]
 fn every_example_is_a_tested_file_verbatim() {
-    let snippets = read("bindings/README-snippets.md");
+    let snippets = read("README.md");
     for (fence, file) in [
         ("```c\n", "tests/c/readme_example.c"),
         ("```python\n", "bindings/python/tests/readme_example.py"),
@@ -21,7 +21,7 @@ fn every_example_is_a_tested_file_verbatim() {
         let block = format!("{fence}{}```\n", read(file));
         assert!(
             snippets.contains(&block),
-            "bindings/README-snippets.md does not hold {file} verbatim in a {} block",
+            "README.md does not hold {file} verbatim in a {} block",
             fence.trim()
         );
     }
@@ -29,7 +29,7 @@ fn every_example_is_a_tested_file_verbatim() {
 
 #[test]
 fn the_status_table_matches_the_header() {
-    let snippets = read("bindings/README-snippets.md");
+    let snippets = read("README.md");
     let header = read("include/authkv.h");
     let mut statuses = 0;
     for line in header.lines() {
