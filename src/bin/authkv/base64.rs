@@ -22,7 +22,7 @@ pub fn decode(text: &str) -> Result<Vec<u8>, String> {
         .strip_suffix(b"==")
         .or_else(|| bytes.strip_suffix(b"="))
         .unwrap_or(bytes);
-    if body.len() != bytes.len() && bytes.len() % 4 != 0 {
+    if body.len() != bytes.len() && !bytes.len().is_multiple_of(4) {
         return Err("padding does not complete a group of four characters".into());
     }
     if body.len() % 4 == 1 {

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use authkv::{Config, Engine, Error, Exported, MAX_PASSWORD_LEN, OpenError, SessionError};
 
-use crate::args::{Command, DbCommand, Global, ImportKind, Invocation};
+use crate::command::{Command, DbCommand, Global, ImportKind, Invocation};
 use crate::json::Json;
 use crate::{Exit, Failure, help, import, output, time};
 

@@ -9,8 +9,8 @@ use std::io::Read;
 use authkv::{Engine, Error, LaravelSession, SanctumToken};
 
 use crate::Failure;
-use crate::args::{Format, ImportArgs, ImportKind};
 use crate::base64;
+use crate::command::{Format, ImportArgs, ImportKind};
 use crate::csv;
 use crate::json::{self, Json};
 use crate::output::clean;

@@ -8,11 +8,14 @@
 
 mod args;
 mod base64;
+mod command;
 mod commands;
 mod csv;
 mod help;
 mod import;
 mod json;
+#[cfg(test)]
+mod json_tests;
 mod output;
 mod time;
 
