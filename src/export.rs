@@ -1,7 +1,8 @@
 //! Export of what an operator may see: sessions by public handle, tokens
-//! by id, credentials by user and login. Nothing that authenticates, and
-//! nothing that lets a guess be checked offline, ever leaves: no session id,
-//! token plaintext or token digest, CSRF token, payload or password hash.
+//! by id, credentials by user and login. Nothing that authenticates, or that
+//! would authenticate once loaded into another store, ever leaves: no
+//! session id, CSRF token or payload, no token plaintext or token digest
+//! (Sanctum stores exactly that digest), no password hash.
 
 use std::ops::ControlFlow;
 

@@ -375,7 +375,11 @@ fn tokens_are_listed_without_secrets_revoked_and_pruned() {
         .expect_code(0);
     assert_eq!(pruned.json().get("pruned").and_then(Json::as_u64), Some(1));
     let id = live.id.to_string();
-    cli.run(&["tokens", "revoke", &id]).expect_code(0);
+    let revoked = cli.run(&["tokens", "revoke", &id, "--json"]).expect_code(0);
+    assert_eq!(
+        revoked.json().get("revoked").and_then(Json::as_u64),
+        Some(live.id)
+    );
     let missing = cli.run(&["tokens", "revoke", &id]).expect_code(1);
     assert!(missing.stderr.contains(&format!("no token has id {id}")));
     let engine = cli.engine();
@@ -415,7 +419,17 @@ fn set_password_reads_one_line_from_stdin() {
         AttemptOutcome::Authenticated { user_id: 5 }
     );
     engine.close().expect("close");
-    cli.run_stdin(&args, "windows line\r\n").expect_code(0);
+    let mut with_json = args.to_vec();
+    with_json.push("--json");
+    let done = cli
+        .run_stdin(&with_json, "windows line\r\n")
+        .expect_code(0)
+        .json();
+    assert_eq!(done.get("user_id").and_then(Json::as_u64), Some(5));
+    assert_eq!(
+        done.get("login").and_then(Json::as_str),
+        Some("ada@example.com")
+    );
     let engine = cli.engine();
     assert_eq!(
         attempt(&engine, "ada@example.com", "windows line"),

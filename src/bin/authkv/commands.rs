@@ -159,12 +159,8 @@ fn execute(
                 other => other?,
             }
             let sentence = format!("revoked session {handle}");
-            print(&output::done(
-                "revoked",
-                Json::str(&handle),
-                &sentence,
-                json,
-            ))?;
+            let value = Json::obj([("revoked", Json::str(&handle))]);
+            print(&output::done(&value, &sentence, json))?;
         }
         DbCommand::SessionsRevokeUser { user } => {
             let n = engine.revoke_user_sessions(user, None)?;
@@ -192,7 +188,8 @@ fn execute(
                 return Err(Failure::failed(format!("no token has id {id}")));
             }
             let sentence = format!("revoked token {id}");
-            print(&output::done("revoked", Json::num(id), &sentence, json))?;
+            let value = Json::obj([("revoked", Json::num(id))]);
+            print(&output::done(&value, &sentence, json))?;
         }
         DbCommand::TokensPrune { hours } => {
             let n = engine.prune_expired_tokens(hours)?;
@@ -207,7 +204,8 @@ fn execute(
                 "password set for user {user} (login {})",
                 output::clean(&login)
             );
-            print(&output::done("user_id", Json::num(user), &sentence, json))?;
+            let value = Json::obj([("user_id", Json::num(user)), ("login", Json::str(login))]);
+            print(&output::done(&value, &sentence, json))?;
         }
         DbCommand::Import(args) => {
             let outcome = import::run(engine, &args)?;

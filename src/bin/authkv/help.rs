@@ -177,12 +177,13 @@ Prints one JSON object per line, from one snapshot:
 Expired records not yet collected are included; their times tell.
 
 Never exported: session ids, CSRF tokens and payloads; token plaintexts and
-token digests; password hashes; remember-me tokens. A session's handle is its
-public name (what `sessions list` shows and `sessions revoke` takes). A
-token's digest is not: the id already names the token, and with the digest
-anyone holding the export could test a guessed or leaked token offline, or
-load it into another store. A password hash invites offline cracking.
-A summary goes to stderr.
+token digests; password hashes; remember-me tokens. A token's digest is what
+Sanctum stores: loaded into any Sanctum or authkv database it makes the
+owner's plaintext work there, and it lets a leaked token be checked offline,
+while the id already names the token. A session's handle is a digest too,
+but it is the public name `sessions list` shows and `sessions revoke` takes,
+and Laravel stores raw ids, so it cannot be loaded anywhere. A password hash
+invites offline cracking. A summary goes to stderr.
 ";
 
 const OPTIONS_TOPIC: &str = "\

@@ -403,11 +403,14 @@ fn store<T>(
                 if !skip {
                     return Err(aborted(bad_rows));
                 }
-                // Indices come in ascending order; remove from the back.
-                for &index in refused.iter().rev() {
-                    lines.remove(index);
-                    items.remove(index);
+                let mut keep = vec![true; items.len()];
+                for index in refused {
+                    keep[index] = false;
                 }
+                let rows = std::mem::take(&mut lines)
+                    .into_iter()
+                    .zip(std::mem::take(&mut items));
+                (lines, items) = rows.zip(keep).filter(|(_, k)| *k).map(|(r, _)| r).unzip();
             }
             Err(other) => return Err(other.into()),
         }

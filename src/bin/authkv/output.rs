@@ -193,10 +193,10 @@ pub fn count(key: &str, what: &str, n: usize, json: bool) -> String {
     }
 }
 
-/// A single confirmation, e.g. of a revoked session.
-pub fn done(key: &str, value: Json, sentence: &str, json: bool) -> String {
+/// A confirmation: `value` with --json, else `sentence`.
+pub fn done(value: &Json, sentence: &str, json: bool) -> String {
     if json {
-        document(&Json::obj([(key, value)]))
+        document(value)
     } else {
         format!("{sentence}\n")
     }
