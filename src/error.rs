@@ -75,6 +75,10 @@ pub enum SessionError {
         /// Bytes allowed.
         max: usize,
     },
+    /// An imported session id is not 40 characters of `[A-Za-z0-9]`.
+    MalformedId,
+    /// An imported session id is already stored (or given twice).
+    DuplicateId,
 }
 
 impl fmt::Display for SessionError {
@@ -103,8 +107,24 @@ impl fmt::Display for SessionError {
                     "ip address of {len} bytes exceeds the limit of {max} bytes"
                 )
             }
+            SessionError::MalformedId => {
+                f.write_str("session id must be 40 characters of [A-Za-z0-9]")
+            }
+            SessionError::DuplicateId => {
+                f.write_str("a session with this id is already stored or given twice")
+            }
         }
     }
+}
+
+/// One row a batch import refused, by its position in the slice given.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct RejectedRow {
+    /// Position of the row in the slice passed to the import (0-based).
+    pub index: usize,
+    /// Why it was refused: a [`SessionError`] or [`TokenError`].
+    pub error: Error,
 }
 
 /// Why a personal access token operation was refused. Messages name the
@@ -277,6 +297,10 @@ impl fmt::Display for CredentialError {
     }
 }
 
+/// Rejected rows an [`Error::ImportRejected`] message names; the rest are
+/// counted (every row stays in the error's list).
+const REJECTED_ROWS_SHOWN: usize = 5;
+
 /// Every error an authkv operation can return.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -306,6 +330,8 @@ pub enum Error {
     Closed,
     /// A configuration value is out of range.
     InvalidConfig(String),
+    /// A batch import refused these rows, so it stored nothing at all.
+    ImportRejected(Vec<RejectedRow>),
 }
 
 impl fmt::Display for Error {
@@ -323,6 +349,20 @@ impl fmt::Display for Error {
             Error::Random(e) => write!(f, "random source failed: {e}"),
             Error::Closed => f.write_str("engine is closed"),
             Error::InvalidConfig(e) => write!(f, "invalid configuration: {e}"),
+            Error::ImportRejected(rows) => {
+                write!(
+                    f,
+                    "import refused, nothing stored: {} rows rejected",
+                    rows.len()
+                )?;
+                for row in rows.iter().take(REJECTED_ROWS_SHOWN) {
+                    write!(f, "; row {}: {}", row.index, row.error)?;
+                }
+                if rows.len() > REJECTED_ROWS_SHOWN {
+                    write!(f, "; and {} more", rows.len() - REJECTED_ROWS_SHOWN)?;
+                }
+                Ok(())
+            }
         }
     }
 }

@@ -32,6 +32,32 @@ pub struct GcReport {
     pub batches: u64,
 }
 
+/// A GC run under way: the totals so far, and whom to tell after each
+/// committed batch.
+pub(crate) struct GcRun<'a> {
+    /// What the run has done so far.
+    pub report: GcReport,
+    progress: &'a mut dyn FnMut(&GcReport),
+}
+
+impl<'a> GcRun<'a> {
+    fn new(progress: &'a mut dyn FnMut(&GcReport)) -> Self {
+        Self {
+            report: GcReport::default(),
+            progress,
+        }
+    }
+
+    /// Count a committed batch and report the totals.
+    fn batch_done(&mut self) {
+        self.report.batches += 1;
+        (self.progress)(&self.report);
+    }
+}
+
+/// Which [`GcReport`] count a batch's deletions add to.
+pub(crate) type DeletedCount = fn(&mut GcReport) -> &mut u64;
+
 /// The two time indexes GC walks.
 #[derive(Clone, Copy)]
 enum TimeIndex {
@@ -99,43 +125,57 @@ impl Core {
     /// expired throttle windows and remember-me tokens, and tokens expired
     /// for more than `token_prune_hours`.
     pub(crate) fn collect(&self) -> Result<GcReport> {
+        self.collect_with(&mut |_| {})
+    }
+
+    /// [`Core::collect`], calling `progress` after each committed batch.
+    pub(crate) fn collect_with(&self, progress: &mut dyn FnMut(&GcReport)) -> Result<GcReport> {
         let now = self.now();
-        let mut report = GcReport::default();
+        let mut run = GcRun::new(progress);
         if let Some(cutoff) = now.checked_sub(self.config.idle_lifetime.as_secs()) {
-            self.collect_index(TimeIndex::Activity, cutoff, now, &mut report)?;
+            self.collect_index(TimeIndex::Activity, cutoff, now, &mut run)?;
         }
         if let Some(absolute) = self.config.absolute_lifetime
             && let Some(cutoff) = now.checked_sub(absolute.as_secs())
         {
-            self.collect_index(TimeIndex::Created, cutoff, now, &mut report)?;
+            self.collect_index(TimeIndex::Created, cutoff, now, &mut run)?;
         }
-        report.throttles_deleted = self.collect_throttles(now, &mut report)?;
-        report.remember_tokens_deleted = self.collect_remember(now, &mut report)?;
+        self.collect_throttles(now, &mut run)?;
+        self.collect_remember(now, &mut run)?;
+        let report = &run.report;
         let deleted =
             report.sessions_deleted + report.throttles_deleted + report.remember_tokens_deleted;
         Counters::add(&self.counters.gc_examined, report.records_examined);
-        let pruned = self.prune_tokens(self.config.token_prune_hours)?;
-        report.tokens_deleted = pruned.tokens;
-        report.batches += pruned.batches;
+        let so_far = report.clone();
+        let progress = &mut *run.progress;
+        let pruned = self.prune_tokens(self.config.token_prune_hours, &mut |pruned| {
+            let mut report = so_far.clone();
+            report.tokens_deleted = pruned.tokens;
+            report.batches += pruned.batches;
+            progress(&report);
+        })?;
+        run.report.tokens_deleted = pruned.tokens;
+        run.report.batches += pruned.batches;
         Counters::add(&self.counters.gc_deleted, deleted);
-        Ok(report)
+        Ok(run.report)
     }
 
     /// Delete every entry whose `index` row is at or before `cutoff`, in
     /// batches of `gc_batch_size`, each its own transaction. `delete` gets a
     /// batch of index keys, must remove each entry with all its rows
-    /// (including the index row), and returns how many entries it deleted.
+    /// (including the index row), and returns how many entries it deleted;
+    /// they are added to the `count` of the run's report.
     /// With nothing due it reads one index row and writes nothing.
     pub(crate) fn collect_due(
         &self,
         index: TableDefinition<'static, (u64, Digest), ()>,
         cutoff: u64,
-        report: &mut GcReport,
+        run: &mut GcRun<'_>,
+        count: DeletedCount,
         mut delete: impl FnMut(&WriteTransaction, &[(u64, Digest)]) -> Result<u64>,
-    ) -> Result<u64> {
+    ) -> Result<()> {
         let upper = (cutoff, [0xffu8; 32]);
         let batch = self.config.gc_batch_size;
-        let mut deleted = 0;
         loop {
             let due = {
                 let txn = self.db.begin_read()?;
@@ -143,7 +183,7 @@ impl Core {
                 table.range(..=upper)?.next().is_some()
             };
             if !due {
-                return Ok(deleted);
+                return Ok(());
             }
             let (seen, gone) = self.write(|txn| {
                 let candidates = {
@@ -156,11 +196,11 @@ impl Core {
                 };
                 Ok((candidates.len(), delete(txn, &candidates)?))
             })?;
-            report.batches += 1;
-            report.records_examined += seen as u64;
-            deleted += gone;
+            run.report.records_examined += seen as u64;
+            *count(&mut run.report) += gone;
+            run.batch_done();
             if seen < batch {
-                return Ok(deleted);
+                return Ok(());
             }
         }
     }
@@ -183,7 +223,7 @@ impl Core {
         index: TimeIndex,
         cutoff: u64,
         now: u64,
-        report: &mut GcReport,
+        run: &mut GcRun<'_>,
     ) -> Result<()> {
         let upper = (cutoff, [0xffu8; 32]);
         loop {
@@ -197,6 +237,7 @@ impl Core {
                 return Ok(());
             }
             let batch = self.config.gc_batch_size;
+            let mut examined = 0;
             let (seen, deleted) = self.write(|txn| {
                 let mut tables = SessionTables::open(txn)?;
                 let candidates: Vec<(u64, Digest)> = {
@@ -213,7 +254,7 @@ impl Core {
                 let mut deleted = Vec::new();
                 for &key in &candidates {
                     let digest = &key.1;
-                    report.records_examined += 1;
+                    examined += 1;
                     let Some(record) = tables.get(digest)? else {
                         // An index row without its record: drop the row so
                         // the walk moves on (verify() reports such rows).
@@ -241,13 +282,14 @@ impl Core {
                 }
                 Ok((candidates.len(), deleted))
             })?;
-            report.batches += 1;
-            report.sessions_deleted += deleted.len() as u64;
             let mut touches = self.touches.lock();
             for digest in &deleted {
                 touches.remove(&Touch::Session(*digest));
             }
             drop(touches);
+            run.report.records_examined += examined;
+            run.report.sessions_deleted += deleted.len() as u64;
+            run.batch_done();
             if seen < batch {
                 return Ok(());
             }
@@ -267,5 +309,18 @@ impl Engine {
     /// committed.
     pub fn gc(&self) -> Result<GcReport> {
         self.core.collect()
+    }
+
+    /// [`Engine::gc`], calling `progress` after each committed batch with
+    /// the totals so far (its `batches` counts up by one each call), so that
+    /// a long collection over a large file can show that it is moving. The
+    /// returned report equals the last one `progress` saw, or the default
+    /// when nothing was due.
+    ///
+    /// # Errors
+    /// [`crate::Error::Storage`] when a batch fails; earlier batches stay
+    /// committed and were reported.
+    pub fn gc_with_progress(&self, mut progress: impl FnMut(&GcReport)) -> Result<GcReport> {
+        self.core.collect_with(&mut progress)
     }
 }

@@ -14,7 +14,7 @@ use redb::{ReadableTable, Table, WriteTransaction};
 
 use crate::engine::{Core, Engine, REMEMBER, REMEMBER_BY_EXPIRY, REMEMBER_BY_USER};
 use crate::error::{Error, Result};
-use crate::gc::GcReport;
+use crate::gc::{DeletedCount, GcRun};
 use crate::record::{RememberRecord, decode_remember, encode};
 use crate::secret::{Digest, ct_eq, random_alnum, secret_string, sha256, to_hex};
 
@@ -148,8 +148,9 @@ impl<'txn> RememberTables<'txn> {
 
 impl Core {
     /// Delete tokens whose `expires_at <= now`.
-    pub(crate) fn collect_remember(&self, now: u64, report: &mut GcReport) -> Result<u64> {
-        self.collect_due(REMEMBER_BY_EXPIRY, now, report, |txn, due| {
+    pub(crate) fn collect_remember(&self, now: u64, run: &mut GcRun<'_>) -> Result<()> {
+        let count: DeletedCount = |report| &mut report.remember_tokens_deleted;
+        self.collect_due(REMEMBER_BY_EXPIRY, now, run, count, |txn, due| {
             let mut tables = RememberTables::open(txn)?;
             let mut deleted = 0;
             for &(expires_at, selector) in due {

@@ -94,13 +94,14 @@ pub(crate) fn session_digest(id: &str) -> Option<Digest> {
     is_alnum_of_len(id, RANDOM_LEN).then(|| sha256(id.as_bytes()))
 }
 
-fn new_token() -> Result<String> {
+/// A fresh 40-character CSRF token (or session id).
+pub(crate) fn new_token() -> Result<String> {
     let chars = random_alnum::<RANDOM_LEN>()?;
     Ok(chars.iter().map(|&c| char::from(c)).collect())
 }
 
 /// Truncate to at most `max` bytes without splitting a character.
-fn truncate_on_char_boundary(s: &str, max: usize) -> &str {
+pub(crate) fn truncate_on_char_boundary(s: &str, max: usize) -> &str {
     if s.len() <= max {
         return s;
     }
@@ -248,7 +249,7 @@ impl Core {
     }
 
     /// `last_activity` including a touch not yet flushed.
-    fn effective_activity(&self, digest: &Digest, record: &SessionRecord) -> u64 {
+    pub(crate) fn effective_activity(&self, digest: &Digest, record: &SessionRecord) -> u64 {
         self.pending_touch(digest)
             .map_or(record.last_activity, |t| t.max(record.last_activity))
     }

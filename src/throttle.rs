@@ -9,7 +9,7 @@ use redb::{ReadableTable, Table, WriteTransaction};
 use crate::config::Config;
 use crate::engine::{Core, THROTTLE, THROTTLE_BY_WINDOW};
 use crate::error::Result;
-use crate::gc::GcReport;
+use crate::gc::{DeletedCount, GcRun};
 use crate::secret::{Digest, sha256};
 
 /// The counter key of a (login, ip) pair. The login's length comes first so
@@ -140,11 +140,12 @@ impl Core {
     /// Delete counters whose window has passed (`window_start + window <=
     /// now`). The cutoff uses the current window, the same rule `attempt`
     /// applies, so a changed window never leaves a counter both spent and kept.
-    pub(crate) fn collect_throttles(&self, now: u64, report: &mut GcReport) -> Result<u64> {
+    pub(crate) fn collect_throttles(&self, now: u64, run: &mut GcRun<'_>) -> Result<()> {
         let Some(cutoff) = now.checked_sub(self.config.throttle_window.as_secs()) else {
-            return Ok(0);
+            return Ok(());
         };
-        self.collect_due(THROTTLE_BY_WINDOW, cutoff, report, |txn, due| {
+        let count: DeletedCount = |report| &mut report.throttles_deleted;
+        self.collect_due(THROTTLE_BY_WINDOW, cutoff, run, count, |txn, due| {
             let mut tables = ThrottleTables::open(txn)?;
             let mut deleted = 0;
             for &(window_start, key) in due {

@@ -1,7 +1,7 @@
 //! Personal access tokens with Sanctum's semantics: mint, authenticate (with
 //! the checksum checked before any read), throttled `last_used_at`, list and
-//! revoke per user, and import of rows from Laravel's
-//! `personal_access_tokens`. Only the SHA-256 of a token's secret is stored.
+//! revoke per user. Rows from Laravel's `personal_access_tokens` are
+//! imported by `import`. Only the SHA-256 of a token's secret is stored.
 
 use redb::{ReadableTable, Table, WriteTransaction};
 
@@ -15,7 +15,7 @@ use crate::engine::{
 };
 use crate::error::{Error, Result, TokenError};
 use crate::record::{TokenRecord, decode_token, encode};
-use crate::secret::{Digest, ct_eq, digest_from_hex, secret_string, sha256};
+use crate::secret::{Digest, ct_eq, secret_string, sha256};
 use crate::token_format::{mint_secret, parse};
 
 /// Longest token name, in bytes (Laravel's `string` column).
@@ -191,7 +191,7 @@ impl<'txn> TokenTables<'txn> {
     }
 
     /// Refuse an id or a digest that is already stored.
-    fn ensure_free(&self, id: u64, digest: &Digest) -> Result<()> {
+    pub(crate) fn ensure_free(&self, id: u64, digest: &Digest) -> Result<()> {
         if self.records.get(id)?.is_some() {
             return Err(TokenError::DuplicateId { id }.into());
         }
@@ -216,7 +216,7 @@ fn last_token_id(txn: &WriteTransaction) -> Result<u64> {
 }
 
 /// Record `id` as used, so that it is never issued again.
-fn raise_last_token_id(txn: &WriteTransaction, id: u64) -> Result<()> {
+pub(crate) fn raise_last_token_id(txn: &WriteTransaction, id: u64) -> Result<()> {
     if id > last_token_id(txn)? {
         txn.open_table(META)?
             .insert(LAST_TOKEN_ID, id.to_string().as_str())?;
@@ -225,7 +225,7 @@ fn raise_last_token_id(txn: &WriteTransaction, id: u64) -> Result<()> {
 }
 
 /// Check a name and abilities against the limits; collect the abilities.
-fn validated<I, S>(name: &str, abilities: I) -> Result<Vec<String>>
+pub(crate) fn validated<I, S>(name: &str, abilities: I) -> Result<Vec<String>>
 where
     I: IntoIterator<Item = S>,
     S: AsRef<str>,
@@ -288,7 +288,7 @@ impl Core {
     }
 
     /// `last_used_at` including a use not yet flushed.
-    fn effective_last_used(&self, id: u64, record: &TokenRecord) -> Option<u64> {
+    pub(crate) fn effective_last_used(&self, id: u64, record: &TokenRecord) -> Option<u64> {
         let pending = self.touches.lock().get(&Touch::Token(id)).copied();
         pending.max(record.last_used_at)
     }
@@ -519,52 +519,5 @@ impl Engine {
         let ids = core.write(|txn| TokenTables::open(txn)?.revoke_user(user_id))?;
         core.forget_token_touches(&ids);
         Ok(ids.len())
-    }
-
-    /// Store a row copied from Laravel's `personal_access_tokens` so that
-    /// the plaintext its owner already holds keeps authenticating. `sha256_hex`
-    /// is the row's `token` column; times are unix seconds. The id is never
-    /// issued again by [`Engine::create_token`].
-    ///
-    /// # Errors
-    /// [`TokenError::ZeroId`], [`TokenError::MalformedDigest`], the name and
-    /// ability limits of [`Engine::create_token`],
-    /// [`TokenError::DuplicateId`] and [`TokenError::DuplicateDigest`]:
-    /// nothing is stored. [`Error::Storage`] when the commit fails.
-    #[allow(clippy::too_many_arguments)] // one argument per column of the row
-    pub fn import_sanctum_token<I, S>(
-        &self,
-        id: u64,
-        user_id: u64,
-        name: &str,
-        sha256_hex: &str,
-        abilities: I,
-        created_at: u64,
-        last_used_at: Option<u64>,
-        expires_at: Option<u64>,
-    ) -> Result<()>
-    where
-        I: IntoIterator<Item = S>,
-        S: AsRef<str>,
-    {
-        if id == 0 {
-            return Err(TokenError::ZeroId.into());
-        }
-        let digest = digest_from_hex(sha256_hex).ok_or(TokenError::MalformedDigest { id })?;
-        let record = TokenRecord {
-            user_id,
-            name: name.to_owned(),
-            abilities: validated(name, abilities)?,
-            created_at,
-            last_used_at,
-            expires_at,
-            digest,
-        };
-        self.core.write(|txn| {
-            let mut tables = TokenTables::open(txn)?;
-            tables.ensure_free(id, &digest)?;
-            tables.insert(id, &record)?;
-            raise_last_token_id(txn, id)
-        })
     }
 }

@@ -45,14 +45,19 @@ impl Core {
     /// (expiration + hours)` (Sanctum: `where('created_at', '<',
     /// now()->subMinutes($expiration + ($hours * 60)))`). A token with
     /// neither is never pruned.
-    pub(crate) fn prune_tokens(&self, hours: u64) -> Result<Pruned> {
+    /// `on_batch` is called after each committed batch with the totals.
+    pub(crate) fn prune_tokens(
+        &self,
+        hours: u64,
+        on_batch: &mut dyn FnMut(&Pruned),
+    ) -> Result<Pruned> {
         let now = self.now();
         let mut pruned = Pruned::default();
         let Some(grace) = hours.checked_mul(SECONDS_PER_HOUR) else {
             return Ok(pruned); // nothing can be that far in the past
         };
         if let Some(cutoff) = now.checked_sub(grace) {
-            self.prune_index(TokenIndex::Expiry, cutoff, &mut pruned)?;
+            self.prune_index(TokenIndex::Expiry, cutoff, &mut pruned, on_batch)?;
         }
         if let Some(expiration) = self.config.token_expiration
             && let Some(cutoff) = expiration
@@ -60,14 +65,20 @@ impl Core {
                 .checked_add(grace)
                 .and_then(|age| now.checked_sub(age))
         {
-            self.prune_index(TokenIndex::Created, cutoff, &mut pruned)?;
+            self.prune_index(TokenIndex::Created, cutoff, &mut pruned, on_batch)?;
         }
         Ok(pruned)
     }
 
     /// Delete every token whose `index` time is before `cutoff`, in batches
     /// of `Config::gc_batch_size`, each its own transaction.
-    fn prune_index(&self, index: TokenIndex, cutoff: u64, pruned: &mut Pruned) -> Result<()> {
+    fn prune_index(
+        &self,
+        index: TokenIndex,
+        cutoff: u64,
+        pruned: &mut Pruned,
+        on_batch: &mut dyn FnMut(&Pruned),
+    ) -> Result<()> {
         // Keys sort by time then id, and ids start at 1: `..(cutoff, 0)` is
         // exactly the rows with a time strictly before `cutoff`.
         let before = ..(cutoff, 0u64);
@@ -120,6 +131,7 @@ impl Core {
             pruned.tokens += count;
             Counters::add(&self.counters.gc_deleted, count);
             self.forget_token_touches(&deleted);
+            on_batch(pruned);
             if seen < batch {
                 return Ok(());
             }
@@ -139,6 +151,6 @@ impl Engine {
     /// [`crate::Error::Storage`] when a batch fails; earlier batches stay
     /// committed.
     pub fn prune_expired_tokens(&self, hours: u64) -> Result<u64> {
-        Ok(self.core.prune_tokens(hours)?.tokens)
+        Ok(self.core.prune_tokens(hours, &mut |_| {})?.tokens)
     }
 }

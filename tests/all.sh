@@ -21,16 +21,16 @@ fi
 
 step "formatting and lints"
 cargo fmt --all -- --check
-cargo clippy --release --all-targets --quiet -- -D warnings
+cargo clippy --release --all-targets --all-features --quiet -- -D warnings
 
 step "the committed C header matches the code"
 bash tests/c/check_header.sh
 
 step "tests, examples and benches (benches run once each in test mode)"
-cargo test --release --all-targets
+cargo test --release --all-targets --all-features
 
 step "doc tests"
-cargo test --release --doc
+cargo test --release --doc --all-features
 
 step "quickstart"
 tmp=$(mktemp -d)

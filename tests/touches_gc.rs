@@ -212,3 +212,51 @@ fn background_thread_flushes_and_collects_and_stops_on_close() {
         "close waited for the thread"
     );
 }
+
+#[test]
+fn gc_progress_is_called_once_per_batch_with_growing_totals() {
+    let f = fixture_with(|c| c.gc_batch_size = 2);
+    for _ in 0..5 {
+        f.engine.create_session("1.1.1.1", "ua").expect("session");
+    }
+    f.clock.advance(121 * 60);
+    let mut seen = Vec::new();
+    let report = f
+        .engine
+        .gc_with_progress(|so_far| seen.push(so_far.clone()))
+        .expect("gc");
+    assert_eq!(report.sessions_deleted, 5);
+    let deleted: Vec<(u64, u64)> = seen
+        .iter()
+        .map(|r| (r.batches, r.sessions_deleted))
+        .collect();
+    assert_eq!(deleted, [(1, 2), (2, 4), (3, 5)]);
+    assert_eq!(seen.last(), Some(&report));
+    assert_eq!(
+        f.engine
+            .gc_with_progress(|_| panic!("nothing due"))
+            .expect("gc")
+            .batches,
+        0
+    );
+}
+
+#[test]
+fn gc_progress_covers_pruned_tokens() {
+    let f = fixture_with(|c| c.gc_batch_size = 1);
+    f.engine
+        .create_token(1, "api", ["*"], Some(T0 + 10))
+        .expect("token");
+    f.engine
+        .create_token(1, "api", ["*"], Some(T0 + 10))
+        .expect("token");
+    f.clock.advance(25 * 3600);
+    let mut seen = Vec::new();
+    let report = f
+        .engine
+        .gc_with_progress(|so_far| seen.push((so_far.batches, so_far.tokens_deleted)))
+        .expect("gc");
+    assert_eq!(report.tokens_deleted, 2);
+    assert_eq!(seen.first(), Some(&(1, 1)));
+    assert_eq!(seen.last(), Some(&(report.batches, 2)));
+}

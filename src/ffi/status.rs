@@ -173,9 +173,10 @@ impl From<&Error> for authkv_status {
             },
             Error::Session(session) => match session {
                 SessionError::NotFound | SessionError::UnknownHandle => AUTHKV_NOT_FOUND,
-                SessionError::MalformedHandle | SessionError::IpTooLong { .. } => {
-                    AUTHKV_INVALID_ARGUMENT
-                }
+                SessionError::MalformedHandle
+                | SessionError::IpTooLong { .. }
+                | SessionError::MalformedId => AUTHKV_INVALID_ARGUMENT,
+                SessionError::DuplicateId => AUTHKV_ALREADY_EXISTS,
                 SessionError::Conflict { .. } => AUTHKV_CONFLICT,
                 SessionError::PayloadTooLarge { .. } => AUTHKV_PAYLOAD_TOO_LARGE,
             },
@@ -210,7 +211,7 @@ impl From<&Error> for authkv_status {
             },
             Error::Random(_) => AUTHKV_INTERNAL,
             Error::Closed => AUTHKV_CLOSED,
-            Error::InvalidConfig(_) => AUTHKV_INVALID_ARGUMENT,
+            Error::InvalidConfig(_) | Error::ImportRejected(_) => AUTHKV_INVALID_ARGUMENT,
         }
     }
 }

@@ -1,0 +1,330 @@
+//! What the commands print on stdout: aligned text for people, or (with
+//! `--json`) one JSON document for scripts — an array for listings, an
+//! object otherwise. Text output escapes control characters, so a hostile
+//! user agent or token name cannot drive the operator's terminal.
+
+use std::path::Path;
+
+use authkv::{Exported, GcReport, NewToken, SessionInfo, Stats, TokenInfo, VerifyReport};
+
+use crate::json::Json;
+use crate::time::format_utc;
+
+/// `s` with every control character written as a `\u{..}` escape.
+pub fn clean(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn time(secs: u64) -> String {
+    format_utc(secs)
+}
+
+fn opt_time(secs: Option<u64>) -> String {
+    secs.map_or_else(|| "-".to_owned(), format_utc)
+}
+
+/// Rows of cells as columns padded to their widest cell; the last column
+/// is not padded.
+fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let header: Vec<String> = header.iter().map(|h| (*h).to_owned()).collect();
+    for row in std::iter::once(&header).chain(rows) {
+        let last = row.len().saturating_sub(1);
+        for (i, cell) in row.iter().enumerate() {
+            if i == last {
+                out.push_str(cell);
+            } else {
+                let pad = widths[i] - cell.chars().count();
+                out.push_str(cell);
+                out.push_str(&" ".repeat(pad + 2));
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// One line of `key value` pairs, keys aligned.
+fn pairs(items: &[(&str, String)]) -> String {
+    let width = items.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    for (key, value) in items {
+        out.push_str(&format!("{key:<width$}  {value}\n"));
+    }
+    out
+}
+
+fn document(value: &Json) -> String {
+    let mut text = value.encode();
+    text.push('\n');
+    text
+}
+
+/// `stats`.
+pub fn stats(stats: &Stats, path: &Path, file_bytes: u64, json: bool) -> String {
+    if json {
+        return document(&Json::obj([
+            ("file", Json::str(path.to_string_lossy())),
+            ("file_bytes", Json::num(file_bytes)),
+            ("sessions", Json::num(stats.sessions)),
+            ("tokens", Json::num(stats.tokens)),
+            ("credentials", Json::num(stats.credentials)),
+            ("remember_tokens", Json::num(stats.remember_tokens)),
+        ]));
+    }
+    pairs(&[
+        ("file", clean(&path.to_string_lossy())),
+        ("file_bytes", file_bytes.to_string()),
+        ("sessions", stats.sessions.to_string()),
+        ("tokens", stats.tokens.to_string()),
+        ("credentials", stats.credentials.to_string()),
+        ("remember_tokens", stats.remember_tokens.to_string()),
+    ])
+}
+
+/// `verify`: a summary when consistent, else one problem per line.
+pub fn verify(report: &VerifyReport, json: bool) -> String {
+    if json {
+        return document(&Json::obj([
+            ("consistent", Json::Bool(report.is_consistent())),
+            ("records_checked", Json::num(report.records_checked)),
+            ("index_rows_checked", Json::num(report.index_rows_checked)),
+            ("problems", Json::strs(&report.problems)),
+        ]));
+    }
+    if report.is_consistent() {
+        return format!(
+            "consistent: {} records and {} index rows checked\n",
+            report.records_checked, report.index_rows_checked
+        );
+    }
+    report.problems.iter().map(|p| clean(p) + "\n").collect()
+}
+
+fn gc_json(report: &GcReport) -> Json {
+    Json::obj([
+        ("sessions_deleted", Json::num(report.sessions_deleted)),
+        ("tokens_deleted", Json::num(report.tokens_deleted)),
+        ("throttles_deleted", Json::num(report.throttles_deleted)),
+        (
+            "remember_tokens_deleted",
+            Json::num(report.remember_tokens_deleted),
+        ),
+        ("records_examined", Json::num(report.records_examined)),
+        ("batches", Json::num(report.batches)),
+    ])
+}
+
+/// The counts of a GC run, as one sentence.
+pub fn gc_line(report: &GcReport) -> String {
+    format!(
+        "deleted {} sessions, {} tokens, {} throttle counters, {} remember-me tokens \
+         in {} batches",
+        report.sessions_deleted,
+        report.tokens_deleted,
+        report.throttles_deleted,
+        report.remember_tokens_deleted,
+        report.batches
+    )
+}
+
+/// `gc`'s totals.
+pub fn gc(report: &GcReport, json: bool) -> String {
+    if json {
+        document(&gc_json(report))
+    } else {
+        gc_line(report) + "\n"
+    }
+}
+
+/// `sessions list`.
+pub fn sessions(user: u64, list: &[SessionInfo], json: bool) -> String {
+    if json {
+        let items = list.iter().map(|s| {
+            Json::obj([
+                ("handle", Json::str(&s.handle)),
+                ("user_id", Json::num(user)),
+                ("ip", Json::str(&s.ip)),
+                ("user_agent", Json::str(&s.user_agent)),
+                ("created_at", Json::num(s.created_at)),
+                ("last_activity", Json::num(s.last_activity)),
+            ])
+        });
+        return document(&Json::Arr(items.collect()));
+    }
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .map(|s| {
+            vec![
+                s.handle.clone(),
+                clean(&s.ip),
+                time(s.created_at),
+                time(s.last_activity),
+                clean(&s.user_agent),
+            ]
+        })
+        .collect();
+    table(
+        &["HANDLE", "IP", "CREATED", "LAST ACTIVITY", "USER AGENT"],
+        &rows,
+    )
+}
+
+/// A count of deleted things, e.g. from `sessions revoke-user`.
+pub fn count(key: &str, what: &str, n: usize, json: bool) -> String {
+    if json {
+        document(&Json::obj([(key, Json::num(n as u64))]))
+    } else {
+        format!("{what}: {n}\n")
+    }
+}
+
+/// A confirmation: `value` with --json, else `sentence`.
+pub fn done(value: &Json, sentence: &str, json: bool) -> String {
+    if json {
+        document(value)
+    } else {
+        format!("{sentence}\n")
+    }
+}
+
+fn token_json(token: &TokenInfo, user: u64) -> Vec<(String, Json)> {
+    let pairs = [
+        ("id", Json::num(token.id)),
+        ("user_id", Json::num(user)),
+        ("name", Json::str(&token.name)),
+        ("abilities", Json::strs(token.abilities.as_slice())),
+        ("created_at", Json::num(token.created_at)),
+        ("last_used_at", Json::opt(token.last_used_at)),
+        ("expires_at", Json::opt(token.expires_at)),
+        ("expired", Json::Bool(token.expired)),
+    ];
+    pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+}
+
+/// `tokens create`: the plaintext alone, or with --json the token's
+/// fields and the plaintext under `"token"`.
+pub fn new_token(token: &NewToken, user: u64, json: bool) -> String {
+    if json {
+        let mut fields = token_json(&token.info, user);
+        fields.push(("token".into(), Json::str(token.plain_text.expose())));
+        return document(&Json::Obj(fields));
+    }
+    format!("{}\n", token.plain_text.expose())
+}
+
+/// `tokens list`.
+pub fn tokens(user: u64, list: &[TokenInfo], json: bool) -> String {
+    if json {
+        let items = list.iter().map(|t| Json::Obj(token_json(t, user)));
+        return document(&Json::Arr(items.collect()));
+    }
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .map(|t| {
+            vec![
+                t.id.to_string(),
+                clean(&t.name),
+                time(t.created_at),
+                opt_time(t.last_used_at),
+                opt_time(t.expires_at),
+                if t.expired { "expired" } else { "active" }.to_owned(),
+                clean(&t.abilities.as_slice().join(" ")),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "ID",
+            "NAME",
+            "CREATED",
+            "LAST USED",
+            "EXPIRES",
+            "STATE",
+            "ABILITIES",
+        ],
+        &rows,
+    )
+}
+
+/// `import`'s summary.
+pub fn imported(what: &str, imported: usize, bad_rows: usize, json: bool) -> String {
+    if json {
+        return document(&Json::obj([
+            ("imported", Json::num(imported as u64)),
+            ("bad_rows", Json::num(bad_rows as u64)),
+        ]));
+    }
+    format!("imported {imported} {what}; {bad_rows} bad rows skipped\n")
+}
+
+/// One `export` line.
+pub fn exported(record: &Exported) -> Option<String> {
+    let value = match record {
+        Exported::Session(s) => Json::obj([
+            ("type", Json::str("session")),
+            ("handle", Json::str(&s.handle)),
+            ("user_id", Json::opt(s.user_id)),
+            ("ip", Json::str(&s.ip)),
+            ("user_agent", Json::str(&s.user_agent)),
+            ("created_at", Json::num(s.created_at)),
+            ("last_activity", Json::num(s.last_activity)),
+        ]),
+        Exported::Token(t) => Json::obj([
+            ("type", Json::str("token")),
+            ("id", Json::num(t.id)),
+            ("user_id", Json::num(t.user_id)),
+            ("name", Json::str(&t.name)),
+            ("abilities", Json::strs(&t.abilities)),
+            ("created_at", Json::num(t.created_at)),
+            ("last_used_at", Json::opt(t.last_used_at)),
+            ("expires_at", Json::opt(t.expires_at)),
+        ]),
+        Exported::Credential(c) => Json::obj([
+            ("type", Json::str("credential")),
+            ("user_id", Json::num(c.user_id)),
+            ("login", Json::str(&c.login)),
+        ]),
+        // A kind added to the library later is left out until it is
+        // reviewed for secrets here.
+        _ => return None,
+    };
+    Some(document(&value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_escaped_in_text() {
+        assert_eq!(clean("ok é"), "ok é");
+        assert_eq!(clean("a\u{1b}[31mb\n"), "a\\u{1b}[31mb\\u{a}");
+    }
+
+    #[test]
+    fn tables_align_columns_and_leave_the_last_unpadded() {
+        let rows = vec![
+            vec!["1".to_owned(), "long name".to_owned(), "x".to_owned()],
+            vec!["22".to_owned(), "n".to_owned(), "y y".to_owned()],
+        ];
+        assert_eq!(
+            table(&["ID", "NAME", "LAST"], &rows),
+            "ID  NAME       LAST\n1   long name  x\n22  n          y y\n"
+        );
+    }
+}

@@ -1,0 +1,471 @@
+//! The `authkv` binary, run for real: every command, `--json` read back,
+//! exit statuses, the lock, and passwords only from stdin. Imports and the
+//! export are in `cli_import.rs`.
+
+mod cli_support;
+
+use authkv::{AttemptOutcome, Engine};
+use cli_support::*;
+
+const HOUR: u64 = 3600;
+
+fn handles_in(run: &Run) -> Vec<String> {
+    let list = run.json();
+    let items = list.as_array().expect("a JSON array");
+    items
+        .iter()
+        .map(|s| {
+            s.get("handle")
+                .and_then(Json::as_str)
+                .expect("handle")
+                .to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn help_and_version_need_no_database_and_document_exit_codes() {
+    let help = authkv(&["--help"], None).expect_code(0);
+    for needle in [
+        "Usage: authkv --db FILE",
+        "Exit status",
+        "5  import skipped bad rows",
+    ] {
+        assert!(help.stdout.contains(needle), "{needle}: {}", help.stdout);
+    }
+    let page = authkv(&["help", "import"], None).expect_code(0);
+    assert!(
+        page.stdout.contains("_token"),
+        "the CSRF note: {}",
+        page.stdout
+    );
+    let page = authkv(&["tokens", "create", "--help"], None).expect_code(0);
+    assert!(page.stdout.contains("shown once"));
+    let version = authkv(&["--version"], None).expect_code(0);
+    assert!(
+        version
+            .stdout
+            .starts_with(&format!("authkv {}", env!("CARGO_PKG_VERSION")))
+    );
+    authkv(&["help", "nonsense"], None).expect_code(2);
+}
+
+#[test]
+fn usage_errors_exit_2_name_the_problem_and_never_open_the_file() {
+    let cli = Cli::new();
+    for (args, needle) in [
+        (&["frobnicate"][..], "unknown command"),
+        (&["stats", "--frob"], "unknown option --frob"),
+        (&["sessions", "list"], "--user is required"),
+        (&["sessions", "revoke", "xyz"], "64 hex"),
+        (
+            &["tokens", "create", "--user", "1", "--name", "n"],
+            "--ability",
+        ),
+        (&["tokens", "revoke", "abc"], "token id"),
+        (&["gc"], "--idle-lifetime"),
+        (
+            &["--create", "--token-prefix", "has space", "stats"],
+            "token_prefix",
+        ),
+    ] {
+        let run = cli.run(args).expect_code(2);
+        assert!(run.stderr.contains(needle), "{args:?}: {}", run.stderr);
+        assert!(run.stdout.is_empty());
+        assert!(!cli.db.exists(), "{args:?} created the file");
+    }
+    authkv(&["stats"], None).expect_code(2);
+}
+
+#[test]
+fn a_missing_file_exits_3_unless_create_is_given() {
+    let cli = Cli::new();
+    let run = cli.run(&["stats"]).expect_code(3);
+    assert!(run.stderr.contains("--create"), "{}", run.stderr);
+    assert!(!cli.db.exists());
+    cli.run(&["--create", "stats"]).expect_code(0);
+    assert!(cli.db.exists());
+}
+
+#[test]
+fn a_locked_file_exits_3_with_a_locked_message() {
+    let cli = Cli::with_db();
+    let held = cli.engine();
+    let run = cli.run(&["stats"]).expect_code(3);
+    assert!(run.stderr.contains("locked"), "{}", run.stderr);
+    assert!(run.stdout.is_empty());
+    drop(held);
+    cli.run(&["stats"]).expect_code(0);
+}
+
+#[test]
+fn a_file_that_is_not_authkv_exits_3() {
+    let cli = Cli::new();
+    std::fs::write(&cli.db, vec![b'x'; 4096]).expect("write");
+    let run = cli.run(&["stats"]).expect_code(3);
+    assert!(run.stderr.contains("not a redb database"), "{}", run.stderr);
+}
+
+#[test]
+fn stats_counts_records_in_text_and_json() {
+    let cli = Cli::new();
+    let engine = cli.engine();
+    engine.create_session("1.2.3.4", "ua").expect("session");
+    engine.create_token(1, "t", ["*"], None).expect("token");
+    engine.close().expect("close");
+    let text = cli.run(&["stats"]).expect_code(0);
+    assert!(
+        text.stdout.contains("sessions         1"),
+        "{}",
+        text.stdout
+    );
+    let json = cli.run(&["stats", "--json"]).expect_code(0).json();
+    assert_eq!(json.get("sessions").and_then(Json::as_u64), Some(1));
+    assert_eq!(json.get("tokens").and_then(Json::as_u64), Some(1));
+    assert_eq!(json.get("credentials").and_then(Json::as_u64), Some(0));
+    assert!(
+        json.get("file_bytes")
+            .and_then(Json::as_u64)
+            .is_some_and(|n| n > 0)
+    );
+}
+
+#[test]
+fn verify_exits_0_when_consistent_and_4_with_the_problems_listed() {
+    let cli = Cli::new();
+    let engine = cli.engine();
+    let visitor = engine.create_session("1.2.3.4", "ua").expect("session");
+    engine.login(visitor.id.expose(), 9).expect("login");
+    engine.close().expect("close");
+    let ok = cli.run(&["verify", "--json"]).expect_code(0).json();
+    assert_eq!(ok.get("consistent"), Some(&Json::Bool(true)));
+    {
+        // Drop the user index row behind the library's back.
+        let db = redb::Database::open(&cli.db).expect("open with redb");
+        let txn = db.begin_write().expect("write");
+        {
+            let def: redb::TableDefinition<(u64, [u8; 32]), ()> =
+                redb::TableDefinition::new("sessions_by_user");
+            let mut table = txn.open_table(def).expect("table");
+            table.retain(|_, ()| false).expect("clear");
+        }
+        txn.commit().expect("commit");
+    }
+    let text = cli.run(&["verify"]).expect_code(4);
+    assert!(
+        text.stdout.contains("no sessions_by_user row"),
+        "{}",
+        text.stdout
+    );
+    assert!(text.stderr.contains("1 problems"), "{}", text.stderr);
+    let json = cli.run(&["verify", "--json"]).expect_code(4).json();
+    assert_eq!(json.get("consistent"), Some(&Json::Bool(false)));
+    assert_eq!(
+        json.get("problems")
+            .and_then(Json::as_array)
+            .map(<[Json]>::len),
+        Some(1)
+    );
+}
+
+#[test]
+fn gc_deletes_what_expired_in_batches_with_progress_on_stderr() {
+    let cli = Cli::new();
+    let old = cli.engine_at(now() - 3 * HOUR);
+    for _ in 0..5 {
+        old.create_session("1.2.3.4", "old").expect("session");
+    }
+    old.close().expect("close");
+    let engine = cli.engine();
+    let fresh = engine.create_session("1.2.3.4", "new").expect("session");
+    engine.close().expect("close");
+    let args = ["--idle-lifetime", "2h", "gc", "--batch-size", "2", "--json"];
+    let run = cli.run(&args).expect_code(0);
+    let report = run.json();
+    assert_eq!(
+        report.get("sessions_deleted").and_then(Json::as_u64),
+        Some(5)
+    );
+    assert_eq!(report.get("batches").and_then(Json::as_u64), Some(3));
+    assert!(
+        run.stderr.contains("gc: so far deleted 2 sessions"),
+        "{}",
+        run.stderr
+    );
+    let quiet = cli
+        .run(&["--idle-lifetime", "2h", "gc", "--quiet"])
+        .expect_code(0);
+    assert!(quiet.stderr.is_empty(), "{}", quiet.stderr);
+    assert!(
+        quiet.stdout.starts_with("deleted 0 sessions"),
+        "{}",
+        quiet.stdout
+    );
+    let engine = cli.engine();
+    assert!(
+        engine
+            .load_session(fresh.id.expose())
+            .expect("load")
+            .is_some()
+    );
+}
+
+#[test]
+fn sessions_are_listed_by_handle_and_revoked_one_by_one_or_per_user() {
+    let cli = Cli::new();
+    let engine = cli.engine();
+    let mut ids = Vec::new();
+    for ua in ["Firefox", "curl, \u{1b}[31mred"] {
+        let visitor = engine.create_session("203.0.113.9", ua).expect("session");
+        ids.push(engine.login(visitor.id.expose(), 42).expect("login").id);
+    }
+    engine
+        .create_session("1.1.1.1", "anonymous")
+        .expect("session");
+    engine.close().expect("close");
+
+    let listed = cli
+        .run(&["sessions", "list", "--user", "42", "--json"])
+        .expect_code(0);
+    let handles = handles_in(&listed);
+    assert_eq!(handles.len(), 2);
+    let list = listed.json();
+    let first = &list.as_array().expect("array")[0];
+    assert_eq!(first.get("ip").and_then(Json::as_str), Some("203.0.113.9"));
+    assert_eq!(first.get("user_id").and_then(Json::as_u64), Some(42));
+    let text = cli
+        .run(&["sessions", "list", "--user", "42"])
+        .expect_code(0);
+    assert!(text.stdout.starts_with("HANDLE"), "{}", text.stdout);
+    assert!(text.stdout.contains(&handles[0]));
+    assert!(
+        !text.stdout.contains('\u{1b}'),
+        "control characters are escaped"
+    );
+    for id in &ids {
+        assert!(!listed.stdout.contains(id.expose()) && !text.stdout.contains(id.expose()));
+    }
+
+    let revoked = cli.run(&["sessions", "revoke", &handles[0]]).expect_code(0);
+    assert!(revoked.stdout.contains(&handles[0]));
+    let again = cli.run(&["sessions", "revoke", &handles[0]]).expect_code(1);
+    assert!(
+        again.stderr.contains("no session has handle"),
+        "{}",
+        again.stderr
+    );
+    let rest = cli
+        .run(&["sessions", "list", "--user", "42", "--json"])
+        .expect_code(0);
+    assert_eq!(handles_in(&rest), [handles[1].clone()]);
+
+    let all = cli
+        .run(&["sessions", "revoke-user", "42", "--json"])
+        .expect_code(0)
+        .json();
+    assert_eq!(all.get("revoked").and_then(Json::as_u64), Some(1));
+    let none = cli
+        .run(&["sessions", "list", "--user", "42", "--json"])
+        .expect_code(0);
+    assert_eq!(none.json(), Json::Arr(Vec::new()));
+    assert_eq!(
+        cli.engine().stats().expect("stats").sessions,
+        1,
+        "the anonymous one stays"
+    );
+}
+
+#[test]
+fn tokens_create_prints_only_a_plaintext_that_authenticates() {
+    let cli = Cli::with_db();
+    let args = [
+        "tokens",
+        "create",
+        "--user",
+        "7",
+        "--name",
+        "ci",
+        "--ability",
+        "deploy",
+    ];
+    let mut args = args.to_vec();
+    args.extend(["--ability", "read", "--expires-in", "1h"]);
+    let run = cli.run(&args).expect_code(0);
+    let plaintext = run.stdout.strip_suffix('\n').expect("one line");
+    assert!(
+        !plaintext.contains('\n') && plaintext.contains('|'),
+        "{:?}",
+        run.stdout
+    );
+    assert!(run.stderr.contains("shown this once"));
+    let engine = cli.engine();
+    let token = engine
+        .authenticate_token(plaintext)
+        .expect("authenticate")
+        .expect("the printed plaintext authenticates");
+    assert_eq!(token.user_id, 7);
+    assert!(token.can("deploy") && token.can("read") && token.cant("admin"));
+    let info = &engine.user_tokens(7).expect("list")[0];
+    let expires = info.expires_at.expect("expires_at set");
+    assert!(
+        (now() + HOUR - 5..=now() + HOUR).contains(&expires),
+        "{expires}"
+    );
+    engine.close().expect("close");
+
+    let json = cli
+        .run(&[
+            "--json",
+            "tokens",
+            "create",
+            "--user",
+            "7",
+            "--name",
+            "n",
+            "--ability",
+            "*",
+        ])
+        .expect_code(0)
+        .json();
+    let text = json
+        .get("token")
+        .and_then(Json::as_str)
+        .expect("token field");
+    assert_eq!(json.get("id").and_then(Json::as_u64), Some(2));
+    assert_eq!(json.get("expires_at"), Some(&Json::Null));
+    let engine = cli.engine();
+    assert!(
+        engine
+            .authenticate_token(text)
+            .expect("auth")
+            .is_some_and(|t| t.can("x"))
+    );
+}
+
+#[test]
+fn tokens_are_listed_without_secrets_revoked_and_pruned() {
+    let cli = Cli::new();
+    let engine = cli.engine();
+    let live = engine
+        .create_token(3, "laptop", ["read"], None)
+        .expect("token");
+    let stale = engine
+        .create_token(3, "old", ["*"], Some(now() - 48 * HOUR))
+        .expect("token");
+    engine.close().expect("close");
+
+    let run = cli
+        .run(&["tokens", "list", "--user", "3", "--json"])
+        .expect_code(0);
+    assert!(
+        !run.stdout
+            .contains(live.plain_text.expose().split('|').nth(1).expect("secret"))
+    );
+    let list = run.json();
+    let list = list.as_array().expect("array");
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0].get("name").and_then(Json::as_str), Some("laptop"));
+    assert_eq!(list[0].get("abilities"), Some(&Json::strs(&["read"])));
+    assert_eq!(list[1].get("expired"), Some(&Json::Bool(true)));
+    let text = cli.run(&["tokens", "list", "--user", "3"]).expect_code(0);
+    assert!(text.stdout.contains("expired") && text.stdout.contains("laptop"));
+
+    let pruned = cli
+        .run(&["tokens", "prune", "--hours", "24", "--json"])
+        .expect_code(0);
+    assert_eq!(pruned.json().get("pruned").and_then(Json::as_u64), Some(1));
+    let id = live.id.to_string();
+    let revoked = cli.run(&["tokens", "revoke", &id, "--json"]).expect_code(0);
+    assert_eq!(
+        revoked.json().get("revoked").and_then(Json::as_u64),
+        Some(live.id)
+    );
+    let missing = cli.run(&["tokens", "revoke", &id]).expect_code(1);
+    assert!(missing.stderr.contains(&format!("no token has id {id}")));
+    let engine = cli.engine();
+    assert!(engine.user_tokens(3).expect("list").is_empty());
+    assert!(
+        engine
+            .authenticate_token(stale.plain_text.expose())
+            .expect("auth")
+            .is_none()
+    );
+}
+
+fn attempt(engine: &Engine, login: &str, password: &str) -> AttemptOutcome {
+    engine
+        .attempt(login, password, "127.0.0.1")
+        .expect("attempt")
+}
+
+#[test]
+fn set_password_reads_one_line_from_stdin() {
+    let cli = Cli::with_db();
+    let args = [
+        "users",
+        "set-password",
+        "--user",
+        "5",
+        "--login",
+        "ada@example.com",
+    ];
+    let run = cli
+        .run_stdin(&args, "correct horse battery\n")
+        .expect_code(0);
+    assert!(!run.stdout.contains("correct horse"));
+    let engine = cli.engine();
+    assert_eq!(
+        attempt(&engine, "ada@example.com", "correct horse battery"),
+        AttemptOutcome::Authenticated { user_id: 5 }
+    );
+    engine.close().expect("close");
+    let mut with_json = args.to_vec();
+    with_json.push("--json");
+    let done = cli
+        .run_stdin(&with_json, "windows line\r\n")
+        .expect_code(0)
+        .json();
+    assert_eq!(done.get("user_id").and_then(Json::as_u64), Some(5));
+    assert_eq!(
+        done.get("login").and_then(Json::as_str),
+        Some("ada@example.com")
+    );
+    let engine = cli.engine();
+    assert_eq!(
+        attempt(&engine, "ada@example.com", "windows line"),
+        AttemptOutcome::Authenticated { user_id: 5 }
+    );
+    engine.close().expect("close");
+    let two = cli.run_stdin(&args, "one\ntwo\n").expect_code(1);
+    assert!(two.stderr.contains("more than one line"), "{}", two.stderr);
+    let empty = cli.run_stdin(&args, "").expect_code(1);
+    assert!(
+        empty.stderr.contains("password must not be empty"),
+        "{}",
+        empty.stderr
+    );
+    let taken = [
+        "users",
+        "set-password",
+        "--user",
+        "6",
+        "--login",
+        "ada@example.com",
+    ];
+    let taken = cli.run_stdin(&taken, "x\n").expect_code(1);
+    assert!(taken.stderr.contains("already taken"), "{}", taken.stderr);
+}
+
+#[test]
+fn a_password_on_the_command_line_is_refused_and_nothing_is_set() {
+    let cli = Cli::with_db();
+    for flag in [&["--password", "hunter2"][..], &["--password=hunter2"]] {
+        let mut args = vec!["users", "set-password", "--user", "5", "--login", "bob"];
+        args.extend_from_slice(flag);
+        let run = cli.run_stdin(&args, "hunter2\n").expect_code(2);
+        assert!(run.stderr.contains("--password"), "{}", run.stderr);
+        assert!(run.stderr.contains("stdin") && run.stderr.contains("process"));
+        assert!(!run.stderr.contains("hunter2"));
+    }
+    assert_eq!(cli.engine().stats().expect("stats").credentials, 0);
+}
