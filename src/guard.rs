@@ -8,7 +8,7 @@ use crate::ability::Abilities;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::http::{
-    CookieOptions, HttpError, Origin, StatefulDomains, bearer_token, find_cookie,
+    CookieOptions, HttpError, Origin, StatefulDomains, bearer_token, cookie_name, find_cookie,
     is_reading_method, parse_origin, render_clear_cookie, render_set_cookie,
 };
 use crate::secret::ct_eq;
@@ -185,13 +185,14 @@ impl Engine {
     pub fn authenticate(&self, request: &Request<'_>) -> Result<Principal> {
         let guard = &self.core.config.guard;
         if self.is_first_party(request)? {
+            // The name on the wire: `__Host-` in front when configured, as
+            // `session_set_cookie` renders it.
+            let name = cookie_name(&guard.session_cookie, &guard.cookie);
             let session = match request.cookie {
-                Some(header) => {
-                    match find_cookie(header, &guard.session_cookie).map_err(GuardError::from)? {
-                        Some(id) => self.load_session(id)?,
-                        None => None,
-                    }
-                }
+                Some(header) => match find_cookie(header, &name).map_err(GuardError::from)? {
+                    Some(id) => self.load_session(id)?,
+                    None => None,
+                },
                 None => None,
             };
             if !is_reading_method(request.method) {

@@ -561,3 +561,35 @@ fn a_rendered_session_cookie_sent_back_authenticates_the_same_session() {
         }
     }
 }
+
+#[test]
+fn a_host_prefixed_session_cookie_sent_back_authenticates() {
+    let f = fixture_with(|c| {
+        c.guard.cookie = CookieOptions {
+            host_prefix: true,
+            ..CookieOptions::default()
+        };
+    });
+    let s = f.engine.create_session("1.2.3.4", "ua").expect("create");
+    let s = f.engine.login(s.id.expose(), 3).expect("login");
+    let set_cookie = f.engine.session_set_cookie(&s).expect("render");
+    let pair = set_cookie.split(';').next().expect("name=value");
+    assert!(pair.starts_with("__Host-authkv_session="), "{pair}");
+    let request = |cookie: &str| {
+        f.engine
+            .authenticate(&Request {
+                method: "GET",
+                cookie: Some(cookie),
+                referer: Some(SPA),
+                ..Request::default()
+            })
+            .map(|p| p.user_id)
+    };
+    assert_eq!(request(pair).expect("authenticated"), 3);
+    // The bare name is another cookie: one a sibling subdomain could set.
+    let bare = format!("authkv_session={}", s.id.expose());
+    assert!(matches!(
+        request(&bare),
+        Err(Error::Guard(GuardError::Unauthenticated))
+    ));
+}
