@@ -88,20 +88,47 @@ pub fn send(
     })
 }
 
-/// Read until the peer closes, failing at `deadline`.
+/// Read until the answer is complete or the peer closes, failing at
+/// `deadline`. (Some servers, DevTools among them, keep the connection
+/// open despite `Connection: close`.)
 fn read_to_end(stream: &mut TcpStream, deadline: Instant) -> Vec<u8> {
     let mut raw = Vec::new();
     let mut buf = [0u8; 8192];
-    loop {
+    while !is_complete(&raw) {
         let left = deadline.saturating_duration_since(Instant::now());
         assert!(!left.is_zero(), "no complete answer within {TIMEOUT:?}");
         stream.set_read_timeout(Some(left)).expect("timeout");
         match stream.read(&mut buf) {
-            Ok(0) => return raw,
+            Ok(0) => break,
             Ok(n) => raw.extend_from_slice(&buf[..n]),
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                panic!("no complete answer within {TIMEOUT:?}")
+            }
             Err(e) => panic!("reading the answer: {e}"),
         }
+    }
+    raw
+}
+
+/// Whether `raw` holds a whole answer: its head, and a body of the length
+/// announced or a chunked body up to its last chunk.
+fn is_complete(raw: &[u8]) -> bool {
+    let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return false;
+    };
+    let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
+    let body = &raw[split + 4..];
+    let value = |name: &str| {
+        head.split("\r\n")
+            .find_map(|line| line.strip_prefix(name).map(|v| v.trim().to_owned()))
+    };
+    if value("transfer-encoding:").is_some_and(|v| v == "chunked") {
+        return body.ends_with(b"0\r\n\r\n");
+    }
+    match value("content-length:").and_then(|v| v.parse::<usize>().ok()) {
+        Some(len) => body.len() >= len,
+        None => false, // delimited by the close
     }
 }
 
