@@ -13,7 +13,8 @@
 //! * [`SessionCookies`] — the `Set-Cookie` headers for the session and
 //!   `XSRF-TOKEN` cookies (or the clearing one), as a response part.
 //! * [`ErrorResponse`] — the error answer, convertible from
-//!   [`authkv::Error`](crate::Error) and [`GuardError`] so handlers can use `?`.
+//!   [`authkv::Error`](crate::Error) and [`GuardError`](crate::GuardError) so
+//!   handlers can use `?`.
 //! * [`run_blocking`], [`start_session`], [`login`], [`logout`],
 //!   [`attempt`], [`create_token`], [`revoke_token`],
 //!   [`revoke_other_sessions`] — the durable writes (an fsync each; an argon2
