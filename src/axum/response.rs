@@ -181,12 +181,22 @@ impl From<HttpError> for ErrorResponse {
 impl From<Error> for ErrorResponse {
     /// Refused input becomes 422 naming the field, a session gone since
     /// the request was read 419 (the client fetches a fresh CSRF cookie, as
-    /// after Laravel's "Page Expired"), guard errors their own status, and
-    /// everything else 500.
+    /// after Laravel's "Page Expired"), an unknown device handle 404, a
+    /// version conflict 409, an oversized payload 413, guard errors their
+    /// own status, and everything else 500.
     fn from(e: Error) -> Self {
         match e {
             Error::Guard(e) => e.into(),
             Error::Session(SessionError::NotFound) => Self::csrf_mismatch(),
+            Error::Session(SessionError::UnknownHandle | SessionError::MalformedHandle) => {
+                Self::not_found()
+            }
+            Error::Session(SessionError::Conflict { .. }) => {
+                Self::new(StatusCode::CONFLICT, "The session changed meanwhile.")
+            }
+            Error::Session(SessionError::PayloadTooLarge { .. }) => {
+                Self::new(StatusCode::PAYLOAD_TOO_LARGE, "Payload Too Large.")
+            }
             Error::Credential(e) => match e {
                 CredentialError::EmptyLogin => {
                     Self::invalid("login", "The login field is required.")
@@ -202,6 +212,9 @@ impl From<Error> for ErrorResponse {
                     "password",
                     format!("The password field must not be greater than {max} characters."),
                 ),
+                CredentialError::LoginTaken { .. } => {
+                    Self::invalid("login", "The login has already been taken.")
+                }
                 other => Self::server_error(other.to_string()),
             },
             Error::Token(e) => match e {

@@ -322,6 +322,14 @@ async fn error_responses_have_laravels_json_shape() {
 fn engine_errors_map_to_the_status_a_client_should_see() {
     let status = |e: Error| ErrorResponse::from(e).status().as_u16();
     assert_eq!(status(Error::Session(SessionError::NotFound)), 419);
+    assert_eq!(status(Error::Session(SessionError::UnknownHandle)), 404);
+    let conflict = SessionError::Conflict {
+        expected: 1,
+        actual: 2,
+    };
+    assert_eq!(status(Error::Session(conflict)), 409);
+    let taken = CredentialError::LoginTaken { login: "a".into() };
+    assert_eq!(status(taken.into()), 422);
     assert_eq!(status(CredentialError::EmptyLogin.into()), 422);
     assert_eq!(status(CredentialError::EmptyPassword.into()), 422);
     assert_eq!(status(TokenError::EmptyName.into()), 422);
