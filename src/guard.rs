@@ -185,16 +185,14 @@ impl Engine {
     pub fn authenticate(&self, request: &Request<'_>) -> Result<Principal> {
         let guard = &self.core.config.guard;
         if self.is_first_party(request)? {
+            // The name on the wire: `__Host-` in front when configured, as
+            // `session_set_cookie` renders it.
+            let name = cookie_name(&guard.session_cookie, &guard.cookie);
             let session = match request.cookie {
-                Some(header) => {
-                    // Look it up under the name it is sent with (`__Host-`
-                    // in front when `host_prefix` is set).
-                    let name = cookie_name(&guard.session_cookie, &guard.cookie);
-                    match find_cookie(header, &name).map_err(GuardError::from)? {
-                        Some(id) => self.load_session(id)?,
-                        None => None,
-                    }
-                }
+                Some(header) => match find_cookie(header, &name).map_err(GuardError::from)? {
+                    Some(id) => self.load_session(id)?,
+                    None => None,
+                },
                 None => None,
             };
             if !is_reading_method(request.method) {

@@ -14,6 +14,8 @@
 //! ```
 
 mod ability;
+#[cfg(feature = "axum")]
+pub mod axum;
 mod cache;
 mod clock;
 mod config;

@@ -71,6 +71,15 @@ impl std::fmt::Debug for Session {
     }
 }
 
+impl Session {
+    /// This session's public handle: the hex SHA-256 of its id, as
+    /// [`Engine::user_sessions`] lists it. Lets a "your devices" page mark
+    /// the session making the request without ever showing an id.
+    pub fn handle(&self) -> String {
+        to_hex(&sha256(self.id.expose().as_bytes()))
+    }
+}
+
 /// One of a user's sessions, as shown on a "your devices" page. Carries a
 /// public handle, never the session id.
 #[derive(Clone, Debug, PartialEq, Eq)]

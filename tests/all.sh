@@ -15,6 +15,7 @@ need_apt=()
 command -v cc >/dev/null && command -v c++ >/dev/null || need_apt+=(build-essential)
 command -v php >/dev/null || need_apt+=(php-cli)
 command -v python3 >/dev/null || need_apt+=(python3)
+command -v chromium >/dev/null || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update && apt-get install -y --no-install-recommends "${need_apt[@]}"
 fi

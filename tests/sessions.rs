@@ -473,6 +473,30 @@ fn user_sessions_lists_devices_by_handle_without_ids() {
 }
 
 #[test]
+fn a_session_knows_its_own_handle_in_the_device_list() {
+    let f = fixture();
+    let phone = f
+        .engine
+        .create_session("10.0.0.1", "Phone")
+        .expect("create");
+    let phone = f.engine.login(phone.id.expose(), 5).expect("login");
+    let laptop = f
+        .engine
+        .create_session("10.0.0.2", "Laptop")
+        .expect("create");
+    let laptop = f.engine.login(laptop.id.expose(), 5).expect("login");
+    let list = f.engine.user_sessions(5).expect("list");
+    let find = |handle: String| {
+        list.iter()
+            .find(|i| i.handle == handle)
+            .map(|i| &i.user_agent)
+    };
+    assert_eq!(find(phone.handle()).map(String::as_str), Some("Phone"));
+    assert_eq!(find(laptop.handle()).map(String::as_str), Some("Laptop"));
+    assert!(!phone.handle().contains(phone.id.expose()));
+}
+
+#[test]
 fn revoke_by_handle_deletes_that_session_only() {
     let f = fixture();
     let a = f.engine.create_session("1.1.1.1", "A").expect("create");
