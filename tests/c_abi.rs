@@ -11,10 +11,13 @@
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use authkv::{Config, Engine};
+
+mod native;
+use native::*;
 
 /// How a program is linked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -46,34 +49,6 @@ const SANITIZE: &[&str] = &[
     "-g",
 ];
 
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The directory holding `libauthkv.so` and `libauthkv.a`.
-fn lib_dir() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = match std::env::var_os("AUTHKV_LIB_DIR") {
-            Some(dir) => PathBuf::from(dir),
-            None => std::env::current_exe()
-                .expect("path of the test executable")
-                .parent()
-                .expect("the test executable lives in a directory")
-                .to_path_buf(),
-        };
-        for lib in ["libauthkv.so", "libauthkv.a"] {
-            assert!(
-                dir.join(lib).is_file(),
-                "{lib} not found in {}: cargo builds it with the tests (crate-type cdylib and \
-                 staticlib); set AUTHKV_LIB_DIR to the directory of a `cargo build --lib`",
-                dir.display()
-            );
-        }
-        dir
-    })
-}
-
 /// Where the test programs are written: beside the libraries, so they are
 /// cleaned with the target directory.
 fn out_dir() -> PathBuf {
@@ -84,20 +59,6 @@ fn out_dir() -> PathBuf {
 
 fn tool(var: &str, default: &str) -> OsString {
     std::env::var_os(var).unwrap_or_else(|| default.into())
-}
-
-fn run_checked(mut command: Command, what: &str) -> Output {
-    let output = command
-        .output()
-        .unwrap_or_else(|e| panic!("{what}: cannot run {command:?}: {e}"));
-    assert!(
-        output.status.success(),
-        "{what} failed ({}):\n{command:?}\n--- stdout\n{}\n--- stderr\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
 }
 
 /// Add the link arguments for `link`.

@@ -11,35 +11,14 @@
 //! interpreter, `PYTHON` the Python used for the declaration check.
 
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
+use std::process::Command;
 
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+mod native;
+use native::*;
 
 fn php_dir() -> PathBuf {
     repo().join("bindings/php")
-}
-
-/// `libauthkv.so` from this build.
-fn shared_library() -> PathBuf {
-    let dir = match std::env::var_os("AUTHKV_LIB_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => std::env::current_exe()
-            .expect("path of the test executable")
-            .parent()
-            .expect("the test executable lives in a directory")
-            .to_path_buf(),
-    };
-    let lib = dir.join("libauthkv.so");
-    assert!(
-        lib.is_file(),
-        "libauthkv.so not found in {}: cargo builds it with the tests (crate-type cdylib); set \
-         AUTHKV_LIB_DIR to the directory of a `cargo build --lib`",
-        dir.display()
-    );
-    lib
 }
 
 fn php() -> OsString {
@@ -72,20 +51,6 @@ fn php_command() -> Command {
     command
 }
 
-fn run(mut command: Command, what: &str) -> Output {
-    let output = command
-        .output()
-        .unwrap_or_else(|e| panic!("{what}: cannot run {command:?}: {e}"));
-    assert!(
-        output.status.success(),
-        "{what} failed ({}):\n--- stdout\n{}\n--- stderr\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
-}
-
 #[test]
 fn php_declarations_match_the_header() {
     let python = std::env::var_os("PYTHON").unwrap_or_else(|| "python3".into());
@@ -93,7 +58,7 @@ fn php_declarations_match_the_header() {
     command
         .arg(php_dir().join("generate_cdef.py"))
         .arg("--check");
-    run(
+    run_checked(
         command,
         "bindings/php/generate_cdef.py --check (regenerate with python3 bindings/php/generate_cdef.py)",
     );
@@ -119,7 +84,7 @@ fn php_test_scripts_pass() {
         let name = script.display().to_string();
         let mut command = php_command();
         command.arg(&script);
-        let output = run(command, &name);
+        let output = run_checked(command, &name);
         let stdout = String::from_utf8_lossy(&output.stdout);
         let last = stdout.lines().last().unwrap_or_default();
         let passed = last
@@ -143,7 +108,7 @@ fn php_readme_example_runs() {
     command
         .current_dir(dir.path())
         .arg(php_dir().join("tests/readme_example.php"));
-    let output = run(command, "bindings/php/tests/readme_example.php");
+    let output = run_checked(command, "bindings/php/tests/readme_example.php");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(
         stdout,

@@ -7,32 +7,10 @@
 //! `AUTHKV_LIB_DIR` overrides the directory, `PYTHON` the interpreter
 //! (default `python3`).
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// `libauthkv.so` from this build.
-fn shared_library() -> PathBuf {
-    let dir = match std::env::var_os("AUTHKV_LIB_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => std::env::current_exe()
-            .expect("path of the test executable")
-            .parent()
-            .expect("the test executable lives in a directory")
-            .to_path_buf(),
-    };
-    let lib = dir.join("libauthkv.so");
-    assert!(
-        lib.is_file(),
-        "libauthkv.so not found in {}: cargo builds it with the tests (crate-type cdylib); set \
-         AUTHKV_LIB_DIR to the directory of a `cargo build --lib`",
-        dir.display()
-    );
-    lib
-}
+mod native;
+use native::*;
 
 #[test]
 fn python_binding_unittest_suite_passes() {
