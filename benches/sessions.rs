@@ -113,7 +113,7 @@ fn sessions(c: &mut Criterion) {
 fn gc(c: &mut Criterion) {
     let mut group = c.benchmark_group("gc");
     group.sample_size(10);
-    group.bench_function("100k expired (durable batches of 1000)", |b| {
+    group.bench_function("100k expired (batches of 1000, one fsync)", |b| {
         b.iter_batched(
             || {
                 let (dir, clock, engine, _) = engine_with(STORED);

@@ -2,6 +2,7 @@
 //! read transaction helpers every operation goes through, and the counters
 //! that let tests prove whether a path wrote.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
@@ -76,6 +77,12 @@ fn create_tables(txn: &WriteTransaction) -> Result<()> {
     txn.open_table(REMEMBER_BY_USER)?;
     txn.open_table(REMEMBER_BY_EXPIRY)?;
     Ok(())
+}
+
+thread_local! {
+    /// While housekeeping runs on this thread, the ticket of its last
+    /// commit (`Some(0)` before the first); `None` otherwise.
+    static DEFERRED_SYNC: Cell<Option<u64>> = const { Cell::new(None) };
 }
 
 /// Counters behind [`Stats`].
@@ -169,7 +176,8 @@ impl Core {
     /// disk, sharing the fsync with concurrent writers (see `group_commit`).
     pub(crate) fn write<T>(&self, f: impl FnOnce(&WriteTransaction) -> Result<T>) -> Result<T> {
         let durable = self.config.durable_commits;
-        let alone = self.group_commit.begin() && durable;
+        let deferring = DEFERRED_SYNC.with(Cell::get).is_some();
+        let alone = self.group_commit.begin() && durable && !deferring;
         take_changed(); // nothing left over from a transaction that panicked
         let committed = self.commit_one(f, alone);
         let changed = take_changed();
@@ -190,9 +198,30 @@ impl Core {
         }
         let ticket = self.group_commit.committed();
         if durable {
-            self.group_commit.wait_durable(&self.db, ticket)?;
+            if deferring {
+                DEFERRED_SYNC.with(|last| last.set(Some(ticket)));
+            } else {
+                self.group_commit.wait_durable(&self.db, ticket)?;
+            }
         }
         Ok(out)
+    }
+
+    /// Run `f`, whose writes (GC batches) commit without waiting for an
+    /// fsync each, then wait once for a durable commit covering them all.
+    /// Batches of housekeeping need no durability of their own: if the
+    /// process dies first, what they deleted is still expired on read.
+    pub(crate) fn with_deferred_sync<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        if DEFERRED_SYNC.with(Cell::get).is_some() {
+            return f(); // already inside: the outer call syncs
+        }
+        DEFERRED_SYNC.with(|last| last.set(Some(0)));
+        let result = f();
+        let last = DEFERRED_SYNC.with(|last| last.replace(None)).unwrap_or(0);
+        if last > 0 {
+            self.group_commit.wait_durable(&self.db, last)?;
+        }
+        result
     }
 
     /// One transaction, committed durably when `durable` (then also

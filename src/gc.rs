@@ -125,7 +125,7 @@ impl Core {
     /// expired throttle windows and remember-me tokens, and tokens expired
     /// for more than `token_prune_hours`.
     pub(crate) fn collect(&self) -> Result<GcReport> {
-        self.collect_with(&mut |_| {})
+        self.with_deferred_sync(|| self.collect_with(&mut |_| {}))
     }
 
     /// [`Core::collect`], calling `progress` after each committed batch.
@@ -321,6 +321,7 @@ impl Engine {
     /// [`crate::Error::Storage`] when a batch fails; earlier batches stay
     /// committed and were reported.
     pub fn gc_with_progress(&self, mut progress: impl FnMut(&GcReport)) -> Result<GcReport> {
-        self.core.collect_with(&mut progress)
+        self.core
+            .with_deferred_sync(|| self.core.collect_with(&mut progress))
     }
 }

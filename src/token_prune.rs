@@ -151,6 +151,9 @@ impl Engine {
     /// [`crate::Error::Storage`] when a batch fails; earlier batches stay
     /// committed.
     pub fn prune_expired_tokens(&self, hours: u64) -> Result<u64> {
-        Ok(self.core.prune_tokens(hours, &mut |_| {})?.tokens)
+        let pruned = self
+            .core
+            .with_deferred_sync(|| self.core.prune_tokens(hours, &mut |_| {}))?;
+        Ok(pruned.tokens)
     }
 }

@@ -70,3 +70,21 @@ fn non_durable_engines_make_no_syncs_until_close() {
             .is_some()
     );
 }
+
+#[test]
+fn gc_batches_share_one_durable_sync() {
+    let f = fixture_with(|c| c.gc_batch_size = 10);
+    for _ in 0..95 {
+        f.engine.create_session("1.2.3.4", "ua").expect("create");
+    }
+    f.clock.advance(IDLE + 1);
+    let before = f.engine.stats().expect("stats");
+    let report = f.engine.gc().expect("gc");
+    let after = f.engine.stats().expect("stats");
+    assert_eq!(report.sessions_deleted, 95);
+    assert_eq!(report.batches, 10);
+    assert_eq!(after.write_commits - before.write_commits, 10);
+    assert_eq!(after.durable_syncs - before.durable_syncs, 1, "one fsync for ten batches");
+    let f = f.reopen();
+    assert_eq!(f.engine.stats().expect("stats").sessions, 0, "the deletions were durable");
+}
