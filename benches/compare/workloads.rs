@@ -1,0 +1,485 @@
+//! The workloads, each written once against [`Peer`] and run on every
+//! system: loading, cookie and token requests, login, save, threads, GC,
+//! argon2 and the day. Timed series are cut into rounds run in turn across
+//! the systems, so that all of them meet the same disk and CPU neighbours.
+
+use std::path::Path;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use authkv::ManualClock;
+
+use crate::authkv_peer::AuthkvPeer;
+use crate::fixture::{SessionSeed, TokenSeed, mint_tokens};
+use crate::measure::{Measured, Series, picks, time_ops, time_threads};
+use crate::peer::{GcPolicy, IDLE, Peer, Store, Touch, Worker};
+use crate::redis::{RedisPeer, RedisServer};
+use crate::report::{Compare, Report, Row};
+use crate::sqlite::SqlitePeer;
+use crate::{Scale, count, progress};
+
+/// The simulated time at which the first sessions are created.
+const T0: u64 = 1_700_000_000;
+/// The large store is created this much later, so that GC can later tell
+/// the first sessions (expired) from the rest (live).
+const LATER: u64 = 600;
+/// Rounds a timed series is cut into.
+const ROUNDS: usize = 10;
+/// authkv loads in chunks of this many sessions, each closed by a durable
+/// commit (redb's bookkeeping of non-durable commits grows until one).
+const LOAD_CHUNK: usize = 50_000;
+
+/// The systems on one store: authkv, then each peer's Laravel and
+/// throttled variants.
+struct Lineup<'a> {
+    authkv: &'a AuthkvPeer,
+    sqlite: &'a [SqlitePeer; 2],
+    redis: Option<&'a [RedisPeer; 2]>,
+}
+
+impl<'a> Lineup<'a> {
+    /// Every system, with the timed calls each gets: fewer for the
+    /// variants that write durably on every request.
+    fn all(&self, scale: &Scale) -> Vec<(&'a dyn Peer, usize)> {
+        let mut peers: Vec<(&dyn Peer, usize)> = vec![(self.authkv, scale.reads)];
+        // The C ABI row goes here, after authkv's: the same engine reached
+        // through `include/authkv.h`, as a `Peer` of its own.
+        peers.push((&self.sqlite[0], scale.writes));
+        peers.push((&self.sqlite[1], scale.reads));
+        if let Some([laravel, throttled]) = self.redis {
+            peers.push((laravel, scale.writes));
+            peers.push((throttled, scale.reads));
+        }
+        peers
+    }
+
+    /// authkv and the throttled variants, `n` calls each.
+    fn best(&self, n: usize) -> Vec<(&'a dyn Peer, usize)> {
+        let mut peers: Vec<(&dyn Peer, usize)> = vec![(self.authkv, n), (&self.sqlite[1], n)];
+        if let Some([_, throttled]) = self.redis {
+            peers.push((throttled, n));
+        }
+        peers
+    }
+}
+
+/// The peers of one store that are loaded with data (the variants share
+/// it), with their labels for loading times.
+fn stores<'a>(
+    sqlite: &'a [SqlitePeer; 2],
+    redis: Option<&'a [RedisPeer; 2]>,
+) -> Vec<(&'static str, &'a dyn Store)> {
+    let mut stores: Vec<(&str, &dyn Store)> = vec![("SQLite", &sqlite[0])];
+    if let Some([redis, _]) = redis {
+        stores.push(("Redis", redis));
+    }
+    stores
+}
+
+/// authkv makes `n` logged-in sessions (users from `first_user`) in chunks;
+/// a second thread copies each chunk into `stores` (after `tokens`, if
+/// any) while authkv makes the next. Returns the sessions and a line of
+/// loading times.
+fn load(
+    authkv: &mut AuthkvPeer,
+    stores: &[(&'static str, &dyn Store)],
+    n: usize,
+    first_user: u64,
+    tokens: &[TokenSeed],
+) -> (Vec<SessionSeed>, String) {
+    authkv.reopen(false);
+    let (seeds, own, theirs) = std::thread::scope(|scope| {
+        let (send, receive) = mpsc::channel::<Vec<SessionSeed>>();
+        let copier = scope.spawn(move || {
+            let mut spent = vec![Duration::ZERO; stores.len()];
+            let mut all = Vec::new();
+            for (k, (_, store)) in stores.iter().enumerate() {
+                let t = Instant::now();
+                store.load_tokens(tokens);
+                spent[k] += t.elapsed();
+            }
+            for chunk in receive {
+                for (k, (_, store)) in stores.iter().enumerate() {
+                    let t = Instant::now();
+                    store.load_sessions(&chunk);
+                    spent[k] += t.elapsed();
+                }
+                all.extend(chunk);
+            }
+            (all, spent)
+        });
+        let t = Instant::now();
+        let mut made = 0;
+        while made < n {
+            let size = LOAD_CHUNK.min(n - made);
+            let chunk = authkv.seed_sessions(size, first_user + made as u64);
+            authkv.reopen(false);
+            made += size;
+            send.send(chunk).expect("the copying thread is alive");
+        }
+        authkv.import_tokens(tokens);
+        authkv.reopen(true);
+        let own = t.elapsed();
+        drop(send);
+        let (seeds, theirs) = copier.join().expect("the copying thread finished");
+        (seeds, own, theirs)
+    });
+    let mut times = vec![format!("authkv {:.1} s", own.as_secs_f64())];
+    for ((label, _), spent) in stores.iter().zip(theirs) {
+        times.push(format!("{label} {:.1} s", spent.as_secs_f64()));
+    }
+    (seeds, times.join(", "))
+}
+
+/// Time `op(peer, worker, i)` on each peer: `n / 10` untimed calls, then
+/// `n` timed ones in [`ROUNDS`] rounds taken in turn; one row per peer with
+/// the durable writes of its timed calls.
+fn interleaved(
+    report: &mut Report,
+    workload: &str,
+    peers: &[(&dyn Peer, usize)],
+    op: impl Fn(&dyn Peer, &mut dyn Worker, usize),
+) {
+    eprintln!("{workload}");
+    let mut workers: Vec<_> = peers.iter().map(|(p, _)| p.worker()).collect();
+    for ((peer, n), worker) in peers.iter().zip(&mut workers) {
+        for i in 0..n / 10 {
+            op(*peer, worker.as_mut(), i);
+        }
+    }
+    let before: Vec<u64> = peers.iter().map(|(p, _)| p.commits()).collect();
+    let mut series: Vec<Series> = peers.iter().map(|_| Series::default()).collect();
+    for round in 0..ROUNDS {
+        for (k, (peer, n)) in peers.iter().enumerate() {
+            let worker = workers[k].as_mut();
+            let (from, to) = (n * round / ROUNDS, n * (round + 1) / ROUNDS);
+            series[k].time(n / 10 + from..n / 10 + to, |i| op(*peer, &mut *worker, i));
+        }
+    }
+    for (((peer, _), series), before) in peers.iter().zip(series).zip(before) {
+        peer.settle();
+        report.push(Row {
+            workload: workload.to_owned(),
+            system: peer.name().to_owned(),
+            measured: Some(series.finish()),
+            single_run: None,
+            writes: Some(peer.commits() - before),
+            compare: Compare::Throughput,
+        });
+    }
+}
+
+/// Cookie requests for the sessions in `seeds`, drawn at random.
+fn cookie_rows(
+    report: &mut Report,
+    workload: &str,
+    peers: &[(&dyn Peer, usize)],
+    seeds: &[SessionSeed],
+) {
+    let most = peers.iter().map(|(_, n)| n + n / 10).max().unwrap_or(0);
+    let picks = picks(1, most, seeds.len());
+    interleaved(report, workload, peers, |peer, w, i| {
+        let s = &seeds[picks[i]];
+        let user = w.session_request(&s.id);
+        assert_eq!(user, Some(s.user_id), "{} authenticates", peer.name());
+    });
+}
+
+/// Workloads 1–4, 6 and 7 on one store that grows from `small` to `large`.
+pub fn main_store(
+    report: &mut Report,
+    scale: &Scale,
+    dir: &Path,
+    server: Option<&RedisServer>,
+    begun: Instant,
+) {
+    let clock = ManualClock::new(T0);
+    let mut authkv = AuthkvPeer::open(&dir.join("authkv.redb"), &clock, false);
+    let path = dir.join("laravel.sqlite");
+    let sqlite = [
+        SqlitePeer::open(
+            &path,
+            "SQLite Laravel",
+            Touch::EveryRequest,
+            GcPolicy::Lottery,
+            &clock,
+        ),
+        SqlitePeer::open(
+            &path,
+            "SQLite throttled",
+            Touch::Throttled,
+            GcPolicy::EveryMinute,
+            &clock,
+        ),
+    ];
+    let redis = server.map(|s| {
+        [
+            RedisPeer::new(s, "Redis Laravel", "", Touch::EveryRequest, &clock),
+            RedisPeer::new(s, "Redis throttled", "", Touch::Throttled, &clock),
+        ]
+    });
+    let stores = stores(&sqlite, redis.as_ref());
+
+    // The first sessions and the tokens, at T0.
+    let tokens = mint_tokens(scale.tokens, T0);
+    let (first, times) = load(&mut authkv, &stores, scale.small, 1, &tokens);
+    progress(
+        begun,
+        &format!(
+            "loaded {} sessions, {} tokens: {times}",
+            count(scale.small),
+            count(scale.tokens)
+        ),
+    );
+    let lineup = Lineup {
+        authkv: &authkv,
+        sqlite: &sqlite,
+        redis: redis.as_ref(),
+    };
+
+    // 1. Cookie requests with the small store; 2. bearer tokens.
+    clock.set(T0 + 30);
+    let workload = format!("1. session cookie, {} stored", count(scale.small));
+    cookie_rows(report, &workload, &lineup.all(scale), &first);
+    let workload = format!("2. bearer token, {} stored", count(scale.tokens));
+    let most = scale.reads + scale.reads / 10;
+    let token_picks = picks(2, most, tokens.len());
+    interleaved(report, &workload, &lineup.all(scale), |peer, w, i| {
+        let t = &tokens[token_picks[i]];
+        assert_eq!(
+            w.token_request(&t.plain),
+            Some(t.user_id),
+            "{} token",
+            peer.name()
+        );
+    });
+
+    // Grow to the large store, LATER seconds on.
+    clock.set(T0 + LATER);
+    let n = scale.large - scale.small;
+    let (rest, times) = load(&mut authkv, &stores, n, 1 + scale.small as u64, &[]);
+    progress(
+        begun,
+        &format!("grew to {} sessions: {times}", count(scale.large)),
+    );
+    report.notes.push(format!(
+        "Loading {} more sessions (visitor + login each; authkv without fsync in chunks of \
+         {} closed durably; SQLite one transaction per chunk; Redis pipelined; the peers copy \
+         a chunk while authkv makes the next) took: {times}.",
+        count(n),
+        count(LOAD_CHUNK)
+    ));
+    let lineup = Lineup {
+        authkv: &authkv,
+        sqlite: &sqlite,
+        redis: redis.as_ref(),
+    };
+
+    // 1. Cookie requests with the large store, drawn from the sessions
+    // created last so that the first ones stay untouched for GC.
+    clock.set(T0 + LATER + 30);
+    let workload = format!("1. session cookie, {} stored", count(scale.large));
+    cookie_rows(report, &workload, &lineup.all(scale), &rest);
+
+    // 3. Login: a visitor session, then the rotation.
+    let workload = "3. login: visitor session + rotation (durable)";
+    interleaved(
+        report,
+        workload,
+        &lineup.best(scale.writes),
+        |peer, w, i| {
+            let id = w.login(10_000_000 + i as u64);
+            assert_eq!(id.len(), 40, "{} returns a session id", peer.name());
+        },
+    );
+
+    // 4. Save a 1 KiB payload.
+    let payload = vec![b'x'; 1024];
+    let save_picks = picks(4, scale.writes + scale.writes / 10, rest.len());
+    let workload = "4. save 1 KiB payload (durable)";
+    interleaved(
+        report,
+        workload,
+        &lineup.best(scale.writes),
+        |peer, w, i| {
+            let saved = w.save(&rest[save_picks[i]].id, &payload);
+            assert!(saved, "{} saves a live session", peer.name());
+        },
+    );
+
+    // 7. Threads, 95% cookie reads and 5% saves, in three rounds each.
+    for &threads in scale.threads {
+        let workload = format!("7. 95% reads / 5% saves, {threads} threads");
+        eprintln!("{workload}");
+        let peers = lineup.best(0);
+        let before: Vec<u64> = peers.iter().map(|(p, _)| p.commits()).collect();
+        let mut series: Vec<Series> = peers.iter().map(|_| Series::default()).collect();
+        for round in 0..3 {
+            for ((peer, _), series) in peers.iter().zip(&mut series) {
+                let (samples, elapsed) = time_threads(
+                    threads,
+                    scale.mixed / 3,
+                    round,
+                    || peer.worker(),
+                    |w, rng| {
+                        let s = &rest[rng.below(rest.len())];
+                        if rng.chance(5, 100) {
+                            assert!(w.save(&s.id, &payload), "a live session saves");
+                        } else {
+                            assert_eq!(w.session_request(&s.id), Some(s.user_id), "reads");
+                        }
+                    },
+                );
+                series.extend(samples, elapsed);
+            }
+        }
+        for (((peer, _), series), before) in peers.iter().zip(series).zip(before) {
+            peer.settle();
+            report.push(Row {
+                workload: workload.clone(),
+                system: peer.name().to_owned(),
+                measured: Some(series.finish()),
+                single_run: None,
+                writes: Some(peer.commits() - before),
+                compare: Compare::Throughput,
+            });
+        }
+    }
+
+    // 6. GC: the first sessions have now been idle for longer than the
+    // lifetime; the rest have not.
+    clock.set(T0 + 30 + IDLE + 1);
+    let workload = format!(
+        "6. GC {} expired of {}",
+        count(scale.small),
+        count(scale.large)
+    );
+    eprintln!("{workload}");
+    let mut collectors: Vec<(&dyn Peer, &str)> = vec![(&authkv, "authkv"), (&sqlite[0], "SQLite")];
+    if let Some(redis) = &redis {
+        collectors.push((&redis[0], "Redis"));
+    }
+    for (peer, system) in collectors {
+        let before = peer.commits();
+        let t = Instant::now();
+        let deleted = peer.gc();
+        let elapsed = t.elapsed();
+        assert_eq!(
+            deleted, scale.small as u64,
+            "{system} deletes the expired sessions"
+        );
+        report.push(Row {
+            workload: workload.clone(),
+            system: system.to_owned(),
+            measured: Some(Measured {
+                ops: deleted,
+                elapsed,
+                p50: elapsed,
+                p99: elapsed,
+            }),
+            single_run: Some(elapsed),
+            writes: Some(peer.commits() - before),
+            compare: Compare::Throughput,
+        });
+    }
+    progress(begun, "main store done");
+}
+
+/// Argon2id verification, timed apart: it costs the same whatever stores
+/// the hash, so it is one authkv row.
+pub fn argon2_row(report: &mut Report, scale: &Scale, dir: &Path) {
+    let clock = ManualClock::new(T0);
+    let authkv = AuthkvPeer::open(&dir.join("argon2.redb"), &clock, true);
+    let engine = authkv.engine();
+    let password = "correct horse battery staple";
+    engine
+        .set_password(1, "user@example.com", password)
+        .expect("authkv stores a credential");
+    let measured = time_ops(1, scale.argon2, |_| {
+        let ok = engine
+            .verify_password(1, password)
+            .expect("authkv verifies");
+        assert!(ok, "the right password verifies");
+    });
+    report.push(Row {
+        workload: "3b. argon2id verify (m=19456 KiB, t=2, p=1), any store".to_owned(),
+        system: "authkv".to_owned(),
+        measured: Some(measured),
+        single_run: None,
+        writes: None,
+        compare: Compare::Throughput,
+    });
+}
+
+/// Workload 5 on fresh stores, one per system and variant.
+pub fn day_rows(
+    report: &mut Report,
+    scale: &Scale,
+    dir: &Path,
+    server: Option<&RedisServer>,
+    begun: Instant,
+) {
+    let start = T0 + 1_000_000;
+    let clock = ManualClock::new(start);
+    let mut authkv = AuthkvPeer::open(&dir.join("day.redb"), &clock, false);
+    let sqlite = [
+        SqlitePeer::open(
+            &dir.join("day-laravel.sqlite"),
+            "SQLite Laravel",
+            Touch::EveryRequest,
+            GcPolicy::Lottery,
+            &clock,
+        ),
+        SqlitePeer::open(
+            &dir.join("day-throttled.sqlite"),
+            "SQLite throttled",
+            Touch::Throttled,
+            GcPolicy::EveryMinute,
+            &clock,
+        ),
+    ];
+    let redis = server.map(|s| {
+        [
+            RedisPeer::new(s, "Redis Laravel", "dayL:", Touch::EveryRequest, &clock),
+            RedisPeer::new(s, "Redis throttled", "dayT:", Touch::Throttled, &clock),
+        ]
+    });
+    let mut stores: Vec<(&str, &dyn Store)> = vec![("SQLite", &sqlite[0]), ("SQLite", &sqlite[1])];
+    if let Some(redis) = &redis {
+        stores.extend([("Redis", &redis[0] as &dyn Store), ("Redis", &redis[1])]);
+    }
+    let (seeds, _) = load(&mut authkv, &stores, scale.day_users, 1, &[]);
+    let mut peers: Vec<&dyn Peer> = vec![&authkv, &sqlite[0], &sqlite[1]];
+    if let Some(redis) = &redis {
+        peers.extend([&redis[0] as &dyn Peer, &redis[1]]);
+    }
+    let events = crate::day::traffic(scale.day_users, scale.day_requests, 5);
+    let workload = format!(
+        "5. a day: {} users, {} requests",
+        count(scale.day_users),
+        count(scale.day_requests)
+    );
+    eprintln!("{workload}");
+    let mut relogins = Vec::new();
+    for peer in peers {
+        let outcome = crate::day::run(peer, &clock, start, &seeds, &events);
+        relogins.push(format!("{} {}", peer.name(), outcome.relogins));
+        report.push(Row {
+            workload: workload.clone(),
+            system: peer.name().to_owned(),
+            measured: Some(outcome.measured),
+            single_run: None,
+            writes: Some(outcome.writes),
+            compare: Compare::Writes,
+        });
+    }
+    report.notes.push(format!(
+        "Day: bursts of 1–39 requests, one every 1–20 s, anywhere in 24 simulated hours; \
+         housekeeping every simulated minute (authkv: flush + gc; the others: GC), except \
+         that SQLite Laravel collects in 2 of 100 requests (Laravel's lottery). A request \
+         whose session expired logs in again (2 durable writes in authkv and SQLite, 6 \
+         commands in Redis); such re-logins: {}.",
+        relogins.join(", ")
+    ));
+    progress(begun, "day done");
+}
