@@ -13,6 +13,8 @@ use crate::peer::{Peer, Worker};
 pub struct AuthkvPeer {
     path: PathBuf,
     clock: ManualClock,
+    /// `Config::gc_batch_size`, when not the default.
+    gc_batch: Option<usize>,
     engine: Option<Engine>,
 }
 
@@ -23,6 +25,7 @@ impl AuthkvPeer {
         let mut peer = Self {
             path: path.to_owned(),
             clock: clock.clone(),
+            gc_batch: None,
             engine: None,
         };
         peer.reopen(durable);
@@ -39,7 +42,25 @@ impl AuthkvPeer {
         let mut config = Config::default();
         config.clock = Clock::Manual(self.clock.clone());
         config.durable_commits = durable;
+        if let Some(batch) = self.gc_batch {
+            config.gc_batch_size = batch;
+        }
         self.engine = Some(Engine::open(&self.path, config).expect("authkv opens its file"));
+    }
+
+    /// A copy of this file at `to`, opened with durable commits and GC
+    /// batches of `batch` sessions.
+    pub fn copy_with_gc_batch(&mut self, to: &Path, batch: usize) -> Self {
+        self.reopen(true); // everything committed is on disk before the copy
+        std::fs::copy(&self.path, to).expect("the redb file copies");
+        let mut copy = Self {
+            path: to.to_owned(),
+            clock: self.clock.clone(),
+            gc_batch: Some(batch),
+            engine: None,
+        };
+        copy.reopen(true);
+        copy
     }
 
     /// The open engine.

@@ -229,7 +229,9 @@ fn main() {
     report.notes.extend([
         "ops/s: operations over the wall time of the timed loop; p50/p99: single operations; \
          writes: durable writes in the timed part (authkv: commits, flushes of touches \
-         included; SQLite: write transactions that changed a row; Redis: write commands)."
+         included; SQLite: write transactions that changed a row; Redis: write commands); \
+         disk/op: bytes the writing process dirtied towards the disk per operation \
+         (write_bytes of /proc/<pid>/io; for Redis the server's, its AOF)."
             .to_owned(),
         "Last column: authkv ops/s ÷ peer ops/s (above 1: authkv faster); for the day, peer \
          writes ÷ authkv writes (above 1: authkv writes less). One run: ratios, not absolutes, \

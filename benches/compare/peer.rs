@@ -37,6 +37,17 @@ pub fn idle_expired(last_activity: u64, now: u64) -> bool {
         .is_some_and(|cutoff| last_activity < cutoff)
 }
 
+/// `write_bytes` of `/proc/{pid}/io`: bytes that process sent towards the
+/// disk (page-cache pages it dirtied), or `None` where it is not reported.
+pub fn dirtied_bytes(pid: &str) -> Option<u64> {
+    let io = std::fs::read_to_string(format!("/proc/{pid}/io")).ok()?;
+    io.lines()
+        .find_map(|l| l.strip_prefix("write_bytes:"))?
+        .trim()
+        .parse()
+        .ok()
+}
+
 /// When a peer collects expired sessions during the day workload.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GcPolicy {
@@ -64,6 +75,11 @@ pub trait Peer: Sync {
     /// Durable writes so far: authkv's commits, SQLite's write
     /// transactions that changed a row, Redis's write commands.
     fn commits(&self) -> u64;
+    /// Bytes the process doing the writes has dirtied in the page cache so
+    /// far (`write_bytes` of `/proc/<pid>/io`), when the kernel reports it.
+    fn bytes_written(&self) -> Option<u64> {
+        dirtied_bytes("self")
+    }
     /// Delete every session expired at the clock's now; returns how many.
     fn gc(&self) -> u64;
     /// Write whatever the peer keeps in memory (authkv's pending touches).

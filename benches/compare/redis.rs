@@ -16,7 +16,7 @@ use crate::fixture::{
     IP, SessionSeed, TokenSeed, USER_AGENT, hash_equals, laravel_payload, random_alnum, sha256_hex,
     split_token,
 };
-use crate::peer::{IDLE, Peer, Store, Touch, Worker, idle_expired};
+use crate::peer::{IDLE, Peer, Store, Touch, Worker, dirtied_bytes, idle_expired};
 use crate::resp::{Reply, Resp};
 
 /// The persistence the server runs with, printed at the top of the run.
@@ -106,6 +106,8 @@ impl Drop for RedisServer {
 pub struct RedisPeer {
     name: String,
     port: u16,
+    /// The server's process id, for its I/O counters.
+    pid: String,
     prefix: String,
     touch: Touch,
     clock: ManualClock,
@@ -126,6 +128,7 @@ impl RedisPeer {
         Self {
             name: name.to_owned(),
             port: server.port,
+            pid: server.child.id().to_string(),
             prefix: prefix.to_owned(),
             touch,
             clock: clock.clone(),
@@ -244,6 +247,10 @@ impl Peer for RedisPeer {
 
     fn commits(&self) -> u64 {
         self.writes.load(Ordering::Relaxed)
+    }
+
+    fn bytes_written(&self) -> Option<u64> {
+        dirtied_bytes(&self.pid)
     }
 
     fn gc(&self) -> u64 {

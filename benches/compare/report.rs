@@ -29,6 +29,8 @@ pub struct Row {
     pub single_run: Option<Duration>,
     /// Durable writes made during the timed part.
     pub writes: Option<u64>,
+    /// Bytes dirtied towards the disk per operation.
+    pub written: Option<f64>,
     /// What the ratio column compares.
     pub compare: Compare,
 }
@@ -57,6 +59,17 @@ pub fn duration(d: Duration) -> String {
     }
 }
 
+/// `512 B`, `66.1 KiB`, `1.2 MiB`.
+fn bytes(n: f64) -> String {
+    if n < 1024.0 {
+        format!("{n:.0} B")
+    } else if n < 1024.0 * 1024.0 {
+        format!("{:.1} KiB", n / 1024.0)
+    } else {
+        format!("{:.1} MiB", n / (1024.0 * 1024.0))
+    }
+}
+
 fn rate(per_sec: f64) -> String {
     if per_sec >= 1e6 {
         format!("{:.2}M", per_sec / 1e6)
@@ -72,7 +85,7 @@ impl Row {
         self.measured.map(|m| m.ops_per_sec())
     }
 
-    fn cells(&self, baseline: Option<&Row>) -> [String; 7] {
+    fn cells(&self, baseline: Option<&Row>) -> [String; 8] {
         let (p50, p99) = match (self.measured, self.single_run) {
             (_, Some(run)) => (format!("one run: {}", duration(run)), "—".to_owned()),
             (Some(m), None) => (duration(m.p50), duration(m.p99)),
@@ -85,6 +98,7 @@ impl Row {
             p50,
             p99,
             self.writes.map_or("—".to_owned(), |w| w.to_string()),
+            self.written.map_or("—".to_owned(), bytes),
             self.ratio(baseline),
         ]
     }
@@ -111,13 +125,14 @@ impl Row {
     }
 }
 
-const HEADINGS: [&str; 7] = [
+const HEADINGS: [&str; 8] = [
     "workload",
     "system",
     "ops/s",
     "p50",
     "p99",
     "writes",
+    "disk/op",
     "authkv ÷ peer",
 ];
 
@@ -136,7 +151,7 @@ impl Report {
     }
 
     /// The cells of every row; a workload's name only on its first row.
-    fn table(&self) -> Vec<[String; 7]> {
+    fn table(&self) -> Vec<[String; 8]> {
         let mut previous = "";
         self.rows
             .iter()
@@ -200,7 +215,7 @@ impl Report {
         }
         out.push('\n');
         let _ = writeln!(out, "| {} |", HEADINGS.join(" | "));
-        let _ = writeln!(out, "|---|---|--:|--:|--:|--:|--:|");
+        let _ = writeln!(out, "|---|---|--:|--:|--:|--:|--:|--:|");
         for row in self.table() {
             let _ = writeln!(out, "| {} |", row.join(" | "));
         }

@@ -60,13 +60,15 @@ fn int(v: u64) -> i64 {
     i64::try_from(v).expect("unix seconds fit in an i64")
 }
 
-/// A connection with the run's settings.
-fn connect(path: &Path) -> Connection {
+/// A connection with the run's settings; `synchronous=OFF` instead of
+/// `FULL` when not `durable` (the day, which counts writes).
+fn connect(path: &Path, durable: bool) -> Connection {
     let conn = Connection::open(path).expect("SQLite opens the file");
     conn.busy_timeout(Duration::from_secs(10))
         .expect("SQLite takes a busy timeout");
-    conn.pragma_update(None, "synchronous", "FULL")
-        .expect("SQLite takes synchronous=FULL");
+    let synchronous = if durable { "FULL" } else { "OFF" };
+    conn.pragma_update(None, "synchronous", synchronous)
+        .expect("SQLite takes the synchronous setting");
     conn.pragma_update(None, "cache_size", -65_536)
         .expect("SQLite takes a cache size");
     conn.set_prepared_statement_cache_capacity(32);
@@ -79,6 +81,7 @@ pub struct SqlitePeer {
     path: PathBuf,
     touch: Touch,
     gc_policy: GcPolicy,
+    durable: bool,
     clock: ManualClock,
     writes: AtomicU64,
     /// Loading and GC run here; requests run on per-thread connections.
@@ -87,15 +90,15 @@ pub struct SqlitePeer {
 
 impl SqlitePeer {
     /// Open `path` (creating Laravel's tables when missing) as the variant
-    /// named `name`.
+    /// named `name`, with `synchronous=FULL` when `durable`.
     pub fn open(
         path: &Path,
         name: &str,
-        touch: Touch,
-        gc_policy: GcPolicy,
+        (touch, gc_policy): (Touch, GcPolicy),
+        durable: bool,
         clock: &ManualClock,
     ) -> Self {
-        let admin = connect(path);
+        let admin = connect(path, durable);
         let mode: String = admin
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
             .expect("SQLite switches to WAL");
@@ -108,6 +111,7 @@ impl SqlitePeer {
             path: path.to_owned(),
             touch,
             gc_policy,
+            durable,
             clock: clock.clone(),
             writes: AtomicU64::new(0),
             admin: Mutex::new(admin),
@@ -197,7 +201,7 @@ impl Peer for SqlitePeer {
 
     fn worker(&self) -> Box<dyn Worker + '_> {
         Box::new(SqliteWorker {
-            conn: connect(&self.path),
+            conn: connect(&self.path, self.durable),
             peer: self,
         })
     }

@@ -14,7 +14,7 @@ use crate::fixture::{SessionSeed, TokenSeed, mint_tokens};
 use crate::measure::{Measured, Series, picks, time_ops, time_threads};
 use crate::peer::{GcPolicy, IDLE, Peer, Store, Touch, Worker};
 use crate::redis::{RedisPeer, RedisServer};
-use crate::report::{Compare, Report, Row};
+use crate::report::{Compare, Report, Row, duration};
 use crate::sqlite::SqlitePeer;
 use crate::{Scale, count, progress};
 
@@ -28,6 +28,12 @@ const ROUNDS: usize = 10;
 /// authkv loads in chunks of this many sessions, each closed by a durable
 /// commit (redb's bookkeeping of non-durable commits grows until one).
 const LOAD_CHUNK: usize = 50_000;
+/// Touch and GC policy of the Laravel variants.
+const LARAVEL: (Touch, GcPolicy) = (Touch::EveryRequest, GcPolicy::Lottery);
+/// Touch and GC policy of the throttled variants.
+const THROTTLED: (Touch, GcPolicy) = (Touch::Throttled, GcPolicy::EveryMinute);
+/// GC batch of the second authkv GC run, on a copy of the same file.
+const BIG_GC_BATCH: usize = 10_000;
 
 /// The systems on one store: authkv, then each peer's Laravel and
 /// throttled variants.
@@ -78,14 +84,14 @@ fn stores<'a>(
 
 /// authkv makes `n` logged-in sessions (users from `first_user`) in chunks;
 /// a second thread copies each chunk into `stores` (after `tokens`, if
-/// any) while authkv makes the next. Returns the sessions and a line of
-/// loading times.
+/// any) while authkv makes the next; authkv is then reopened with durable
+/// commits or not. Returns the sessions and a line of loading times.
 fn load(
     authkv: &mut AuthkvPeer,
     stores: &[(&'static str, &dyn Store)],
-    n: usize,
-    first_user: u64,
+    (n, first_user): (usize, u64),
     tokens: &[TokenSeed],
+    durable: bool,
 ) -> (Vec<SessionSeed>, String) {
     authkv.reopen(false);
     let (seeds, own, theirs) = std::thread::scope(|scope| {
@@ -118,7 +124,7 @@ fn load(
             send.send(chunk).expect("the copying thread is alive");
         }
         authkv.import_tokens(tokens);
-        authkv.reopen(true);
+        authkv.reopen(durable);
         let own = t.elapsed();
         drop(send);
         let (seeds, theirs) = copier.join().expect("the copying thread finished");
@@ -131,9 +137,34 @@ fn load(
     (seeds, times.join(", "))
 }
 
+/// `total` plus what moved from `start` to `end`; `None` once any is unknown.
+fn add_delta(total: Option<u64>, start: Option<u64>, end: Option<u64>) -> Option<u64> {
+    Some(total? + end?.saturating_sub(start?))
+}
+
+/// Push a row with the writes made since `before` and `disk` bytes dirtied
+/// over its operations.
+fn push_row(
+    report: &mut Report,
+    (workload, system): (&str, &str),
+    (measured, single_run): (Measured, Option<Duration>),
+    writes: u64,
+    disk: Option<u64>,
+) {
+    report.push(Row {
+        workload: workload.to_owned(),
+        system: system.to_owned(),
+        measured: Some(measured),
+        single_run,
+        writes: Some(writes),
+        written: disk.map(|d| d as f64 / measured.ops.max(1) as f64),
+        compare: Compare::Throughput,
+    });
+}
+
 /// Time `op(peer, worker, i)` on each peer: `n / 10` untimed calls, then
 /// `n` timed ones in [`ROUNDS`] rounds taken in turn; one row per peer with
-/// the durable writes of its timed calls.
+/// the durable writes and disk bytes of its timed calls.
 fn interleaved(
     report: &mut Report,
     workload: &str,
@@ -149,23 +180,22 @@ fn interleaved(
     }
     let before: Vec<u64> = peers.iter().map(|(p, _)| p.commits()).collect();
     let mut series: Vec<Series> = peers.iter().map(|_| Series::default()).collect();
+    let mut disk = vec![Some(0); peers.len()];
     for round in 0..ROUNDS {
         for (k, (peer, n)) in peers.iter().enumerate() {
             let worker = workers[k].as_mut();
             let (from, to) = (n * round / ROUNDS, n * (round + 1) / ROUNDS);
+            let start = peer.bytes_written();
             series[k].time(n / 10 + from..n / 10 + to, |i| op(*peer, &mut *worker, i));
+            peer.settle();
+            disk[k] = add_delta(disk[k], start, peer.bytes_written());
         }
     }
-    for (((peer, _), series), before) in peers.iter().zip(series).zip(before) {
-        peer.settle();
-        report.push(Row {
-            workload: workload.to_owned(),
-            system: peer.name().to_owned(),
-            measured: Some(series.finish()),
-            single_run: None,
-            writes: Some(peer.commits() - before),
-            compare: Compare::Throughput,
-        });
+    for (k, series) in series.into_iter().enumerate() {
+        let peer = peers[k].0;
+        let writes = peer.commits() - before[k];
+        let row = (workload, peer.name());
+        push_row(report, row, (series.finish(), None), writes, disk[k]);
     }
 }
 
@@ -185,6 +215,101 @@ fn cookie_rows(
     });
 }
 
+/// Workload 7: `threads` threads on each peer, 95% cookie reads and 5%
+/// saves of `payload`, in three rounds per peer taken in turn.
+fn thread_rows(
+    report: &mut Report,
+    scale: &Scale,
+    peers: &[(&dyn Peer, usize)],
+    seeds: &[SessionSeed],
+    payload: &[u8],
+) {
+    for &threads in scale.threads {
+        let workload = format!("7. 95% reads / 5% saves, {threads} threads");
+        eprintln!("{workload}");
+        let before: Vec<u64> = peers.iter().map(|(p, _)| p.commits()).collect();
+        let mut series: Vec<Series> = peers.iter().map(|_| Series::default()).collect();
+        let mut disk = vec![Some(0); peers.len()];
+        for round in 0..3 {
+            for (k, (peer, _)) in peers.iter().enumerate() {
+                let start = peer.bytes_written();
+                let (samples, elapsed) = time_threads(
+                    threads,
+                    scale.mixed / 3,
+                    round,
+                    || peer.worker(),
+                    |w, rng| {
+                        let s = &seeds[rng.below(seeds.len())];
+                        if rng.chance(5, 100) {
+                            assert!(w.save(&s.id, payload), "a live session saves");
+                        } else {
+                            assert_eq!(w.session_request(&s.id), Some(s.user_id), "reads");
+                        }
+                    },
+                );
+                series[k].extend(samples, elapsed);
+                peer.settle();
+                disk[k] = add_delta(disk[k], start, peer.bytes_written());
+            }
+        }
+        for (k, series) in series.into_iter().enumerate() {
+            let peer = peers[k].0;
+            let writes = peer.commits() - before[k];
+            let row = (workload.as_str(), peer.name());
+            push_row(report, row, (series.finish(), None), writes, disk[k]);
+        }
+    }
+}
+
+/// Workload 6: one GC run per system over the same expired sessions, and
+/// a second authkv run with larger batches on a copy of its file (a note).
+fn gc_rows(
+    report: &mut Report,
+    scale: &Scale,
+    dir: &Path,
+    authkv: &mut AuthkvPeer,
+    collectors: &[(&dyn Peer, &str)],
+) {
+    let workload = format!(
+        "6. GC {} expired of {}",
+        count(scale.small),
+        count(scale.large)
+    );
+    eprintln!("{workload}");
+    let big_batches = authkv.copy_with_gc_batch(&dir.join("authkv-gc-copy.redb"), BIG_GC_BATCH);
+    let authkv: &AuthkvPeer = authkv;
+    let mut runs: Vec<(&dyn Peer, &str)> = vec![(authkv, "authkv")];
+    runs.extend_from_slice(collectors);
+    runs.push((&big_batches, "authkv-copy"));
+    for (peer, system) in runs {
+        let (before, start) = (peer.commits(), peer.bytes_written());
+        let t = Instant::now();
+        let deleted = peer.gc();
+        let elapsed = t.elapsed();
+        let disk = add_delta(Some(0), start, peer.bytes_written());
+        assert_eq!(deleted, scale.small as u64, "{system} deletes the expired");
+        if system == "authkv-copy" {
+            report.notes.push(format!(
+                "GC with gc_batch_size = {} instead of the default 1,000, on a copy of the \
+                 same authkv file: {} with {} durable commits.",
+                count(BIG_GC_BATCH),
+                duration(elapsed),
+                peer.commits() - before
+            ));
+            continue;
+        }
+        let measured = Measured {
+            ops: deleted,
+            elapsed,
+            p50: elapsed,
+            p99: elapsed,
+        };
+        let writes = peer.commits() - before;
+        let row = (workload.as_str(), system);
+        push_row(report, row, (measured, Some(elapsed)), writes, disk);
+    }
+}
+
 /// Workloads 1–4, 6 and 7 on one store that grows from `small` to `large`.
 pub fn main_store(
     report: &mut Report,
@@ -197,39 +322,24 @@ pub fn main_store(
     let mut authkv = AuthkvPeer::open(&dir.join("authkv.redb"), &clock, false);
     let path = dir.join("laravel.sqlite");
     let sqlite = [
-        SqlitePeer::open(
-            &path,
-            "SQLite Laravel",
-            Touch::EveryRequest,
-            GcPolicy::Lottery,
-            &clock,
-        ),
-        SqlitePeer::open(
-            &path,
-            "SQLite throttled",
-            Touch::Throttled,
-            GcPolicy::EveryMinute,
-            &clock,
-        ),
+        SqlitePeer::open(&path, "SQLite Laravel", LARAVEL, true, &clock),
+        SqlitePeer::open(&path, "SQLite throttled", THROTTLED, true, &clock),
     ];
     let redis = server.map(|s| {
         [
-            RedisPeer::new(s, "Redis Laravel", "", Touch::EveryRequest, &clock),
-            RedisPeer::new(s, "Redis throttled", "", Touch::Throttled, &clock),
+            RedisPeer::new(s, "Redis Laravel", "", LARAVEL.0, &clock),
+            RedisPeer::new(s, "Redis throttled", "", THROTTLED.0, &clock),
         ]
     });
     let stores = stores(&sqlite, redis.as_ref());
 
     // The first sessions and the tokens, at T0.
     let tokens = mint_tokens(scale.tokens, T0);
-    let (first, times) = load(&mut authkv, &stores, scale.small, 1, &tokens);
+    let (first, times) = load(&mut authkv, &stores, (scale.small, 1), &tokens, true);
+    let (small, tokens_n) = (count(scale.small), count(scale.tokens));
     progress(
         begun,
-        &format!(
-            "loaded {} sessions, {} tokens: {times}",
-            count(scale.small),
-            count(scale.tokens)
-        ),
+        &format!("loaded {small} sessions, {tokens_n} tokens: {times}"),
     );
     let lineup = Lineup {
         authkv: &authkv,
@@ -239,25 +349,21 @@ pub fn main_store(
 
     // 1. Cookie requests with the small store; 2. bearer tokens.
     clock.set(T0 + 30);
-    let workload = format!("1. session cookie, {} stored", count(scale.small));
+    let workload = format!("1. session cookie, {small} stored");
     cookie_rows(report, &workload, &lineup.all(scale), &first);
-    let workload = format!("2. bearer token, {} stored", count(scale.tokens));
-    let most = scale.reads + scale.reads / 10;
-    let token_picks = picks(2, most, tokens.len());
+    let workload = format!("2. bearer token, {tokens_n} stored");
+    let token_picks = picks(2, scale.reads + scale.reads / 10, tokens.len());
     interleaved(report, &workload, &lineup.all(scale), |peer, w, i| {
         let t = &tokens[token_picks[i]];
-        assert_eq!(
-            w.token_request(&t.plain),
-            Some(t.user_id),
-            "{} token",
-            peer.name()
-        );
+        let user = w.token_request(&t.plain);
+        assert_eq!(user, Some(t.user_id), "{} authenticates", peer.name());
     });
 
     // Grow to the large store, LATER seconds on.
     clock.set(T0 + LATER);
     let n = scale.large - scale.small;
-    let (rest, times) = load(&mut authkv, &stores, n, 1 + scale.small as u64, &[]);
+    let first_user = 1 + scale.small as u64;
+    let (rest, times) = load(&mut authkv, &stores, (n, first_user), &[], true);
     progress(
         begun,
         &format!("grew to {} sessions: {times}", count(scale.large)),
@@ -307,81 +413,17 @@ pub fn main_store(
         },
     );
 
-    // 7. Threads, 95% cookie reads and 5% saves, in three rounds each.
-    for &threads in scale.threads {
-        let workload = format!("7. 95% reads / 5% saves, {threads} threads");
-        eprintln!("{workload}");
-        let peers = lineup.best(0);
-        let before: Vec<u64> = peers.iter().map(|(p, _)| p.commits()).collect();
-        let mut series: Vec<Series> = peers.iter().map(|_| Series::default()).collect();
-        for round in 0..3 {
-            for ((peer, _), series) in peers.iter().zip(&mut series) {
-                let (samples, elapsed) = time_threads(
-                    threads,
-                    scale.mixed / 3,
-                    round,
-                    || peer.worker(),
-                    |w, rng| {
-                        let s = &rest[rng.below(rest.len())];
-                        if rng.chance(5, 100) {
-                            assert!(w.save(&s.id, &payload), "a live session saves");
-                        } else {
-                            assert_eq!(w.session_request(&s.id), Some(s.user_id), "reads");
-                        }
-                    },
-                );
-                series.extend(samples, elapsed);
-            }
-        }
-        for (((peer, _), series), before) in peers.iter().zip(series).zip(before) {
-            peer.settle();
-            report.push(Row {
-                workload: workload.clone(),
-                system: peer.name().to_owned(),
-                measured: Some(series.finish()),
-                single_run: None,
-                writes: Some(peer.commits() - before),
-                compare: Compare::Throughput,
-            });
-        }
-    }
+    // 7. Threads.
+    thread_rows(report, scale, &lineup.best(0), &rest, &payload);
 
     // 6. GC: the first sessions have now been idle for longer than the
     // lifetime; the rest have not.
     clock.set(T0 + 30 + IDLE + 1);
-    let workload = format!(
-        "6. GC {} expired of {}",
-        count(scale.small),
-        count(scale.large)
-    );
-    eprintln!("{workload}");
-    let mut collectors: Vec<(&dyn Peer, &str)> = vec![(&authkv, "authkv"), (&sqlite[0], "SQLite")];
+    let mut collectors: Vec<(&dyn Peer, &str)> = vec![(&sqlite[0], "SQLite")];
     if let Some(redis) = &redis {
         collectors.push((&redis[0], "Redis"));
     }
-    for (peer, system) in collectors {
-        let before = peer.commits();
-        let t = Instant::now();
-        let deleted = peer.gc();
-        let elapsed = t.elapsed();
-        assert_eq!(
-            deleted, scale.small as u64,
-            "{system} deletes the expired sessions"
-        );
-        report.push(Row {
-            workload: workload.clone(),
-            system: system.to_owned(),
-            measured: Some(Measured {
-                ops: deleted,
-                elapsed,
-                p50: elapsed,
-                p99: elapsed,
-            }),
-            single_run: Some(elapsed),
-            writes: Some(peer.commits() - before),
-            compare: Compare::Throughput,
-        });
-    }
+    gc_rows(report, scale, dir, &mut authkv, &collectors);
     progress(begun, "main store done");
 }
 
@@ -407,11 +449,15 @@ pub fn argon2_row(report: &mut Report, scale: &Scale, dir: &Path) {
         measured: Some(measured),
         single_run: None,
         writes: None,
+        written: None,
         compare: Compare::Throughput,
     });
 }
 
-/// Workload 5 on fresh stores, one per system and variant.
+/// Workload 5 on fresh stores, one per system and variant. It counts
+/// writes, so every system runs it without fsync (authkv without durable
+/// commits, SQLite with `synchronous=OFF`, Redis as configured): a commit
+/// is counted all the same, and the whole day fits in the run.
 pub fn day_rows(
     report: &mut Report,
     scale: &Scale,
@@ -426,36 +472,36 @@ pub fn day_rows(
         SqlitePeer::open(
             &dir.join("day-laravel.sqlite"),
             "SQLite Laravel",
-            Touch::EveryRequest,
-            GcPolicy::Lottery,
+            LARAVEL,
+            false,
             &clock,
         ),
         SqlitePeer::open(
             &dir.join("day-throttled.sqlite"),
             "SQLite throttled",
-            Touch::Throttled,
-            GcPolicy::EveryMinute,
+            THROTTLED,
+            false,
             &clock,
         ),
     ];
     let redis = server.map(|s| {
         [
-            RedisPeer::new(s, "Redis Laravel", "dayL:", Touch::EveryRequest, &clock),
-            RedisPeer::new(s, "Redis throttled", "dayT:", Touch::Throttled, &clock),
+            RedisPeer::new(s, "Redis Laravel", "dayL:", LARAVEL.0, &clock),
+            RedisPeer::new(s, "Redis throttled", "dayT:", THROTTLED.0, &clock),
         ]
     });
     let mut stores: Vec<(&str, &dyn Store)> = vec![("SQLite", &sqlite[0]), ("SQLite", &sqlite[1])];
     if let Some(redis) = &redis {
         stores.extend([("Redis", &redis[0] as &dyn Store), ("Redis", &redis[1])]);
     }
-    let (seeds, _) = load(&mut authkv, &stores, scale.day_users, 1, &[]);
+    let (seeds, _) = load(&mut authkv, &stores, (scale.day_users, 1), &[], false);
     let mut peers: Vec<&dyn Peer> = vec![&authkv, &sqlite[0], &sqlite[1]];
     if let Some(redis) = &redis {
         peers.extend([&redis[0] as &dyn Peer, &redis[1]]);
     }
     let events = crate::day::traffic(scale.day_users, scale.day_requests, 5);
     let workload = format!(
-        "5. a day: {} users, {} requests",
+        "5. a day: {} users, {} requests (no fsync)",
         count(scale.day_users),
         count(scale.day_requests)
     );
@@ -470,6 +516,7 @@ pub fn day_rows(
             measured: Some(outcome.measured),
             single_run: None,
             writes: Some(outcome.writes),
+            written: None,
             compare: Compare::Writes,
         });
     }
@@ -477,8 +524,10 @@ pub fn day_rows(
         "Day: bursts of 1–39 requests, one every 1–20 s, anywhere in 24 simulated hours; \
          housekeeping every simulated minute (authkv: flush + gc; the others: GC), except \
          that SQLite Laravel collects in 2 of 100 requests (Laravel's lottery). A request \
-         whose session expired logs in again (2 durable writes in authkv and SQLite, 6 \
-         commands in Redis); such re-logins: {}.",
+         whose session expired logs in again (2 writes in authkv and SQLite, 6 commands in \
+         Redis); such re-logins: {}. The day counts writes, so it runs without fsync \
+         everywhere (authkv durable_commits = false, SQLite synchronous=OFF); its ops/s are \
+         not comparable with the durable rows.",
         relogins.join(", ")
     ));
     progress(begun, "day done");
