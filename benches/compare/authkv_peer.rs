@@ -48,19 +48,28 @@ impl AuthkvPeer {
         self.engine = Some(Engine::open(&self.path, config).expect("authkv opens its file"));
     }
 
-    /// A copy of this file at `to`, opened with durable commits and GC
-    /// batches of `batch` sessions.
-    pub fn copy_with_gc_batch(&mut self, to: &Path, batch: usize) -> Self {
-        self.reopen(true); // everything committed is on disk before the copy
+    /// Copy the file to `to` (closing and reopening the engine first, so
+    /// that the copy is a cleanly closed database).
+    pub fn copy_file(&mut self, to: &Path) {
+        self.reopen(true);
         std::fs::copy(&self.path, to).expect("the redb file copies");
-        let mut copy = Self {
-            path: to.to_owned(),
-            clock: self.clock.clone(),
+    }
+
+    /// Open `path` with durable commits and GC batches of `batch` sessions.
+    pub fn open_with_gc_batch(path: &Path, clock: &ManualClock, batch: usize) -> Self {
+        let mut peer = Self {
+            path: path.to_owned(),
+            clock: clock.clone(),
             gc_batch: Some(batch),
             engine: None,
         };
-        copy.reopen(true);
-        copy
+        peer.reopen(true);
+        peer
+    }
+
+    /// The clock this engine reads.
+    pub fn clock(&self) -> &ManualClock {
+        &self.clock
     }
 
     /// The open engine.

@@ -231,6 +231,33 @@ impl Store for RedisPeer {
     fn load_tokens(&self, tokens: &[TokenSeed]) {
         self.insert_tokens(tokens);
     }
+
+    /// Rewrite the AOF now and wait for it: loading grows the AOF past
+    /// Redis's automatic rewrite threshold, and a rewrite forked during a
+    /// timed row would take a core from every system.
+    fn settle_load(&self) {
+        let mut admin = self
+            .admin
+            .lock()
+            .expect("the admin connection is not poisoned");
+        let wait_for_rewrite = |admin: &mut Resp| loop {
+            let info = admin.command(&[b"INFO", b"persistence"]).into_bulk();
+            let info = String::from_utf8_lossy(info.as_deref().unwrap_or_default()).into_owned();
+            let busy = info.lines().any(|line| {
+                matches!(
+                    line.trim(),
+                    "aof_rewrite_in_progress:1" | "aof_rewrite_scheduled:1"
+                )
+            });
+            if !busy {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        wait_for_rewrite(&mut admin);
+        admin.command(&[b"BGREWRITEAOF"]);
+        wait_for_rewrite(&mut admin);
+    }
 }
 
 impl Peer for RedisPeer {
