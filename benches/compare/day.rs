@@ -1,16 +1,14 @@
 //! A day of traffic, compressed: users with a logged-in session each make
 //! bursts of requests spread over 24 simulated hours, the clock following
 //! the requests. Each system applies its own touch and GC policy; what is
-//! compared is how many durable writes the day cost. A user whose session
+//! compared is how many writes the day cost. A user whose session
 //! expired logs in again (a visitor session and a rotation), the same rule
 //! everywhere.
-
-use std::time::Instant;
 
 use authkv::ManualClock;
 
 use crate::fixture::SessionSeed;
-use crate::measure::{Measured, Rng, nanos_since};
+use crate::measure::Rng;
 use crate::peer::{GcPolicy, Peer};
 
 /// Simulated seconds in the day.
@@ -43,19 +41,16 @@ pub fn traffic(users: usize, requests: usize, seed: u64) -> Vec<Event> {
 
 /// What one system's day cost.
 pub struct DayOutcome {
-    /// Per-request latency (with a relogin or a lottery GC when one ran in
-    /// the request) over the wall time of the whole day.
-    pub measured: Measured,
-    /// Durable writes during the day, including housekeeping.
+    /// Writes during the day, including housekeeping.
     pub writes: u64,
     /// Requests whose session had expired, followed by a login.
     pub relogins: u64,
 }
 
 /// Replay `events` against `peer`, whose users start with the sessions in
-/// `seeds` (user index = seed index), from unix second `start`. Housekeeping
-/// runs at every simulated minute; a peer with Laravel's lottery collects
-/// inside 2 of every 100 requests.
+/// `seeds` (user index = seed index), from unix second `start` on `clock`
+/// (the peer's own). Housekeeping runs at every simulated minute; a peer
+/// with Laravel's lottery collects inside 2 of every 100 requests.
 pub fn run(
     peer: &dyn Peer,
     clock: &ManualClock,
@@ -66,11 +61,9 @@ pub fn run(
     let mut current: Vec<String> = seeds.iter().map(|s| s.id.clone()).collect();
     let mut worker = peer.worker();
     let mut lottery = Rng::new(0x107_7E27);
-    let mut samples = Vec::with_capacity(events.len());
     let mut relogins = 0;
     let mut next_minute = 60;
     let before = peer.commits();
-    let wall = Instant::now();
     for &(at, user) in events {
         while next_minute <= at {
             clock.set(start + u64::from(next_minute));
@@ -79,7 +72,6 @@ pub fn run(
         }
         clock.set(start + u64::from(at));
         let user = user as usize;
-        let t0 = Instant::now();
         if worker.session_request(&current[user]).is_none() {
             current[user] = worker.login(seeds[user].user_id);
             relogins += 1;
@@ -87,14 +79,11 @@ pub fn run(
         if peer.gc_policy() == GcPolicy::Lottery && lottery.chance(2, 100) {
             peer.gc();
         }
-        samples.push(nanos_since(t0));
     }
     clock.set(start + u64::from(DAY));
     peer.housekeeping();
     peer.settle();
-    let measured = Measured::from_samples(samples, wall.elapsed());
     DayOutcome {
-        measured,
         writes: peer.commits() - before,
         relogins,
     }

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use authkv::ManualClock;
 
 use crate::authkv_peer::AuthkvPeer;
+use crate::day::DayOutcome;
 use crate::fixture::{SessionSeed, TokenSeed, mint_tokens};
 use crate::measure::{Measured, Series, picks, time_ops, time_threads};
 use crate::peer::{GcPolicy, IDLE, Peer, Store, Touch, Worker};
@@ -230,7 +231,8 @@ fn thread_rows(
     payload: &[u8],
 ) {
     for &threads in scale.threads {
-        let workload = format!("7. 95% reads / 5% saves, {threads} threads");
+        let plural = if threads == 1 { "" } else { "s" };
+        let workload = format!("7. 95% reads / 5% saves, {threads} thread{plural}");
         eprintln!("{workload}");
         let before: Vec<u64> = peers.iter().map(|(p, _)| p.commits()).collect();
         let mut series: Vec<Series> = peers.iter().map(|_| Series::default()).collect();
@@ -463,10 +465,10 @@ pub fn argon2_row(report: &mut Report, scale: &Scale, dir: &Path) {
     });
 }
 
-/// Workload 5 on fresh stores, one per system and variant. It counts
-/// writes, so every system runs it without fsync (authkv without durable
-/// commits, SQLite with `synchronous=OFF`, Redis as configured): a commit
-/// is counted all the same, and the whole day fits in the run.
+/// Workload 5 on fresh stores, one per system and variant, each with its
+/// own clock. It counts writes, which neither fsync nor neighbours change,
+/// so the five replays run at once and without fsync (authkv without
+/// durable commits, SQLite with `synchronous=OFF`, Redis as configured).
 pub fn day_rows(
     report: &mut Report,
     scale: &Scale,
@@ -475,28 +477,28 @@ pub fn day_rows(
     begun: Instant,
 ) {
     let start = T0 + 1_000_000;
-    let clock = ManualClock::new(start);
-    let mut authkv = AuthkvPeer::open(&dir.join("day.redb"), &clock, false);
+    let clocks: [ManualClock; 5] = std::array::from_fn(|_| ManualClock::new(start));
+    let mut authkv = AuthkvPeer::open(&dir.join("day.redb"), &clocks[0], false);
     let sqlite = [
         SqlitePeer::open(
             &dir.join("day-laravel.sqlite"),
             "SQLite Laravel",
             LARAVEL,
             false,
-            &clock,
+            &clocks[1],
         ),
         SqlitePeer::open(
             &dir.join("day-throttled.sqlite"),
             "SQLite throttled",
             THROTTLED,
             false,
-            &clock,
+            &clocks[2],
         ),
     ];
     let redis = server.map(|s| {
         [
-            RedisPeer::new(s, "Redis Laravel", "dayL:", LARAVEL.0, &clock),
-            RedisPeer::new(s, "Redis throttled", "dayT:", THROTTLED.0, &clock),
+            RedisPeer::new(s, "Redis Laravel", "dayL:", LARAVEL.0, &clocks[3]),
+            RedisPeer::new(s, "Redis throttled", "dayT:", THROTTLED.0, &clocks[4]),
         ]
     });
     let mut stores: Vec<(&str, &dyn Store)> = vec![("SQLite", &sqlite[0]), ("SQLite", &sqlite[1])];
@@ -510,14 +512,27 @@ pub fn day_rows(
     }
     let events = crate::day::traffic(scale.day_users, scale.day_requests, 5);
     let workload = format!(
-        "5. a day: {} users, {} requests (no fsync)",
+        "5. a day: {} users, {} requests (writes only)",
         count(scale.day_users),
         count(scale.day_requests)
     );
     eprintln!("{workload}");
+    let outcomes: Vec<DayOutcome> = std::thread::scope(|scope| {
+        let replays: Vec<_> = peers
+            .iter()
+            .zip(&clocks)
+            .map(|(&peer, clock)| {
+                let (seeds, events) = (&seeds, &events);
+                scope.spawn(move || crate::day::run(peer, clock, start, seeds, events))
+            })
+            .collect();
+        replays
+            .into_iter()
+            .map(|replay| replay.join().expect("a day replay finished"))
+            .collect()
+    });
     let (mut relogins, mut others) = (Vec::new(), Vec::new());
-    for peer in peers {
-        let outcome = crate::day::run(peer, &clock, start, &seeds, &events);
+    for (peer, outcome) in peers.iter().zip(outcomes) {
         relogins.push(format!("{} {}", peer.name(), outcome.relogins));
         let per_login = if peer.name().starts_with("Redis") {
             6
@@ -529,7 +544,7 @@ pub fn day_rows(
         report.push(Row {
             workload: workload.clone(),
             system: peer.name().to_owned(),
-            measured: Some(outcome.measured),
+            measured: None,
             single_run: None,
             writes: Some(outcome.writes),
             written: None,
@@ -542,9 +557,9 @@ pub fn day_rows(
          that SQLite Laravel collects in 2 of 100 requests (Laravel's lottery). A request \
          whose session expired logs in again (2 writes in authkv and SQLite, 6 commands in \
          Redis); such re-logins: {}; writes other than re-logins (touches and GC): {}. \
-         The day counts writes, so it runs without fsync \
-         everywhere (authkv durable_commits = false, SQLite synchronous=OFF); its ops/s are \
-         not comparable with the durable rows.",
+         The day counts writes, not time: the five replays run at once, each on its own \
+         store and clock, without fsync (authkv durable_commits = false, SQLite \
+         synchronous=OFF), which changes no count.",
         relogins.join(", "),
         others.join(", ")
     ));
