@@ -84,7 +84,15 @@ fn gc_batches_share_one_durable_sync() {
     assert_eq!(report.sessions_deleted, 95);
     assert_eq!(report.batches, 10);
     assert_eq!(after.write_commits - before.write_commits, 10);
-    assert_eq!(after.durable_syncs - before.durable_syncs, 1, "one fsync for ten batches");
+    assert_eq!(
+        after.durable_syncs - before.durable_syncs,
+        1,
+        "one fsync for ten batches"
+    );
     let f = f.reopen();
-    assert_eq!(f.engine.stats().expect("stats").sessions, 0, "the deletions were durable");
+    assert_eq!(
+        f.engine.stats().expect("stats").sessions,
+        0,
+        "the deletions were durable"
+    );
 }
