@@ -171,15 +171,34 @@ impl<'txn> SessionTables<'txn> {
         Ok(())
     }
 
-    /// Replace a record, moving whichever index rows changed.
+    /// Replace a record, moving only the index rows whose keys changed (a
+    /// save or a touch moves `sessions_by_activity` alone), so that a write
+    /// rewrites as few pages as it can.
     pub(crate) fn replace(
         &mut self,
         digest: &Digest,
         old: &SessionRecord,
         new: &SessionRecord,
     ) -> Result<()> {
-        self.remove(digest, old)?;
-        self.insert(digest, new)
+        note_changed(Changed::Session(*digest));
+        self.records.insert(digest, encode(new)?.as_slice())?;
+        if old.last_activity != new.last_activity {
+            self.by_activity.remove((old.last_activity, *digest))?;
+            self.by_activity.insert((new.last_activity, *digest), ())?;
+        }
+        if old.created_at != new.created_at {
+            self.by_created.remove((old.created_at, *digest))?;
+            self.by_created.insert((new.created_at, *digest), ())?;
+        }
+        if old.user_id != new.user_id {
+            if let Some(user) = old.user_id {
+                self.by_user.remove((user, *digest))?;
+            }
+            if let Some(user) = new.user_id {
+                self.by_user.insert((user, *digest), ())?;
+            }
+        }
+        Ok(())
     }
 
     /// Delete every session of `user_id` except `keep`, returning the
