@@ -11,13 +11,19 @@ use crate::password::PasswordParams;
 /// Longest `token_prefix` accepted, in bytes.
 const MAX_TOKEN_PREFIX: usize = 32;
 
+/// Largest `gc_batch_size`: a batch is one transaction, and its keys are
+/// gathered in memory first.
+const MAX_GC_BATCH: usize = 1_000_000;
+
 /// How an [`crate::Engine`] behaves. `Config::default()` gives Laravel's
 /// defaults with authkv's limits.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct Config {
     /// A session expires when it has been idle this long (Laravel's
-    /// `lifetime`). Default 120 minutes.
+    /// `lifetime`): a read finds it expired once `last_activity < now -
+    /// idle`, GC deletes it once `last_activity <= now - idle` (Laravel's
+    /// two boundaries, one second apart). Default 120 minutes.
     pub idle_lifetime: Duration,
     /// A session expires this long after creation, however active it is.
     /// Default none.
@@ -120,6 +126,11 @@ impl Config {
             return Err(Error::InvalidConfig(
                 "absolute_lifetime must be at least one second".into(),
             ));
+        }
+        if self.gc_batch_size > MAX_GC_BATCH {
+            return Err(Error::InvalidConfig(format!(
+                "gc_batch_size must be at most {MAX_GC_BATCH}"
+            )));
         }
         if self.gc_batch_size == 0 {
             return Err(Error::InvalidConfig(

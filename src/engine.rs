@@ -85,6 +85,32 @@ thread_local! {
     static DEFERRED_SYNC: Cell<Option<u64>> = const { Cell::new(None) };
 }
 
+thread_local! {
+    /// The last deferred ticket, handed from [`Deferring`]'s drop to the
+    /// sync after it.
+    static LAST_DEFERRED: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Ends a thread's deferred-sync section when dropped, on return or unwind.
+struct Deferring;
+
+impl Drop for Deferring {
+    fn drop(&mut self) {
+        let last = DEFERRED_SYNC.with(|d| d.replace(None)).unwrap_or(0);
+        LAST_DEFERRED.with(|l| l.set(last));
+    }
+}
+
+/// Gives up a writer's place in the group commit when dropped, which only
+/// happens when its transaction unwinds; the normal paths `forget` it.
+struct InFlight<'a>(&'a GroupCommit);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.abandoned();
+    }
+}
+
 /// Counters behind [`Stats`].
 #[derive(Default)]
 pub(crate) struct Counters {
@@ -171,16 +197,22 @@ impl Core {
         self.config.clock.now()
     }
 
-    /// Run `f` in one write transaction and commit it; on error nothing is
-    /// written. With durable commits the call returns once the commit is on
-    /// disk, sharing the fsync with concurrent writers (see `group_commit`).
+    /// Run `f` in one write transaction and commit it; when `f` or the
+    /// commit fails nothing is written. With durable commits the call
+    /// returns once the commit is on disk, sharing the fsync with concurrent
+    /// writers (see `group_commit`); should that fsync fail, the error is
+    /// returned although the commit is visible (and will be made durable by
+    /// the next successful sync).
     pub(crate) fn write<T>(&self, f: impl FnOnce(&WriteTransaction) -> Result<T>) -> Result<T> {
         let durable = self.config.durable_commits;
         let deferring = DEFERRED_SYNC.with(Cell::get).is_some();
         let alone = self.group_commit.begin() && durable && !deferring;
+        // Leaves the writer's place in the group even if `f` panics.
+        let in_flight = InFlight(&self.group_commit);
         take_changed(); // nothing left over from a transaction that panicked
         let committed = self.commit_one(f, alone);
         let changed = take_changed();
+        std::mem::forget(in_flight);
         let Ok((out, covered)) = committed else {
             self.group_commit.abandoned();
             return committed.map(|(out, _)| out);
@@ -216,8 +248,11 @@ impl Core {
             return f(); // already inside: the outer call syncs
         }
         DEFERRED_SYNC.with(|last| last.set(Some(0)));
+        // Ends deferring on this thread even if `f` panics.
+        let deferring = Deferring;
         let result = f();
-        let last = DEFERRED_SYNC.with(|last| last.replace(None)).unwrap_or(0);
+        drop(deferring);
+        let last = LAST_DEFERRED.with(|last| last.replace(0));
         if last > 0 {
             self.group_commit.wait_durable(&self.db, last)?;
         }
@@ -516,4 +551,32 @@ fn check_schema(db: &Database, fresh: bool) -> Result<()> {
         .into());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::{Clock, ManualClock};
+
+    #[test]
+    fn a_write_that_panics_gives_up_its_place_in_the_group() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut config = Config::default();
+        config.clock = Clock::Manual(ManualClock::new(1_700_000_000));
+        let engine = Engine::open(dir.path().join("p.redb"), config).expect("open");
+        let core = &engine.core;
+        let panicked = catch_unwind(AssertUnwindSafe(|| {
+            core.write(|_| -> Result<()> { panic!("inside the transaction") })
+        }));
+        assert!(panicked.is_err());
+        // With the panicked writer no longer in flight, the next one is alone.
+        assert!(
+            core.group_commit.begin(),
+            "a writer is still counted in flight"
+        );
+        core.group_commit.abandoned();
+        let before = core.group_commit.syncs();
+        core.write(|_| Ok(())).expect("write");
+        assert_eq!(core.group_commit.syncs(), before + 1);
+    }
 }

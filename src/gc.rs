@@ -264,6 +264,19 @@ impl Core {
                         };
                         continue;
                     };
+                    let indexed = match index {
+                        TimeIndex::Activity => record.last_activity,
+                        TimeIndex::Created => record.created_at,
+                    };
+                    if key.0 != indexed {
+                        // A stale index row (verify() reports it): drop it,
+                        // or the walk would meet it again forever.
+                        match index {
+                            TimeIndex::Activity => tables.by_activity.remove(key)?,
+                            TimeIndex::Created => tables.by_created.remove(key)?,
+                        };
+                        continue;
+                    }
                     let last_activity = self
                         .pending_touch(digest)
                         .map_or(record.last_activity, |t| t.max(record.last_activity));

@@ -65,12 +65,20 @@ impl GroupCommit {
     }
 
     /// A lone writer's durable commit returned: it made every commit
-    /// counted before it (`covered`) durable as well.
+    /// counted before it (`covered`) durable as well, and its own. When no
+    /// commit was counted since, its own number is durable too, so the next
+    /// writer can be alone again.
     pub(crate) fn committed_durably(&self, covered: u64) {
         let mut state = self.state.lock();
         self.finish(&mut state);
+        let nothing_since = state.committed == covered;
         state.committed += 1;
-        state.durable = state.durable.max(covered);
+        let durable_now = if nothing_since {
+            state.committed
+        } else {
+            covered
+        };
+        state.durable = state.durable.max(durable_now);
         state.syncs += 1;
         self.synced.notify_all();
     }

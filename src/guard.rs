@@ -52,7 +52,7 @@ impl Default for GuardConfig {
 
 /// The parts of an HTTP request the guard reads, borrowed from the server's
 /// own request type. Absent headers are `None`.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Default)]
 pub struct Request<'a> {
     /// The method, as sent (`GET`, `POST`, …).
     pub method: &'a str,
@@ -72,6 +72,24 @@ pub struct Request<'a> {
     pub xsrf_token: Option<&'a str>,
     /// The `_token` form field, when the server parsed the body.
     pub form_token: Option<&'a str>,
+}
+
+impl std::fmt::Debug for Request<'_> {
+    /// Shows whether each secret-bearing header is present, never its value.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let present = |h: Option<&str>| h.map(|_| "<present>");
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("cookie", &present(self.cookie))
+            .field("authorization", &present(self.authorization))
+            .field("origin", &self.origin)
+            .field("referer", &self.referer)
+            .field("host", &self.host)
+            .field("csrf_token", &present(self.csrf_token))
+            .field("xsrf_token", &present(self.xsrf_token))
+            .field("form_token", &present(self.form_token))
+            .finish()
+    }
 }
 
 /// How a principal authenticated.

@@ -35,7 +35,7 @@ pub(crate) struct SessionRecord {
 
 /// A personal access token, keyed by its id. Holds the digest of the secret,
 /// never the secret.
-#[derive(Archive, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[derive(Archive, Serialize, Deserialize, Clone, PartialEq, Eq)]
 pub(crate) struct TokenRecord {
     /// The user the token acts for.
     pub user_id: u64,
@@ -51,6 +51,20 @@ pub(crate) struct TokenRecord {
     pub expires_at: Option<u64>,
     /// SHA-256 of everything after `{id}|` in the plaintext.
     pub digest: [u8; 32],
+}
+
+impl std::fmt::Debug for TokenRecord {
+    /// Leaves out the digest: it would let a guessed plaintext be checked.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenRecord")
+            .field("user_id", &self.user_id)
+            .field("name", &self.name)
+            .field("abilities", &self.abilities)
+            .field("created_at", &self.created_at)
+            .field("last_used_at", &self.last_used_at)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A user's password credential, keyed by login.

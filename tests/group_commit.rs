@@ -96,3 +96,28 @@ fn gc_batches_share_one_durable_sync() {
         "the deletions were durable"
     );
 }
+
+#[test]
+fn a_panic_during_gc_leaves_later_writes_durable() {
+    let f = fixture_with(|c| c.gc_batch_size = 2);
+    for _ in 0..5 {
+        f.engine.create_session("1.2.3.4", "ua").expect("create");
+    }
+    f.clock.advance(IDLE + 1);
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        f.engine
+            .gc_with_progress(|_| panic!("progress callback fails"))
+    }));
+    assert!(panicked.is_err());
+    let before = f.engine.stats().expect("stats");
+    for _ in 0..3 {
+        f.engine.create_session("1.2.3.4", "ua").expect("create");
+    }
+    let after = f.engine.stats().expect("stats");
+    assert_eq!(after.write_commits - before.write_commits, 3);
+    assert_eq!(
+        after.durable_syncs - before.durable_syncs,
+        3,
+        "each lone write is durable again, with one fsync of its own"
+    );
+}

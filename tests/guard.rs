@@ -597,3 +597,21 @@ fn a_host_prefixed_session_cookie_sent_back_authenticates() {
         "a cookie without the prefix could have been set by a sibling host"
     );
 }
+
+#[test]
+fn debug_of_a_request_never_shows_its_secrets() {
+    let request = Request {
+        method: "POST",
+        cookie: Some("authkv_session=SECRETSESSIONID"),
+        authorization: Some("Bearer 1|SECRETTOKEN"),
+        xsrf_token: Some("SECRETCSRF"),
+        referer: Some(SPA),
+        ..Request::default()
+    };
+    let shown = format!("{request:?}");
+    assert!(!shown.contains("SECRET"), "{shown}");
+    assert!(
+        shown.contains("POST") && shown.contains("<present>"),
+        "{shown}"
+    );
+}

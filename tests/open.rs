@@ -114,6 +114,12 @@ fn invalid_configuration_is_refused() {
         Engine::open(dir.path().join("c.redb"), config),
         Err(Error::InvalidConfig(_))
     ));
+    let mut config = Config::default();
+    config.gc_batch_size = usize::MAX;
+    assert!(matches!(
+        Engine::open(dir.path().join("c.redb"), config),
+        Err(Error::InvalidConfig(_))
+    ));
 }
 
 #[test]

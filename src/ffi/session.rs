@@ -33,7 +33,6 @@ pub const AUTHKV_CSRF_TOKEN_SIZE: usize = 41;
 /// read-only: free it with `authkv_session_free`. Every pointer inside stays
 /// valid until then. It may be read from any thread.
 #[repr(C)]
-#[derive(Debug)]
 #[allow(non_camel_case_types)]
 pub struct authkv_session {
     /// The application's opaque data (empty for a new session).
@@ -56,6 +55,20 @@ pub struct authkv_session {
     pub created_at: u64,
     /// Unix seconds of the last activity, including a pending touch.
     pub last_activity: u64,
+}
+
+impl std::fmt::Debug for authkv_session {
+    /// Never shows the CSRF token or the payload's bytes.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("authkv_session")
+            .field("payload_len", &self.payload.len)
+            .field("version", &self.version)
+            .field("has_user", &self.has_user)
+            .field("user_id", &self.user_id)
+            .field("created_at", &self.created_at)
+            .field("last_activity", &self.last_activity)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The heap buffers an `authkv_session` points into: payload, ip and user
