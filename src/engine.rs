@@ -561,8 +561,10 @@ mod tests {
     #[test]
     fn a_write_that_panics_gives_up_its_place_in_the_group() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut config = Config::default();
-        config.clock = Clock::Manual(ManualClock::new(1_700_000_000));
+        let config = Config {
+            clock: Clock::Manual(ManualClock::new(1_700_000_000)),
+            ..Config::default()
+        };
         let engine = Engine::open(dir.path().join("p.redb"), config).expect("open");
         let core = &engine.core;
         let panicked = catch_unwind(AssertUnwindSafe(|| {
