@@ -33,9 +33,11 @@ cargo test --release --all-targets --all-features
 step "doc tests"
 cargo test --release --doc --all-features
 
-step "quickstart"
+step "quickstart (README's first command, in a scratch directory)"
+root="$PWD"
 tmp=$(mktemp -d)
-(cd "$tmp" && "$OLDPWD/target/release/examples/quickstart" >/dev/null)
+(cd "$tmp" && cargo run --quiet --release --manifest-path "$root/Cargo.toml" --example quickstart >/dev/null)
+test -f "$tmp/authkv-quickstart.redb"
 rm -rf "$tmp"
 
 step "fuzz targets, ${FUZZ_SECONDS:-30}s each"
