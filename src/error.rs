@@ -79,6 +79,14 @@ pub enum SessionError {
     MalformedId,
     /// An imported session id is already stored (or given twice).
     DuplicateId,
+    /// An imported session's `last_activity` lies in the future: kept, it
+    /// would never expire.
+    FromTheFuture {
+        /// The row's time, unix seconds.
+        at: u64,
+        /// The engine's time, unix seconds.
+        now: u64,
+    },
 }
 
 impl fmt::Display for SessionError {
@@ -113,6 +121,10 @@ impl fmt::Display for SessionError {
             SessionError::DuplicateId => {
                 f.write_str("a session with this id is already stored or given twice")
             }
+            SessionError::FromTheFuture { at, now } => write!(
+                f,
+                "last_activity {at} is in the future (now is {now}): the session would never expire"
+            ),
         }
     }
 }
@@ -134,6 +146,16 @@ pub struct RejectedRow {
 pub enum TokenError {
     /// A token name is empty.
     EmptyName,
+    /// An imported token's `created_at` or `last_used_at` lies in the future:
+    /// kept, the global expiration would never apply to it.
+    FromTheFuture {
+        /// The token id.
+        id: u64,
+        /// The row's time, unix seconds.
+        at: u64,
+        /// The engine's time, unix seconds.
+        now: u64,
+    },
     /// A token name is longer than allowed.
     NameTooLong {
         /// Bytes offered.
@@ -218,6 +240,10 @@ impl fmt::Display for TokenError {
                 )
             }
             TokenError::IdsExhausted => f.write_str("no token id is left below 2^64"),
+            TokenError::FromTheFuture { id, at, now } => write!(
+                f,
+                "token id {id}: time {at} is in the future (now is {now})"
+            ),
         }
     }
 }

@@ -86,12 +86,28 @@ impl std::fmt::Debug for LaravelSession {
     }
 }
 
+/// How far past the engine's clock an imported time may lie: the exporting
+/// server's clock may run a little ahead of this one.
+const MAX_CLOCK_SKEW: u64 = 300;
+
+/// `at` when it is not later than `now` plus the allowed skew.
+fn not_future(at: u64, now: u64) -> Option<u64> {
+    (at <= now.saturating_add(MAX_CLOCK_SKEW)).then_some(at)
+}
+
 /// The stored form of a Sanctum row, or the reason it is refused. Reads
-/// nothing: limits and formats only.
-fn sanctum_record(row: &SanctumToken) -> Result<TokenRecord> {
+/// nothing: limits and formats only. `expires_at` may be in the future;
+/// `created_at` and `last_used_at` may not.
+fn sanctum_record(row: &SanctumToken, now: u64) -> Result<TokenRecord> {
     let id = row.id;
     if id == 0 {
         return Err(TokenError::ZeroId.into());
+    }
+    for at in [Some(row.created_at), row.last_used_at]
+        .into_iter()
+        .flatten()
+    {
+        not_future(at, now).ok_or(TokenError::FromTheFuture { id, at, now })?;
     }
     let digest = digest_from_hex(&row.sha256_hex).ok_or(TokenError::MalformedDigest { id })?;
     Ok(TokenRecord {
@@ -106,8 +122,8 @@ fn sanctum_record(row: &SanctumToken) -> Result<TokenRecord> {
 }
 
 /// Write one token row unless its id or digest is taken.
-fn stage_sanctum(tables: &mut TokenTables<'_>, row: &SanctumToken) -> Result<()> {
-    let record = sanctum_record(row)?;
+fn stage_sanctum(tables: &mut TokenTables<'_>, row: &SanctumToken, now: u64) -> Result<()> {
+    let record = sanctum_record(row, now)?;
     tables.ensure_free(row.id, &record.digest)?;
     tables.insert(row.id, &record)
 }
@@ -139,7 +155,9 @@ impl Core {
     /// `last_activity`, the earliest time the session is known to exist.
     fn stage_session(&self, tables: &mut SessionTables<'_>, row: &LaravelSession) -> Result<()> {
         let digest = session_digest(&row.id).ok_or(SessionError::MalformedId)?;
-        let config = &self.config;
+        let now = self.now();
+        let (at, config) = (row.last_activity, &self.config);
+        not_future(at, now).ok_or(SessionError::FromTheFuture { at, now })?;
         if row.ip.len() > config.max_ip {
             let (len, max) = (row.ip.len(), config.max_ip);
             return Err(SessionError::IpTooLong { len, max }.into());
@@ -217,9 +235,10 @@ impl Engine {
             expires_at,
         };
         // Refuse bad input before a write transaction begins.
-        sanctum_record(&row)?;
+        let now = self.core.now();
+        sanctum_record(&row, now)?;
         self.core.write(|txn| {
-            stage_sanctum(&mut TokenTables::open(txn)?, &row)?;
+            stage_sanctum(&mut TokenTables::open(txn)?, &row, now)?;
             reserve_ids(txn, std::slice::from_ref(&row))
         })
     }
@@ -238,9 +257,10 @@ impl Engine {
         if rows.is_empty() {
             return Ok(0);
         }
+        let now = self.core.now();
         self.core.write(|txn| {
             let mut tables = TokenTables::open(txn)?;
-            stage_all(rows, |row| stage_sanctum(&mut tables, row))?;
+            stage_all(rows, |row| stage_sanctum(&mut tables, row, now))?;
             reserve_ids(txn, rows)?;
             Ok(rows.len())
         })

@@ -296,3 +296,48 @@ fn export_stops_when_the_visitor_breaks() {
         .expect("export");
     assert_eq!(calls, 1);
 }
+
+#[test]
+fn imported_times_from_the_future_are_refused_so_nothing_becomes_immortal() {
+    let f = fixture();
+    let digest = "583c62f76933c291fdd5b72da85fa056b9529f39a2408c987d2b21289e1b9cb8";
+    let mut session = laravel_session(&"A".repeat(40), Some(1));
+    session.last_activity = T0 + 301; // beyond the 300 s clock skew allowed
+    let err = f
+        .engine
+        .import_sessions(&[session.clone()])
+        .expect_err("refused");
+    assert!(matches!(
+        rejected(err).as_slice(),
+        [(0, Error::Session(SessionError::FromTheFuture { at, now }))] if *at == T0 + 301 && *now == T0
+    ));
+    session.last_activity = T0 + 300;
+    assert_eq!(
+        f.engine
+            .import_sessions(&[session])
+            .expect("within the skew"),
+        1
+    );
+
+    let mut token = sanctum(17, digest);
+    token.created_at = T0 + 3600 * 1000; // milliseconds mistaken for seconds
+    let err = f
+        .engine
+        .import_sanctum_tokens(&[token.clone()])
+        .expect_err("refused");
+    assert!(matches!(
+        rejected(err).as_slice(),
+        [(0, Error::Token(TokenError::FromTheFuture { id: 17, .. }))]
+    ));
+    token.created_at = T0;
+    token.last_used_at = Some(u64::MAX);
+    assert!(matches!(
+        f.engine.import_sanctum_tokens(&[token.clone()]),
+        Err(Error::ImportRejected(_))
+    ));
+    token.last_used_at = Some(T0);
+    token.expires_at = Some(T0 + 86_400); // a future expiry is normal
+    assert_eq!(f.engine.import_sanctum_tokens(&[token]).expect("stored"), 1);
+    assert_eq!(f.engine.stats().expect("stats").tokens, 1);
+    assert_consistent(&f.engine);
+}

@@ -175,7 +175,8 @@ impl From<&Error> for authkv_status {
                 SessionError::NotFound | SessionError::UnknownHandle => AUTHKV_NOT_FOUND,
                 SessionError::MalformedHandle
                 | SessionError::IpTooLong { .. }
-                | SessionError::MalformedId => AUTHKV_INVALID_ARGUMENT,
+                | SessionError::MalformedId
+                | SessionError::FromTheFuture { .. } => AUTHKV_INVALID_ARGUMENT,
                 SessionError::DuplicateId => AUTHKV_ALREADY_EXISTS,
                 SessionError::Conflict { .. } => AUTHKV_CONFLICT,
                 SessionError::PayloadTooLarge { .. } => AUTHKV_PAYLOAD_TOO_LARGE,
