@@ -5,9 +5,14 @@
 /// The ability that grants every other one.
 pub const WILDCARD: &str = "*";
 
-/// What a token (or another principal) may do.
+use std::sync::{Arc, LazyLock};
+
+/// What a token (or another principal) may do. Cloning shares the list.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Abilities(Vec<String>);
+pub struct Abilities(Arc<[String]>);
+
+/// `["*"]`, made once: every session-authenticated request gets a clone.
+static ALL: LazyLock<Abilities> = LazyLock::new(|| Abilities(Arc::new([WILDCARD.to_owned()])));
 
 impl Abilities {
     /// Exactly the abilities given, in order.
@@ -27,7 +32,7 @@ impl Abilities {
     /// Everything (`["*"]`), as Sanctum grants to a session-authenticated
     /// user through its transient token.
     pub fn all() -> Self {
-        Self(vec![WILDCARD.to_owned()])
+        ALL.clone()
     }
 
     /// The abilities as stored, in the order given at creation.

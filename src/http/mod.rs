@@ -32,6 +32,7 @@ mod set_cookie;
 pub use authorization::bearer_token;
 pub use cookie::find_cookie;
 pub use origin::{Origin, Scheme, StatefulDomains, parse_origin};
+pub(crate) use origin::{OriginView, parse_origin_view};
 pub use set_cookie::{
     CookieOptions, SameSite, cookie_name, render_clear_cookie, render_set_cookie,
 };

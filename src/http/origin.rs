@@ -1,6 +1,7 @@
 //! Origin and Referer reduced to scheme, host and port, and the list of
 //! stateful (first-party) domains they are matched against.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::net::Ipv6Addr;
 
@@ -87,6 +88,39 @@ pub fn parse_origin(value: &str) -> Result<Option<Origin>, HttpError> {
 
 /// The body of [`parse_origin`], after the length check.
 fn parse_url_origin(value: &str) -> Option<Origin> {
+    parse_url_view(value).map(|view| Origin {
+        scheme: view.scheme,
+        host: view.host.to_ascii_lowercase(),
+        port: view.port,
+    })
+}
+
+/// An origin as [`Origin`], borrowing its host from the header (in the
+/// case it was sent; IPv6 addresses are canonical, so owned), so that the
+/// request guard decides "first-party?" without allocating.
+#[derive(Debug)]
+pub(crate) struct OriginView<'a> {
+    pub scheme: Scheme,
+    pub host: Cow<'a, str>,
+    pub port: u16,
+}
+
+impl OriginView<'_> {
+    /// Whether both name the same origin (host names compare without case).
+    pub(crate) fn same_as(&self, other: &OriginView<'_>) -> bool {
+        self.scheme == other.scheme
+            && self.port == other.port
+            && self.host.eq_ignore_ascii_case(&other.host)
+    }
+}
+
+/// [`parse_origin`] without normalising the host's case.
+pub(crate) fn parse_origin_view(value: &str) -> Result<Option<OriginView<'_>>, HttpError> {
+    check_len("Origin/Referer", value)?;
+    Ok(parse_url_view(trim_ows(value)))
+}
+
+fn parse_url_view(value: &str) -> Option<OriginView<'_>> {
     if !value.bytes().all(|b| b.is_ascii_graphic()) {
         return None;
     }
@@ -103,27 +137,27 @@ fn parse_url_origin(value: &str) -> Option<Origin> {
         return None;
     }
     let (host, port) = parse_host_port(authority)?;
-    Some(Origin {
+    Some(OriginView {
         scheme,
         host,
         port: port.unwrap_or(scheme.default_port()),
     })
 }
 
-/// Parses `host`, `host:port`, `[ipv6]` or `[ipv6]:port` into a normalised host and the
-/// port if one was written.
-fn parse_host_port(authority: &str) -> Option<(String, Option<u16>)> {
+/// Parses `host`, `host:port`, `[ipv6]` or `[ipv6]:port` into a checked host (a host
+/// name as written, an IPv6 address in canonical form) and the port if one was written.
+fn parse_host_port(authority: &str) -> Option<(Cow<'_, str>, Option<u16>)> {
     let (host, port) = if let Some(bracketed) = authority.strip_prefix('[') {
         let (address, after) = bracketed.split_once(']')?;
         let port = match after {
             "" => None,
             _ => Some(after.strip_prefix(':')?),
         };
-        (normalize_ipv6(address)?, port)
+        (Cow::Owned(normalize_ipv6(address)?), port)
     } else {
         match authority.split_once(':') {
-            Some((host, port)) => (normalize_hostname(host)?, Some(port)),
-            None => (normalize_hostname(authority)?, None),
+            Some((host, port)) => (Cow::Borrowed(check_hostname(host)?), Some(port)),
+            None => (Cow::Borrowed(check_hostname(authority)?), None),
         }
     };
     let port = match port {
@@ -147,8 +181,8 @@ fn normalize_ipv6(address: &str) -> Option<String> {
     Some(format!("[{address}]"))
 }
 
-/// A host name of letters, digits, `-`, `_` and `.` with no empty label, lower-cased.
-fn normalize_hostname(host: &str) -> Option<String> {
+/// A host name of letters, digits, `-`, `_` and `.` with no empty label.
+fn check_hostname(host: &str) -> Option<&str> {
     let bytes_ok = host
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
@@ -159,7 +193,7 @@ fn normalize_hostname(host: &str) -> Option<String> {
     {
         return None;
     }
-    Some(host.to_ascii_lowercase())
+    Some(host)
 }
 
 /// The list of first-party domains whose requests are authenticated by session.
@@ -252,6 +286,15 @@ impl StatefulDomains {
     /// Does this origin name a stateful domain?
     #[must_use]
     pub fn matches(&self, origin: &Origin) -> bool {
+        self.matches_view(&OriginView {
+            scheme: origin.scheme,
+            host: Cow::Borrowed(&origin.host),
+            port: origin.port,
+        })
+    }
+
+    /// [`StatefulDomains::matches`] for a borrowed origin.
+    pub(crate) fn matches_view(&self, origin: &OriginView<'_>) -> bool {
         self.patterns.iter().any(|pattern| {
             let port = pattern.port.unwrap_or(origin.scheme.default_port());
             port == origin.port
@@ -277,7 +320,7 @@ fn parse_domain_pattern(pattern: &str) -> Option<DomainPattern> {
         }
         let (host, port) = parse_host_port(domain)?;
         return Some(DomainPattern {
-            host: HostPattern::Subdomain(format!(".{host}")),
+            host: HostPattern::Subdomain(format!(".{}", host.to_ascii_lowercase())),
             port,
         });
     }
@@ -289,7 +332,7 @@ fn parse_domain_pattern(pattern: &str) -> Option<DomainPattern> {
     }
     let (host, port) = parse_host_port(pattern)?;
     Some(DomainPattern {
-        host: HostPattern::Exact(host),
+        host: HostPattern::Exact(host.to_ascii_lowercase()),
         port,
     })
 }
