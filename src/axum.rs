@@ -60,6 +60,7 @@ use crate::guard::{Principal, Request, Via};
 use crate::http::{cookie_name, find_cookie, is_reading_method};
 use crate::secret::ct_eq;
 use crate::session::Session;
+use crate::session_auth::GuardSession;
 
 mod blocking;
 mod response;
@@ -99,8 +100,9 @@ impl Authenticated {
         self.0.user_id
     }
 
-    /// The session, when the caller authenticated by session cookie.
-    pub fn session(&self) -> Option<&Session> {
+    /// The session, when the caller authenticated by session cookie (its
+    /// payload is not read: load it with `Engine::load_session`).
+    pub fn session(&self) -> Option<&GuardSession> {
         match &self.0.via {
             Via::Session(session) => Some(session),
             Via::Token(_) => None,

@@ -12,8 +12,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::hash::Hash;
-use std::sync::Arc;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use parking_lot::Mutex;
@@ -42,29 +41,68 @@ impl ShardKey for u64 {
     }
 }
 
-/// A bounded map from keys to shared decoded records.
+/// Hashes a cache key with a multiply per 8 bytes instead of SipHash: the
+/// keys are SHA-256 digests (already uniform, and only digests of records
+/// the engine stored ever enter the map) or token ids, so flooding the map
+/// with colliding keys is not possible and SipHash's cost buys nothing.
+#[derive(Default)]
+pub(crate) struct KeyHasher(u64);
+
+/// An odd constant with well-mixed bits (2^64 / φ).
+const MIX: u64 = 0x9e37_79b9_7f4a_7c15;
+
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(26) ^ n).wrapping_mul(MIX);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        // hashbrown takes its control byte from the top bits, which the
+        // multiply filled best; fold them down for the bucket index too.
+        self.0 ^ (self.0 >> 32)
+    }
+}
+
+type Shard<K, V> = Mutex<HashMap<K, V, BuildHasherDefault<KeyHasher>>>;
+
+/// A bounded map from keys to decoded records (`V` is cheap to clone: an
+/// `Arc` of a full record, or a small copied summary).
 pub(crate) struct RecordCache<K, V> {
-    shards: Vec<Mutex<HashMap<K, Arc<V>>>>,
+    shards: Vec<Shard<K, V>>,
     per_shard: usize,
     epoch: AtomicU64,
 }
 
-impl<K: ShardKey, V> RecordCache<K, V> {
+impl<K: ShardKey, V: Clone> RecordCache<K, V> {
     /// A cache holding at most about `capacity` records (0 disables it).
     pub(crate) fn new(capacity: usize) -> Self {
         Self {
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            shards: (0..SHARDS)
+                .map(|_| Mutex::new(HashMap::default()))
+                .collect(),
             per_shard: capacity.div_ceil(SHARDS),
             epoch: AtomicU64::new(0),
         }
     }
 
-    fn shard(&self, key: &K) -> &Mutex<HashMap<K, Arc<V>>> {
+    fn shard(&self, key: &K) -> &Shard<K, V> {
         &self.shards[key.spread() % SHARDS]
     }
 
     /// The cached record, if any.
-    pub(crate) fn get(&self, key: &K) -> Option<Arc<V>> {
+    pub(crate) fn get(&self, key: &K) -> Option<V> {
         self.shard(key).lock().get(key).cloned()
     }
 
@@ -76,7 +114,7 @@ impl<K: ShardKey, V> RecordCache<K, V> {
     /// Cache `value`, read from a snapshot taken after `epoch_seen` was read,
     /// unless a write invalidated anything since. A full shard drops an
     /// arbitrary entry first.
-    pub(crate) fn fill(&self, key: K, value: Arc<V>, epoch_seen: u64) {
+    pub(crate) fn fill(&self, key: K, value: V, epoch_seen: u64) {
         if self.per_shard == 0 {
             return;
         }
@@ -136,9 +174,11 @@ pub(crate) fn take_changed() -> Vec<Changed> {
 mod tests {
     use super::*;
 
+    use std::sync::Arc;
+
     #[test]
     fn a_fill_after_an_invalidation_is_refused() {
-        let cache: RecordCache<u64, &str> = RecordCache::new(100);
+        let cache: RecordCache<u64, Arc<&str>> = RecordCache::new(100);
         let seen = cache.epoch();
         cache.invalidate(&1); // a commit lands between the read and the fill
         cache.fill(1, Arc::new("stale"), seen);
@@ -151,15 +191,26 @@ mod tests {
     fn capacity_is_bounded() {
         let cache: RecordCache<u64, u64> = RecordCache::new(32);
         for i in 0..1000 {
-            cache.fill(i, Arc::new(i), cache.epoch());
+            cache.fill(i, i, cache.epoch());
         }
         assert!(cache.len() <= 32, "{}", cache.len());
     }
 
     #[test]
+    fn sequential_token_ids_spread_over_the_control_bits() {
+        use std::hash::BuildHasher;
+        // hashbrown files an entry under the hash's top 7 bits: sequential
+        // ids hashed as themselves would all share one and probe long.
+        let build = BuildHasherDefault::<KeyHasher>::default();
+        let tops: std::collections::HashSet<u64> =
+            (0..1000u64).map(|id| build.hash_one(id) >> 57).collect();
+        assert!(tops.len() > 100, "{} distinct", tops.len());
+    }
+
+    #[test]
     fn zero_capacity_caches_nothing() {
         let cache: RecordCache<u64, u64> = RecordCache::new(0);
-        cache.fill(1, Arc::new(1), cache.epoch());
+        cache.fill(1, 1, cache.epoch());
         assert!(cache.get(&1).is_none());
     }
 

@@ -48,9 +48,16 @@ pub struct Config {
     pub background_interval: Option<Duration>,
     /// Bytes of redb page cache. Default 64 MiB.
     pub cache_size: usize,
-    /// Decoded records kept in memory for the hot paths (session and token
-    /// authentication); 0 turns the cache off. Default 65,536.
+    /// Full session records (payload included) kept decoded in memory for
+    /// [`crate::Engine::load_session`]; 0 turns this cache off. Default
+    /// 65,536.
     pub cache_entries: usize,
+    /// Sessions, and separately tokens, kept as small summaries (user,
+    /// CSRF token, times; about 100 bytes each, no payload) for the request
+    /// guard and token authentication, so that a request reads no page and
+    /// allocates nothing; 0 turns this cache off. Memory grows only with the
+    /// sessions and tokens actually used. Default 1,048,576 each.
+    pub auth_cache_entries: usize,
     /// When true (the default) every commit is on disk before the call
     /// returns. False skips the fsync — for bulk loads and tests only: a
     /// crash may lose commits made since the last durable one (the file
@@ -100,6 +107,7 @@ impl Default for Config {
             background_interval: None,
             cache_size: 64 * 1024 * 1024,
             cache_entries: 65_536,
+            auth_cache_entries: 1 << 20,
             durable_commits: true,
             token_prefix: String::new(),
             token_expiration: None,

@@ -21,8 +21,10 @@ use crate::cache::{Changed, RecordCache, take_changed};
 use crate::config::Config;
 use crate::error::{Error, OpenError, Result};
 use crate::group_commit::GroupCommit;
-use crate::record::{SessionRecord, TokenRecord};
+use crate::record::SessionRecord;
 use crate::secret::Digest;
+use crate::session_auth::SessionAuth;
+use crate::token_auth::TokenAuth;
 
 /// Schema version this build writes and reads.
 pub const SCHEMA_VERSION: u64 = 1;
@@ -138,8 +140,11 @@ pub struct Stats {
     pub tokens: u64,
     /// Write transactions committed by this engine.
     pub write_commits: u64,
-    /// Decoded records held by the hot-path cache.
+    /// Full session records held decoded for [`Engine::load_session`].
     pub cached_records: u64,
+    /// Session and token summaries held for the request guard and token
+    /// authentication.
+    pub cached_summaries: u64,
     /// Durable commits (fsyncs) made to persist them; concurrent writers
     /// share one, so under load this is far below `write_commits`.
     pub durable_syncs: u64,
@@ -186,9 +191,12 @@ pub(crate) struct Core {
     /// Where durable writers meet to share an fsync.
     pub group_commit: GroupCommit,
     /// Decoded session records, kept coherent by every commit.
-    pub sessions_cache: RecordCache<Digest, SessionRecord>,
-    /// Decoded token records, kept coherent by every commit.
-    pub tokens_cache: RecordCache<u64, TokenRecord>,
+    pub sessions_cache: RecordCache<Digest, Arc<SessionRecord>>,
+    /// The guard's summaries of sessions, kept coherent by every commit.
+    pub session_auth_cache: RecordCache<Digest, SessionAuth>,
+    /// What token authentication needs of each token, kept coherent by
+    /// every commit.
+    pub tokens_cache: RecordCache<u64, TokenAuth>,
 }
 
 impl Core {
@@ -219,7 +227,10 @@ impl Core {
         };
         for record in changed {
             match record {
-                Changed::Session(digest) => self.sessions_cache.invalidate(&digest),
+                Changed::Session(digest) => {
+                    self.sessions_cache.invalidate(&digest);
+                    self.session_auth_cache.invalidate(&digest);
+                }
                 Changed::Token(id) => self.tokens_cache.invalidate(&id),
             }
         }
@@ -396,7 +407,7 @@ impl Engine {
         };
         let db = open_database(path, config.cache_size)?;
         check_schema(&db, fresh)?;
-        let cache_entries = config.cache_entries;
+        let (cache_entries, auth_cache_entries) = (config.cache_entries, config.auth_cache_entries);
         let core = Arc::new(Core {
             db,
             config,
@@ -405,7 +416,8 @@ impl Engine {
             dummy_phc: OnceLock::new(),
             group_commit: GroupCommit::default(),
             sessions_cache: RecordCache::new(cache_entries),
-            tokens_cache: RecordCache::new(cache_entries),
+            session_auth_cache: RecordCache::new(auth_cache_entries),
+            tokens_cache: RecordCache::new(auth_cache_entries),
         });
         core.write(|txn| {
             create_tables(txn)?;
@@ -460,7 +472,9 @@ impl Engine {
             tokens,
             write_commits: c.write_commits.load(Ordering::Relaxed),
             durable_syncs: self.core.group_commit.syncs(),
-            cached_records: (self.core.sessions_cache.len() + self.core.tokens_cache.len()) as u64,
+            cached_records: self.core.sessions_cache.len() as u64,
+            cached_summaries: (self.core.session_auth_cache.len() + self.core.tokens_cache.len())
+                as u64,
             touches_pending: self.core.touches.lock().len() as u64,
             lookups: c.lookups.load(Ordering::Relaxed),
             gc_examined: c.gc_examined.load(Ordering::Relaxed),

@@ -8,11 +8,12 @@ use crate::ability::Abilities;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::http::{
-    CookieOptions, HttpError, Origin, StatefulDomains, bearer_token, cookie_name, find_cookie,
-    is_reading_method, parse_origin, render_clear_cookie, render_set_cookie,
+    CookieOptions, HttpError, OriginView, StatefulDomains, bearer_token, cookie_name, find_cookie,
+    is_reading_method, parse_origin_view, render_clear_cookie, render_set_cookie,
 };
 use crate::secret::ct_eq;
 use crate::session::Session;
+use crate::session_auth::GuardSession;
 
 /// How the guard recognises first-party requests and names its cookies.
 #[derive(Clone, Debug)]
@@ -96,8 +97,9 @@ impl std::fmt::Debug for Request<'_> {
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub enum Via {
-    /// By session cookie; the loaded session.
-    Session(Box<Session>),
+    /// By session cookie; the session as the guard read it (load its
+    /// payload with [`Engine::load_session`] when a route needs it).
+    Session(GuardSession),
     /// By bearer token; the token's id.
     Token(u64),
 }
@@ -208,7 +210,7 @@ impl Engine {
             let name = cookie_name(&guard.session_cookie, &guard.cookie);
             let session = match request.cookie {
                 Some(header) => match find_cookie(header, &name).map_err(GuardError::from)? {
-                    Some(id) => self.load_session(id)?,
+                    Some(id) => self.guard_session(id)?,
                     None => None,
                 },
                 None => None,
@@ -220,8 +222,7 @@ impl Engine {
                     .or(request.xsrf_token)
                     .unwrap_or("");
                 let matches = session.as_ref().is_some_and(|s| {
-                    !presented.is_empty()
-                        && ct_eq(s.csrf_token.expose().as_bytes(), presented.as_bytes())
+                    !presented.is_empty() && ct_eq(s.csrf_token().as_bytes(), presented.as_bytes())
                 });
                 if !matches {
                     return Err(GuardError::CsrfMismatch.into());
@@ -233,7 +234,7 @@ impl Engine {
                 return Ok(Principal {
                     user_id,
                     abilities: Abilities::all(),
-                    via: Via::Session(Box::new(session)),
+                    via: Via::Session(session),
                 });
             }
         }
@@ -259,10 +260,10 @@ impl Engine {
         let Some(source) = request.referer.or(request.origin) else {
             return Ok(false);
         };
-        let Some(origin) = parse_origin(source).map_err(GuardError::from)? else {
+        let Some(origin) = parse_origin_view(source).map_err(GuardError::from)? else {
             return Ok(false);
         };
-        Ok(guard.stateful_domains.matches(&origin)
+        Ok(guard.stateful_domains.matches_view(&origin)
             || (guard.same_host_is_stateful && names_host(&origin, request.host)))
     }
 
@@ -323,12 +324,13 @@ impl Engine {
 }
 
 /// Whether `origin` is the request's own `Host` (`host[:port]`).
-fn names_host(origin: &Origin, host: Option<&str>) -> bool {
+fn names_host(origin: &OriginView<'_>, host: Option<&str>) -> bool {
     let Some(host) = host else {
         return false;
     };
     let scheme = origin.scheme.as_str();
-    matches!(parse_origin(&format!("{scheme}://{host}")), Ok(Some(own)) if own == *origin)
+    let url = format!("{scheme}://{host}");
+    matches!(parse_origin_view(&url), Ok(Some(own)) if own.same_as(origin))
 }
 
 impl From<GuardError> for Error {

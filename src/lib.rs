@@ -35,8 +35,10 @@ mod record;
 mod remember;
 mod secret;
 mod session;
+mod session_auth;
 mod throttle;
 mod token;
+mod token_auth;
 mod token_format;
 mod token_prune;
 mod verify;
@@ -54,6 +56,7 @@ pub use import::{LaravelSession, SanctumToken};
 pub use password::PasswordParams;
 pub use remember::{RememberOutcome, RememberToken};
 pub use session::{CsrfToken, Session, SessionId, SessionInfo};
+pub use session_auth::GuardSession;
 pub use token::{AuthenticatedToken, NewToken, PlainTextToken, TokenInfo};
 pub use verify::VerifyReport;
 

@@ -402,18 +402,11 @@ impl Engine {
         let Some(record) = core.session_record(&digest)? else {
             return Ok(None);
         };
-        let mut last_activity = core.effective_activity(&digest, &record);
-        if core.session_expired(record.created_at, last_activity, now) {
+        let Some(last_activity) =
+            core.live_activity(&digest, record.created_at, record.last_activity, now)
+        else {
             return Ok(None);
-        }
-        if now.saturating_sub(last_activity) >= core.config.touch_interval.as_secs()
-            && now > last_activity
-        {
-            let mut touches = core.touches.lock();
-            let pending = touches.entry(Touch::Session(digest)).or_insert(now);
-            *pending = (*pending).max(now);
-            last_activity = now;
-        }
+        };
         Ok(Some(to_session(
             SessionId::new(id.to_owned()),
             record,

@@ -6,7 +6,6 @@
 use redb::{ReadableTable, Table, WriteTransaction};
 
 use crate::ability::Abilities;
-use std::sync::Arc;
 
 use crate::cache::{Changed, note_changed};
 use crate::engine::{
@@ -278,11 +277,11 @@ impl Core {
     /// passed once `now > expires_at` (Sanctum: `expires_at->isPast()`);
     /// the global expiration once `created_at <= now - expiration` (Sanctum
     /// accepts only `created_at->gt(now()->subMinutes($expiration))`).
-    pub(crate) fn token_expired(&self, record: &TokenRecord, now: u64) -> bool {
-        let own = record.expires_at.is_some_and(|expires_at| now > expires_at);
+    pub(crate) fn token_expired(&self, created_at: u64, expires_at: Option<u64>, now: u64) -> bool {
+        let own = expires_at.is_some_and(|expires_at| now > expires_at);
         let global = self.config.token_expiration.is_some_and(|expiration| {
             now.checked_sub(expiration.as_secs())
-                .is_some_and(|cutoff| record.created_at <= cutoff)
+                .is_some_and(|cutoff| created_at <= cutoff)
         });
         own || global
     }
@@ -295,11 +294,16 @@ impl Core {
 
     /// Note a use at `now` in memory when the last one is at least
     /// `touch_interval` old; the next flush writes it.
-    fn touch_token(&self, id: u64, record: &TokenRecord, now: u64) {
+    fn touch_token(&self, id: u64, last_used_at: Option<u64>, now: u64) {
         let interval = self.config.touch_interval.as_secs();
+        // A use written less than an interval ago settles it without the
+        // lock: a pending one could only be newer still.
+        if last_used_at.is_some_and(|last| now.saturating_sub(last) < interval) {
+            return;
+        }
         let mut touches = self.touches.lock();
         let pending = touches.get(&Touch::Token(id)).copied();
-        let due = match pending.max(record.last_used_at) {
+        let due = match pending.max(last_used_at) {
             None => true,
             Some(last) => now > last && now - last >= interval,
         };
@@ -320,35 +324,12 @@ impl Core {
         TokenInfo {
             id,
             last_used_at: self.effective_last_used(id, &record),
-            expired: self.token_expired(&record, now),
+            expired: self.token_expired(record.created_at, record.expires_at, now),
             name: record.name,
             abilities: Abilities::new(record.abilities),
             created_at: record.created_at,
             expires_at: record.expires_at,
         }
-    }
-}
-
-impl Core {
-    /// The stored record of a token: from the cache, else from a snapshot
-    /// (then cached).
-    fn token_record(&self, id: u64) -> Result<Option<Arc<TokenRecord>>> {
-        if let Some(record) = self.tokens_cache.get(&id) {
-            return Ok(Some(record));
-        }
-        let epoch = self.tokens_cache.epoch();
-        let record = self.read(|txn| {
-            let records = txn.open_table(TOKENS)?;
-            records
-                .get(id)?
-                .map(|bytes| decode_token(bytes.value()))
-                .transpose()
-        })?;
-        Ok(record.map(|record| {
-            let record = Arc::new(record);
-            self.tokens_cache.fill(id, Arc::clone(&record), epoch);
-            record
-        }))
     }
 }
 
@@ -445,17 +426,19 @@ impl Engine {
             }
         };
         core.count_lookup();
-        let Some(record) = core.token_record(id)? else {
+        let Some(auth) = core.token_auth(id)? else {
             return Ok(None);
         };
-        if !ct_eq(&record.digest, &digest) || core.token_expired(&record, now) {
+        if !ct_eq(&auth.digest, &digest)
+            || core.token_expired(auth.created_at, auth.expires_at, now)
+        {
             return Ok(None);
         }
-        core.touch_token(id, &record, now);
+        core.touch_token(id, auth.last_used_at, now);
         Ok(Some(AuthenticatedToken {
             id,
-            user_id: record.user_id,
-            abilities: Abilities::new(&record.abilities),
+            user_id: auth.user_id,
+            abilities: auth.abilities,
         }))
     }
 

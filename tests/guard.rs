@@ -556,7 +556,7 @@ fn a_rendered_session_cookie_sent_back_authenticates_the_same_session() {
             })
             .expect("authenticated");
         match principal.via {
-            Via::Session(loaded) => assert_eq!(loaded.id.expose(), s.id.expose()),
+            Via::Session(loaded) => assert_eq!(loaded.id(), s.id.expose()),
             other => panic!("expected the session, got {other:?}"),
         }
     }

@@ -14,6 +14,8 @@ const STEPS: usize = 1000;
 /// Every rule the model names; the sequences must reach each one.
 const RULES: &[&str] = &[
     "an expired session reads as absent",
+    "the guard authenticates a logged-in session",
+    "the guard refuses a live session without a user",
     "gc deletes expired sessions",
     "a token's first use sets last_used_at",
     "a use a touch interval later moves last_used_at",

@@ -27,7 +27,7 @@ use authkv::axum::{
     logout, revoke_other_sessions, revoke_token, start_session,
 };
 use authkv::http::StatefulDomains;
-use authkv::{AttemptOutcome, Config, Engine, Session};
+use authkv::{AttemptOutcome, Config, Engine, GuardSession};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, State};
@@ -167,7 +167,7 @@ async fn login_route(
 /// token logs out by being revoked.
 async fn logout_route(State(engine): State<Arc<Engine>>, auth: Authenticated) -> Handler {
     if let Some(session) = auth.session() {
-        let anonymous = logout(&engine, session).await?;
+        let anonymous = logout(&engine, session.id()).await?;
         let cookies = SessionCookies::issue(&engine, &anonymous)?;
         return Ok((cookies, StatusCode::NO_CONTENT).into_response());
     }
@@ -261,7 +261,7 @@ async fn sessions_list(
     State(engine): State<Arc<Engine>>,
     auth: Authenticated,
 ) -> Handler<Json<Value>> {
-    let current = auth.session().map(Session::handle);
+    let current = auth.session().map(GuardSession::handle);
     let list = engine.user_sessions(auth.user_id())?;
     let list = list
         .iter()
@@ -284,7 +284,12 @@ async fn sessions_logout_others(
     State(engine): State<Arc<Engine>>,
     auth: Authenticated,
 ) -> Handler<Json<Value>> {
-    let revoked = revoke_other_sessions(&engine, auth.user_id(), auth.session()).await?;
+    let revoked = revoke_other_sessions(
+        &engine,
+        auth.user_id(),
+        auth.session().map(GuardSession::id),
+    )
+    .await?;
     Ok(Json(json!({ "revoked": revoked })))
 }
 

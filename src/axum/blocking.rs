@@ -67,8 +67,8 @@ pub async fn login(engine: &Arc<Engine>, session: &Session, user_id: u64) -> Res
 ///
 /// # Errors
 /// As [`Engine::invalidate_session`].
-pub async fn logout(engine: &Arc<Engine>, session: &Session) -> Result<Session> {
-    let id = session.id.expose().to_owned();
+pub async fn logout(engine: &Arc<Engine>, session_id: &str) -> Result<Session> {
+    let id = session_id.to_owned();
     run_blocking(engine, move |e| e.invalidate_session(&id)).await
 }
 
@@ -117,7 +117,7 @@ pub async fn revoke_token(engine: &Arc<Engine>, id: u64) -> Result<bool> {
 }
 
 /// [`Engine::revoke_user_sessions`] on the blocking pool: log out every
-/// device of `user_id` but `keep` (one durable write). Returns how many
+/// device of `user_id` but the session with id `keep` (one durable write). Returns how many
 /// sessions were revoked.
 ///
 /// # Errors
@@ -125,9 +125,9 @@ pub async fn revoke_token(engine: &Arc<Engine>, id: u64) -> Result<bool> {
 pub async fn revoke_other_sessions(
     engine: &Arc<Engine>,
     user_id: u64,
-    keep: Option<&Session>,
+    keep: Option<&str>,
 ) -> Result<usize> {
-    let keep = keep.map(|s| s.id.expose().to_owned());
+    let keep = keep.map(str::to_owned);
     run_blocking(engine, move |e| {
         e.revoke_user_sessions(user_id, keep.as_deref())
     })

@@ -378,12 +378,12 @@ async fn durable_writes_run_off_the_executor_thread() {
         .expect("create");
     w.engine.login(other.id.expose(), 3).expect("login");
     assert_eq!(
-        revoke_other_sessions(&w.engine, 3, Some(&user))
+        revoke_other_sessions(&w.engine, 3, Some(user.id.expose()))
             .await
             .expect("revoke"),
         1
     );
-    let anonymous = logout(&w.engine, &user).await.expect("logout");
+    let anonymous = logout(&w.engine, user.id.expose()).await.expect("logout");
     assert_eq!(anonymous.user_id, None);
     let gone = login(&w.engine, &user, 3).await;
     assert!(matches!(gone, Err(Error::Session(SessionError::NotFound))));

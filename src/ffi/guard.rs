@@ -6,7 +6,8 @@ use std::ffi::c_char;
 
 use crate::ability::Abilities;
 use crate::error::Error;
-use crate::guard::{Principal, Request, Via};
+use crate::guard::{GuardError, Principal, Request, Via};
+use crate::session::Session;
 
 use super::abilities::{self, AbilitiesKeep, authkv_abilities};
 use super::boundary::{Failure, guard_free, run};
@@ -141,13 +142,15 @@ unsafe fn request<'a>(r: &authkv_request) -> Result<Request<'a>, Failure> {
     }
 }
 
-/// Build the library-owned principal.
-fn new_principal(principal: Principal) -> *mut authkv_principal {
+/// Build the library-owned principal; `session` is the full session
+/// (payload included) when the principal came by session cookie.
+fn new_principal(principal: Principal, session: Option<Session>) -> *mut authkv_principal {
     let abilities = AbilitiesKeep::new(principal.abilities.as_slice());
-    let (via, token_id, session) = match &principal.via {
-        Via::Session(session) => (AUTHKV_VIA_SESSION, 0, Some(session.as_ref())),
-        Via::Token(id) => (AUTHKV_VIA_TOKEN, *id, None),
+    let (via, token_id) = match &principal.via {
+        Via::Session(_) => (AUTHKV_VIA_SESSION, 0),
+        Via::Token(id) => (AUTHKV_VIA_TOKEN, *id),
     };
+    let session = session.as_ref();
     let session_keep = session.map(SessionKeep::new);
     // The view points into `session_keep`'s heap buffers, which stay put
     // when the keep is moved into the owned object below.
@@ -206,8 +209,18 @@ pub unsafe extern "C" fn authkv_guard_authenticate(
         };
         let out = slice::out(out, "out")?;
         let principal = engine.authenticate(&request)?;
+        // The C principal carries the whole session, payload included, which
+        // the guard itself does not read.
+        let session = match &principal.via {
+            Via::Session(seen) => Some(
+                engine
+                    .load_session(seen.id())?
+                    .ok_or(Error::Guard(GuardError::Unauthenticated))?,
+            ),
+            Via::Token(_) => None,
+        };
         // SAFETY: the caller guarantees `out` is writable.
-        unsafe { slice::write(out, new_principal(principal)) };
+        unsafe { slice::write(out, new_principal(principal, session)) };
         Ok(())
     })
 }

@@ -238,8 +238,9 @@ impl OpenOptions {
             gc_batch_size: self.gc_batch_size,
             background_interval: nonzero(self.background_interval_secs),
             cache_size: self.cache_size,
-            // Hosts of the C ABI get the default hot-path cache.
+            // Hosts of the C ABI get the default hot-path caches.
             cache_entries: Config::default().cache_entries,
+            auth_cache_entries: Config::default().auth_cache_entries,
             durable_commits: self.durable_commits,
             token_prefix: self.token_prefix.clone(),
             token_expiration: nonzero(self.token_expiration_secs),

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use authkv::{Engine, Error, SessionError};
+use authkv::{Engine, Error, GuardError, Request, SessionError, Via};
 
 use super::{ABSOLUTE_S, IDLE_S, Step, TOUCH_S};
 
@@ -27,6 +27,14 @@ fn gc_expired(m: &Session, now: u64) -> bool {
     now.checked_sub(IDLE_S)
         .is_some_and(|c| m.last_activity <= c)
         || now.checked_sub(ABSOLUTE_S).is_some_and(|c| m.created <= c)
+}
+
+/// A read of a live session moves its activity to now once it is at least
+/// the touch interval old.
+fn touch(m: &mut Session, now: u64) {
+    if now - m.last_activity >= TOUCH_S && now > m.last_activity {
+        m.last_activity = now;
+    }
 }
 
 fn is_not_found<T>(result: &Result<T, Error>) -> bool {
@@ -53,6 +61,14 @@ impl Sessions {
     /// Any id ever seen, stored or not, or one that never existed.
     pub(super) fn any_id(&self, s: &mut Step<'_>) -> String {
         s.pick(&self.known)
+    }
+
+    /// Half the time a stored session (most known ids are long gone, and
+    /// logins and the guard need live ones to reach their rules), else any.
+    fn stored_or_known(&self, s: &mut Step<'_>) -> String {
+        let mut stored: Vec<String> = self.stored.keys().cloned().collect();
+        stored.sort(); // the map's order varies between runs; the sequence may not
+        s.pick_near(&stored, &self.known)
     }
 
     pub(super) fn count(&self) -> u64 {
@@ -94,7 +110,8 @@ impl Sessions {
         let (e, now) = (s.e, s.now);
         match s.below(12) {
             0 | 1 => self.create(e, now),
-            2 | 3 => self.load(s),
+            2 => self.load(s),
+            3 => self.authenticate(s),
             4 => self.save(s),
             5..=7 => self.rotate(s),
             8 => {
@@ -165,9 +182,7 @@ impl Sessions {
         match (got, live) {
             (None, None) => {}
             (Some(got), Some(m)) => {
-                if now - m.last_activity >= TOUCH_S && now > m.last_activity {
-                    m.last_activity = now;
-                }
+                touch(m, now);
                 assert_eq!(got.user_id, m.user, "{at}");
                 assert_eq!(got.payload, m.payload, "{at}");
                 assert_eq!(got.csrf_token.expose(), m.csrf, "{at}");
@@ -177,6 +192,49 @@ impl Sessions {
             }
             (got, live) => panic!("{at}: engine {got:?} vs model {live:?}"),
         }
+    }
+
+    /// The request guard reading a session by its cookie: the same expiry
+    /// and touch rules as a load, and a principal only with a user.
+    fn authenticate(&mut self, s: &mut Step<'_>) {
+        let id = self.stored_or_known(s);
+        let cookie = format!("authkv_session={id}");
+        let request = Request {
+            method: "GET",
+            cookie: Some(&cookie),
+            referer: Some("http://localhost/"),
+            ..Request::default()
+        };
+        let got = s.e.authenticate(&request);
+        let (now, at) = (s.now, s.at.clone());
+        let Some(m) = self.stored.get_mut(&id).filter(|m| !read_expired(m, now)) else {
+            assert!(
+                matches!(got, Err(Error::Guard(GuardError::Unauthenticated))),
+                "{at}: {got:?}"
+            );
+            return;
+        };
+        touch(m, now);
+        let principal = match (got, m.user) {
+            (Err(Error::Guard(GuardError::Unauthenticated)), None) => {
+                s.hit("the guard refuses a live session without a user");
+                return;
+            }
+            (Ok(principal), Some(user)) if principal.user_id == user => {
+                s.hit("the guard authenticates a logged-in session");
+                principal
+            }
+            (got, user) => panic!("{at}: engine {got:?} vs model user {user:?}"),
+        };
+        let Via::Session(seen) = principal.via else {
+            panic!("{at}: authenticated by a token");
+        };
+        assert_eq!(seen.id(), id, "{at}");
+        assert_eq!(seen.user_id, m.user, "{at}");
+        assert_eq!(seen.csrf_token(), m.csrf, "{at}");
+        assert_eq!(seen.version, m.version, "{at}");
+        assert_eq!(seen.created_at, m.created, "{at}");
+        assert_eq!(seen.last_activity, m.last_activity, "{at}");
     }
 
     fn save(&mut self, s: &mut Step<'_>) {
@@ -209,7 +267,7 @@ impl Sessions {
     /// Login, regenerate or invalidate: each rotates the id and the CSRF
     /// token and deletes the old row.
     fn rotate(&mut self, s: &mut Step<'_>) {
-        let id = s.pick(&self.known);
+        let id = self.stored_or_known(s);
         let kind = s.below(3);
         let user = s.below(4);
         let result = match kind {

@@ -1,0 +1,183 @@
+//! What the request guard needs of a session — user, CSRF token, times and
+//! version — kept apart from the full record so that every live session
+//! fits in the hot-path cache (about a hundred bytes each, no payload) and
+//! authenticating a request allocates nothing.
+
+use crate::engine::{Core, Engine, SESSIONS, Touch};
+use crate::error::{Error, Result};
+use crate::record::ArchivedSessionRecord;
+use crate::secret::{Digest, RANDOM_LEN, sha256, to_hex};
+use crate::session::session_digest;
+
+/// The guard's summary of a stored session, decoded in place from the
+/// record without copying its payload.
+#[derive(Clone, Copy)]
+pub(crate) struct SessionAuth {
+    pub user_id: Option<u64>,
+    pub csrf: [u8; RANDOM_LEN],
+    pub created_at: u64,
+    /// As stored; a pending touch may be newer.
+    pub last_activity: u64,
+    pub version: u64,
+}
+
+impl SessionAuth {
+    /// Read the summary from a stored record's bytes, validating them.
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Self> {
+        let corrupt = |detail: String| Error::Corrupt {
+            table: "sessions",
+            detail,
+        };
+        let archived = rkyv::access::<ArchivedSessionRecord, rkyv::rancor::Error>(bytes)
+            .map_err(|e| corrupt(e.to_string()))?;
+        let csrf = <[u8; RANDOM_LEN]>::try_from(archived.csrf.as_bytes())
+            .map_err(|_| corrupt("CSRF token of the wrong length".into()))?;
+        Ok(Self {
+            user_id: archived.user_id.as_ref().map(|u| u.to_native()),
+            csrf,
+            created_at: archived.created_at.to_native(),
+            last_activity: archived.last_activity.to_native(),
+            version: archived.version.to_native(),
+        })
+    }
+}
+
+/// The session a request authenticated with, as the guard read it: its id,
+/// user, CSRF token, times and version, but not its payload (load it with
+/// [`Engine::load_session`] when a route needs it). `Debug` never shows the
+/// id or the token.
+#[derive(Clone, Copy)]
+pub struct GuardSession {
+    id: [u8; RANDOM_LEN],
+    csrf: [u8; RANDOM_LEN],
+    /// The logged-in user, if any.
+    pub user_id: Option<u64>,
+    /// Unix seconds at creation.
+    pub created_at: u64,
+    /// Unix seconds of the last activity, including a pending touch.
+    pub last_activity: u64,
+    /// Version of the payload, user and CSRF token.
+    pub version: u64,
+}
+
+impl GuardSession {
+    /// The session id, the cookie value. Handle with care.
+    pub fn id(&self) -> &str {
+        ascii(&self.id)
+    }
+
+    /// The session's CSRF token. Handle with care.
+    pub fn csrf_token(&self) -> &str {
+        ascii(&self.csrf)
+    }
+
+    /// This session's public handle, as [`crate::Session::handle`] gives it.
+    pub fn handle(&self) -> String {
+        to_hex(&sha256(&self.id))
+    }
+}
+
+impl std::fmt::Debug for GuardSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GuardSession")
+            .field("id", &"<redacted>")
+            .field("csrf_token", &"<redacted>")
+            .field("user_id", &self.user_id)
+            .field("created_at", &self.created_at)
+            .field("last_activity", &self.last_activity)
+            .field("version", &self.version)
+            .finish()
+    }
+}
+
+/// The text of an id or token made of `[A-Za-z0-9]`.
+fn ascii(bytes: &[u8; RANDOM_LEN]) -> &str {
+    // Both arrays are only ever filled from well-formed ids and checked
+    // tokens, so this never fails; an empty string would be the safe answer.
+    std::str::from_utf8(bytes).unwrap_or_default()
+}
+
+impl Core {
+    /// The guard's summary of a session: from the cache, else from a
+    /// snapshot (then cached).
+    pub(crate) fn session_auth(&self, digest: &Digest) -> Result<Option<SessionAuth>> {
+        if let Some(auth) = self.session_auth_cache.get(digest) {
+            return Ok(Some(auth));
+        }
+        let epoch = self.session_auth_cache.epoch();
+        let auth = self.read(|txn| {
+            let table = txn.open_table(SESSIONS)?;
+            table
+                .get(digest)?
+                .map(|bytes| SessionAuth::decode(bytes.value()))
+                .transpose()
+        })?;
+        if let Some(auth) = auth {
+            self.session_auth_cache.fill(*digest, auth, epoch);
+        }
+        Ok(auth)
+    }
+
+    /// The session's `last_activity` as of `now`, or `None` when it has
+    /// expired. When it is at least `touch_interval` old it moves to now in
+    /// memory, for the next flush to write.
+    ///
+    /// A stored time younger than the interval is final: a pending touch is
+    /// only ever noted for a session idle for the whole interval, and any
+    /// write since then stored a time at least as new. Such a request —
+    /// nearly all of them — takes no lock.
+    pub(crate) fn live_activity(
+        &self,
+        digest: &Digest,
+        created_at: u64,
+        stored: u64,
+        now: u64,
+    ) -> Option<u64> {
+        let interval = self.config.touch_interval.as_secs();
+        if now.saturating_sub(stored) < interval {
+            return (!self.session_expired(created_at, stored, now)).then_some(stored);
+        }
+        let mut touches = self.touches.lock();
+        let pending = touches.get(&Touch::Session(*digest)).copied();
+        let last_activity = pending.map_or(stored, |t| t.max(stored));
+        if self.session_expired(created_at, last_activity, now) {
+            return None;
+        }
+        if now.saturating_sub(last_activity) >= interval && now > last_activity {
+            touches.insert(Touch::Session(*digest), now);
+            return Some(now);
+        }
+        Some(last_activity)
+    }
+}
+
+impl Engine {
+    /// The live session `id` as the guard sees it; `None` for a malformed,
+    /// unknown or expired id. Touches as [`Engine::load_session`] does.
+    pub(crate) fn guard_session(&self, id: &str) -> Result<Option<GuardSession>> {
+        let Some(digest) = session_digest(id) else {
+            return Ok(None);
+        };
+        let core = &self.core;
+        let now = core.now();
+        core.count_lookup();
+        let Some(auth) = core.session_auth(&digest)? else {
+            return Ok(None);
+        };
+        let Some(last_activity) =
+            core.live_activity(&digest, auth.created_at, auth.last_activity, now)
+        else {
+            return Ok(None);
+        };
+        let mut id_bytes = [0u8; RANDOM_LEN];
+        id_bytes.copy_from_slice(id.as_bytes()); // checked: 40 bytes
+        Ok(Some(GuardSession {
+            id: id_bytes,
+            csrf: auth.csrf,
+            user_id: auth.user_id,
+            created_at: auth.created_at,
+            last_activity,
+            version: auth.version,
+        }))
+    }
+}
