@@ -241,6 +241,8 @@ impl OpenOptions {
             // Hosts of the C ABI get the default hot-path cache.
             cache_entries: Config::default().cache_entries,
             durable_commits: self.durable_commits,
+            // Hosts of the C ABI get the default crash recovery.
+            quick_repair: Config::default().quick_repair,
             token_prefix: self.token_prefix.clone(),
             token_expiration: nonzero(self.token_expiration_secs),
             allow_legacy_tokens: self.allow_legacy_tokens,
