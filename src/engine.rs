@@ -244,7 +244,8 @@ impl Core {
             if deferring {
                 DEFERRED_SYNC.with(|last| last.set(Some(ticket)));
             } else {
-                self.group_commit.wait_durable(&self.db, ticket)?;
+                self.group_commit
+                    .wait_durable(&self.db, self.config.quick_repair, ticket)?;
             }
         }
         Ok(out)
@@ -265,7 +266,8 @@ impl Core {
         drop(deferring);
         let last = LAST_DEFERRED.with(|last| last.replace(0));
         if last > 0 {
-            self.group_commit.wait_durable(&self.db, last)?;
+            self.group_commit
+                .wait_durable(&self.db, self.config.quick_repair, last)?;
         }
         result
     }
@@ -279,7 +281,9 @@ impl Core {
     ) -> Result<(T, u64)> {
         let mut txn = self.db.begin_write()?;
         let covered = self.group_commit.counted();
-        if !durable {
+        if durable {
+            txn.set_quick_repair(self.config.quick_repair);
+        } else {
             txn.set_durability(Durability::None)
                 .map_err(|e| Error::Storage(e.into()))?;
         }
@@ -501,7 +505,8 @@ impl Engine {
         self.core.flush()?;
         if !self.core.config.durable_commits {
             // An empty durable commit persists every earlier non-durable one.
-            let txn = self.core.db.begin_write()?;
+            let mut txn = self.core.db.begin_write()?;
+            txn.set_quick_repair(self.core.config.quick_repair);
             txn.commit()?;
         }
         Ok(())

@@ -109,8 +109,14 @@ impl GroupCommit {
     }
 
     /// Return once the commit with `ticket` is durable, leading a durable
-    /// commit when nobody else is.
-    pub(crate) fn wait_durable(&self, db: &Database, ticket: u64) -> Result<()> {
+    /// commit (recording the allocator state when `quick_repair`) when
+    /// nobody else is.
+    pub(crate) fn wait_durable(
+        &self,
+        db: &Database,
+        quick_repair: bool,
+        ticket: u64,
+    ) -> Result<()> {
         let mut state = self.state.lock();
         loop {
             if state.durable >= ticket {
@@ -132,7 +138,7 @@ impl GroupCommit {
             }
             let target = state.committed;
             drop(state);
-            let result = durable_commit(db);
+            let result = durable_commit(db, quick_repair);
             state = self.state.lock();
             state.syncing = false;
             if result.is_ok() {
@@ -147,11 +153,14 @@ impl GroupCommit {
     }
 }
 
-/// An empty transaction committed with `Durability::Immediate`.
-fn durable_commit(db: &Database) -> Result<()> {
+/// An empty transaction committed with `Durability::Immediate`; with
+/// `quick_repair` it records the allocator state, so a crash after it needs
+/// no full repair.
+fn durable_commit(db: &Database, quick_repair: bool) -> Result<()> {
     let mut txn = db.begin_write()?;
     txn.set_durability(Durability::Immediate)
         .map_err(|e| Error::Storage(e.into()))?;
+    txn.set_quick_repair(quick_repair);
     txn.commit()?;
     Ok(())
 }

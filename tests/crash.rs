@@ -1,25 +1,46 @@
-//! Crash safety: a child process creates sessions and prints each id only
-//! after its commit returned; the parent kills it with SIGKILL at random
-//! moments, reopens the file, and every printed id must load.
+//! Crash safety: a child process creates sessions on two threads and
+//! prints each id only after its commit returned; the parent kills it with
+//! SIGKILL at random moments, reopens the file, and every printed id must
+//! load. Runs once
+//! with quick repair off and once with it on; with it on, redb must also
+//! find its allocator state after every kill instead of walking the file.
 //!
 //! Runs without the test harness so that the same binary can be the child.
 
 use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use authkv::{Config, Engine};
 
 const CHILD_ENV: &str = "AUTHKV_CRASH_CHILD_DB";
+/// Set (to anything) for a child that commits with quick repair.
+const QUICK_REPAIR_ENV: &str = "AUTHKV_CRASH_QUICK_REPAIR";
 const ROUNDS: u64 = 25;
 
 fn main() {
     if let Ok(path) = std::env::var(CHILD_ENV) {
-        child(&path);
+        child(&path, std::env::var_os(QUICK_REPAIR_ENV).is_some());
         return;
     }
+    for quick_repair in [false, true] {
+        let printed = kill_rounds(quick_repair);
+        println!(
+            "crash, quick_repair {quick_repair}: {ROUNDS} SIGKILL rounds, {printed} committed \
+             sessions all survived"
+        );
+    }
+    println!("2 passed, 0 failed");
+}
+
+/// SIGKILL a writer `ROUNDS` times on one file; returns how many ids it
+/// printed, all of which survived.
+fn kill_rounds(quick_repair: bool) -> usize {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("crash.redb");
+    let mut config = Config::default();
+    config.quick_repair = quick_repair;
     let mut printed: Vec<String> = Vec::new();
     let mut seed = std::process::id() as u64 ^ 0x5DEE_CE66;
     for round in 0..ROUNDS {
@@ -27,8 +48,11 @@ fn main() {
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
         let kill_after = Duration::from_millis(20 + (seed >> 33) % 180);
-        printed.extend(run_child_and_kill(&path, kill_after));
-        let engine = Engine::open(&path, Config::default()).expect("reopen after SIGKILL");
+        printed.extend(run_child_and_kill(&path, quick_repair, kill_after));
+        if quick_repair && path.exists() {
+            assert_no_full_repair(&path, round);
+        }
+        let engine = Engine::open(&path, config.clone()).expect("reopen after SIGKILL");
         for id in &printed {
             assert!(
                 engine.load_session(id).expect("load").is_some(),
@@ -48,22 +72,32 @@ fn main() {
         "the child barely ran: {} ids",
         printed.len()
     );
-    println!(
-        "crash: {ROUNDS} SIGKILL rounds, {} committed sessions all survived",
-        printed.len()
-    );
-    println!("1 passed, 0 failed");
+    printed.len()
+}
+
+/// Open the killed writer's file with redb alone, refusing a full repair:
+/// with quick repair every commit recorded the allocator state, so redb
+/// loads it and never walks the file. (The clean close that follows leaves
+/// the ids for the engine to check.)
+fn assert_no_full_repair(path: &Path, round: u64) {
+    let opened = redb::Database::builder()
+        .set_repair_callback(|repair| repair.abort())
+        .open(path);
+    if let Err(e) = opened {
+        panic!("round {round}: redb needed a full repair despite quick repair: {e}");
+    }
 }
 
 /// Start the child, read ids for `kill_after`, SIGKILL it, then drain what
 /// it printed before dying.
-fn run_child_and_kill(path: &std::path::Path, kill_after: Duration) -> Vec<String> {
+fn run_child_and_kill(path: &Path, quick_repair: bool, kill_after: Duration) -> Vec<String> {
     let exe = std::env::current_exe().expect("current exe");
-    let mut child = Command::new(exe)
-        .env(CHILD_ENV, path)
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("spawn child");
+    let mut command = Command::new(exe);
+    command.env(CHILD_ENV, path).stdout(Stdio::piped());
+    if quick_repair {
+        command.env(QUICK_REPAIR_ENV, "1");
+    }
+    let mut child = command.spawn().expect("spawn child");
     let stdout = child.stdout.take().expect("child stdout");
     let reader = std::thread::spawn(move || {
         BufReader::new(stdout)
@@ -81,16 +115,26 @@ fn run_child_and_kill(path: &std::path::Path, kill_after: Duration) -> Vec<Strin
     reader.join().expect("reader")
 }
 
-fn child(path: &str) {
+/// Two writers, so that commits are sometimes a lone writer's own durable
+/// commit and sometimes covered by a group's shared one.
+fn child(path: &str, quick_repair: bool) {
     use std::io::Write;
-    let engine = Engine::open(path, Config::default()).expect("child open");
-    let mut out = std::io::stdout().lock();
-    loop {
-        let session = engine
-            .create_session("127.0.0.1", "crash-test")
-            .expect("create");
-        let session = engine.login(session.id.expose(), 1).expect("login");
-        writeln!(out, "{}", session.id.expose()).expect("print");
-        out.flush().expect("flush stdout");
-    }
+    let mut config = Config::default();
+    config.quick_repair = quick_repair;
+    let engine = Engine::open(path, config).expect("child open");
+    std::thread::scope(|scope| {
+        for _ in 0..2 {
+            scope.spawn(|| {
+                loop {
+                    let session = engine
+                        .create_session("127.0.0.1", "crash-test")
+                        .expect("create");
+                    let session = engine.login(session.id.expose(), 1).expect("login");
+                    let mut out = std::io::stdout().lock();
+                    writeln!(out, "{}", session.id.expose()).expect("print");
+                    out.flush().expect("flush stdout");
+                }
+            });
+        }
+    });
 }

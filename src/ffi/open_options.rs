@@ -242,6 +242,8 @@ impl OpenOptions {
             cache_entries: Config::default().cache_entries,
             auth_cache_entries: Config::default().auth_cache_entries,
             durable_commits: self.durable_commits,
+            // Hosts of the C ABI get the default crash recovery.
+            quick_repair: Config::default().quick_repair,
             token_prefix: self.token_prefix.clone(),
             token_expiration: nonzero(self.token_expiration_secs),
             allow_legacy_tokens: self.allow_legacy_tokens,
