@@ -1,12 +1,13 @@
 //! Session hot paths: load with 100k stored, durable create, 1 KiB save,
-//! repeated load within the touch interval, and GC of 100k expired.
+//! repeated load within the touch interval, the request guard by cookie,
+//! and GC of 100k expired.
 //!
 //! `cargo bench --bench sessions`
 
 use std::hint::black_box;
 use std::time::Duration;
 
-use authkv::{Clock, Config, Engine, ManualClock};
+use authkv::{Clock, Config, Engine, ManualClock, Request};
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 
 const STORED: usize = 100_000;
@@ -110,6 +111,54 @@ fn sessions(c: &mut Criterion) {
     );
 }
 
+/// The request guard on a first-party GET with the session cookie of one of
+/// 100k logged-in sessions drawn at random: header parsing, the summary
+/// cache, the expiry and touch rules. With the summary cache off, every
+/// request reads the record from redb.
+fn guard(c: &mut Criterion) {
+    for (label, auth_cache_entries) in [("", 1 << 20), (", summary cache off", 0)] {
+        let (_dir, _clock, engine, ids) = engine_with(STORED);
+        let mut config = engine.config().clone();
+        config.auth_cache_entries = auth_cache_entries;
+        let path = _dir.path().join("bench.redb");
+        engine.close().expect("close");
+        let engine = Engine::open(&path, config).expect("reopen");
+        let cookies: Vec<String> = ids
+            .iter()
+            .enumerate()
+            .map(|(user, id)| {
+                let session = engine.login(id, user as u64).expect("login");
+                format!("theme=dark; authkv_session={}", session.id.expose())
+            })
+            .collect();
+        let same = Request {
+            method: "GET",
+            cookie: Some(&cookies[0]),
+            referer: Some("http://localhost/dashboard"),
+            ..Request::default()
+        };
+        c.bench_function(&format!("guard: cookie, same session{label}"), |b| {
+            b.iter(|| black_box(engine.authenticate(&same).expect("authenticates")))
+        });
+        let mut i = 0usize;
+        c.bench_function(
+            &format!("guard: cookie, 100k stored (random id){label}"),
+            |b| {
+                b.iter(|| {
+                    i = (i + 7919) % cookies.len();
+                    let request = Request {
+                        method: "GET",
+                        cookie: Some(&cookies[i]),
+                        referer: Some("http://localhost/dashboard"),
+                        ..Request::default()
+                    };
+                    black_box(engine.authenticate(&request).expect("authenticates"))
+                })
+            },
+        );
+    }
+}
+
 fn gc(c: &mut Criterion) {
     let mut group = c.benchmark_group("gc");
     group.sample_size(10);
@@ -134,6 +183,6 @@ fn gc(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().measurement_time(Duration::from_secs(5));
-    targets = sessions, gc
+    targets = sessions, guard, gc
 }
 criterion_main!(benches);

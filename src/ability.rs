@@ -8,11 +8,35 @@ pub const WILDCARD: &str = "*";
 use std::sync::{Arc, LazyLock};
 
 /// What a token (or another principal) may do. Cloning shares the list.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Abilities(Arc<[String]>);
+#[derive(Clone, Default)]
+pub struct Abilities(List);
 
-/// `["*"]`, made once: every session-authenticated request gets a clone.
-static ALL: LazyLock<Abilities> = LazyLock::new(|| Abilities(Arc::new([WILDCARD.to_owned()])));
+/// The list behind [`Abilities`]: `["*"]` for every session user, without
+/// even a shared counter to bump on each request, or a token's own list.
+#[derive(Clone, Default)]
+enum List {
+    #[default]
+    Empty,
+    All,
+    Listed(Arc<[String]>),
+}
+
+/// `["*"]`, as [`Abilities::as_slice`] shows [`List::All`].
+static ALL: LazyLock<[String; 1]> = LazyLock::new(|| [WILDCARD.to_owned()]);
+
+impl PartialEq for Abilities {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for Abilities {}
+
+impl std::fmt::Debug for Abilities {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Abilities").field(&self.as_slice()).finish()
+    }
+}
 
 impl Abilities {
     /// Exactly the abilities given, in order.
@@ -21,28 +45,39 @@ impl Abilities {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        Self(
-            abilities
-                .into_iter()
-                .map(|a| a.as_ref().to_owned())
-                .collect(),
-        )
+        let list: Arc<[String]> = abilities
+            .into_iter()
+            .map(|a| a.as_ref().to_owned())
+            .collect();
+        Self(if list.is_empty() {
+            List::Empty
+        } else {
+            List::Listed(list)
+        })
     }
 
     /// Everything (`["*"]`), as Sanctum grants to a session-authenticated
     /// user through its transient token.
     pub fn all() -> Self {
-        ALL.clone()
+        Self(List::All)
     }
 
     /// The abilities as stored, in the order given at creation.
     pub fn as_slice(&self) -> &[String] {
-        &self.0
+        match &self.0 {
+            List::Empty => &[],
+            List::All => &ALL[..],
+            List::Listed(list) => list,
+        }
     }
 
     /// Whether `ability` is granted: listed exactly, or `*` is listed.
     pub fn can(&self, ability: &str) -> bool {
-        self.0.iter().any(|a| a == WILDCARD || a == ability)
+        matches!(self.0, List::All)
+            || self
+                .as_slice()
+                .iter()
+                .any(|a| a == WILDCARD || a == ability)
     }
 
     /// Whether `ability` is not granted.

@@ -29,7 +29,10 @@ pub fn find_cookie<'a>(header: &'a str, name: &str) -> Result<Option<&'a str>, H
         if pairs > MAX_COOKIES {
             return Err(HttpError::TooManyCookies { max: MAX_COOKIES });
         }
+        // Only a segment that starts with the name can be the cookie: the
+        // others are counted, not parsed.
         if found.is_none()
+            && segment.starts_with(name)
             && let Some((pair_name, value)) = parse_cookie_pair(segment)
             && pair_name == name
         {

@@ -164,7 +164,15 @@ pub(crate) fn check_len(header: &'static str, value: &str) -> Result<(), HttpErr
 
 /// Strips optional whitespace (SP and HTAB) from both ends.
 pub(crate) fn trim_ows(s: &str) -> &str {
-    s.trim_matches([' ', '\t'])
+    let is_ows = |b: &u8| matches!(b, b' ' | b'\t');
+    let bytes = s.as_bytes();
+    let start = bytes.iter().position(|b| !is_ows(b)).unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !is_ows(b))
+        .map_or(start, |i| i + 1);
+    // Both ends sit next to an ASCII byte, so on character boundaries.
+    &s[start..end]
 }
 
 /// RFC 9110 `tchar`, the same set as RFC 6265's `token` (CHAR minus CTLs and separators).

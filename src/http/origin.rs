@@ -124,15 +124,24 @@ fn parse_url_view(value: &str) -> Option<OriginView<'_>> {
     if !value.bytes().all(|b| b.is_ascii_graphic()) {
         return None;
     }
-    let (scheme, rest) = value.split_once("://")?;
-    let scheme = if scheme.eq_ignore_ascii_case("http") {
-        Scheme::Http
-    } else if scheme.eq_ignore_ascii_case("https") {
-        Scheme::Https
+    // Every byte is ASCII (checked above), so these slices cut nothing.
+    let starts = |prefix: &str| {
+        value
+            .get(..prefix.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+    };
+    let (scheme, rest) = if starts("http://") {
+        (Scheme::Http, &value[7..])
+    } else if starts("https://") {
+        (Scheme::Https, &value[8..])
     } else {
         return None;
     };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let end = rest
+        .bytes()
+        .position(|b| matches!(b, b'/' | b'?' | b'#'))
+        .unwrap_or(rest.len());
+    let authority = &rest[..end];
     if authority.contains('@') {
         return None;
     }
