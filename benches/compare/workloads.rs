@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use authkv::ManualClock;
 
 use crate::authkv_peer::AuthkvPeer;
+use crate::c_abi_peer::CAbiPeer;
 use crate::day::DayOutcome;
 use crate::fixture::{SessionSeed, TokenSeed, mint_tokens};
 use crate::measure::{Measured, Series, picks, time_ops, time_threads};
@@ -40,6 +41,7 @@ const BIG_GC_BATCH: usize = 10_000;
 /// throttled variants.
 struct Lineup<'a> {
     authkv: &'a AuthkvPeer,
+    c_abi: &'a CAbiPeer,
     sqlite: &'a [SqlitePeer; 2],
     redis: Option<&'a [RedisPeer; 2]>,
 }
@@ -49,8 +51,7 @@ impl<'a> Lineup<'a> {
     /// variants that write durably on every request.
     fn all(&self, scale: &Scale) -> Vec<(&'a dyn Peer, usize)> {
         let mut peers: Vec<(&dyn Peer, usize)> = vec![(self.authkv, scale.reads)];
-        // The C ABI row goes here, after authkv's: the same engine reached
-        // through `include/authkv.h`, as a `Peer` of its own.
+        peers.push((self.c_abi, scale.reads));
         peers.push((&self.sqlite[0], scale.writes));
         peers.push((&self.sqlite[1], scale.reads));
         if let Some([laravel, throttled]) = self.redis {
@@ -58,6 +59,14 @@ impl<'a> Lineup<'a> {
             peers.push((throttled, scale.reads));
         }
         peers
+    }
+
+    /// The systems that keep a cache in the process (authkv's record and
+    /// summary caches, SQLite's page cache) and whose reads do not write:
+    /// they are warmed before the lookup rows. Redis holds everything in
+    /// memory anyway; the Laravel variants write on every read.
+    fn caching(&self) -> Vec<&'a dyn Peer> {
+        vec![self.authkv, self.c_abi, &self.sqlite[1]]
     }
 
     /// authkv and the throttled variants, `n` calls each.
@@ -143,6 +152,14 @@ fn load(
     (seeds, times.join(", "))
 }
 
+/// A copy of authkv's file for the C ABI's engine (a file is open in one
+/// engine at a time), holding the same sessions and tokens.
+fn copy_for_c_abi(authkv: &mut AuthkvPeer, dir: &Path, stage: &str) -> std::path::PathBuf {
+    let copy = dir.join(format!("c-abi-{stage}.redb"));
+    authkv.copy_file(&copy);
+    copy
+}
+
 /// `total` plus what moved from `start` to `end`; `None` once any is unknown.
 fn add_delta(total: Option<u64>, start: Option<u64>, end: Option<u64>) -> Option<u64> {
     Some(total? + end?.saturating_sub(start?))
@@ -205,13 +222,34 @@ fn interleaved(
     }
 }
 
-/// Cookie requests for the sessions in `seeds`, drawn at random.
+/// Systems to time, each with its number of timed calls.
+type Timed<'a> = &'a [(&'a dyn Peer, usize)];
+
+/// Run `op` once for every item on each of `peers`, untimed, so that the
+/// timed rows measure a server in its steady state (every live session
+/// and token read before) rather than a cold start in which nearly every
+/// random pick is a first read.
+fn warm<T: Sync>(peers: &[&dyn Peer], items: &[T], op: impl Fn(&mut dyn Worker, &T)) {
+    for peer in peers {
+        let mut worker = peer.worker();
+        for item in items {
+            op(worker.as_mut(), item);
+        }
+        peer.settle();
+    }
+}
+
+/// Cookie requests for the sessions in `seeds`, drawn at random, after
+/// every session was read once on `warmed`.
 fn cookie_rows(
     report: &mut Report,
     workload: &str,
-    peers: &[(&dyn Peer, usize)],
+    (peers, warmed): (Timed<'_>, &[&dyn Peer]),
     seeds: &[SessionSeed],
 ) {
+    warm(warmed, seeds, |w, s| {
+        assert_eq!(w.session_request(&s.id), Some(s.user_id), "warm-up");
+    });
     let most = peers.iter().map(|(_, n)| n + n / 10).max().unwrap_or(0);
     let picks = picks(1, most, seeds.len());
     interleaved(report, workload, peers, |peer, w, i| {
@@ -295,6 +333,16 @@ fn gc_rows(
         let elapsed = t.elapsed();
         let disk = add_delta(Some(0), start, peer.bytes_written());
         assert_eq!(deleted, scale.small as u64, "{system} deletes the expired");
+        if system == "authkv" {
+            let t = Instant::now();
+            let again = peer.gc();
+            report.notes.push(format!(
+                "GC run again right after, with none expired among the {} left: {} \
+                 (deleted {again}).",
+                count(scale.large - scale.small),
+                duration(t.elapsed())
+            ));
+        }
         if system == "authkv-copy" {
             report.notes.push(format!(
                 "GC with gc_batch_size = {} instead of the default 1,000, on a copy of the \
@@ -348,8 +396,10 @@ pub fn main_store(
         begun,
         &format!("loaded {small} sessions, {tokens_n} tokens: {times}"),
     );
+    let c_abi = CAbiPeer::open(&copy_for_c_abi(&mut authkv, dir, "small"), &clock);
     let lineup = Lineup {
         authkv: &authkv,
+        c_abi: &c_abi,
         sqlite: &sqlite,
         redis: redis.as_ref(),
     };
@@ -357,8 +407,16 @@ pub fn main_store(
     // 1. Cookie requests with the small store; 2. bearer tokens.
     clock.set(T0 + 30);
     let workload = format!("1. session cookie, {small} stored");
-    cookie_rows(report, &workload, &lineup.all(scale), &first);
+    cookie_rows(
+        report,
+        &workload,
+        (&lineup.all(scale), &lineup.caching()),
+        &first,
+    );
     let workload = format!("2. bearer token, {tokens_n} stored");
+    warm(&lineup.caching(), &tokens, |w, t| {
+        assert_eq!(w.token_request(&t.plain), Some(t.user_id), "warm-up");
+    });
     let token_picks = picks(2, scale.reads + scale.reads / 10, tokens.len());
     interleaved(report, &workload, &lineup.all(scale), |peer, w, i| {
         let t = &tokens[token_picks[i]];
@@ -386,8 +444,11 @@ pub fn main_store(
         count(n),
         count(LOAD_CHUNK)
     ));
+    drop(c_abi);
+    let c_abi = CAbiPeer::open(&copy_for_c_abi(&mut authkv, dir, "large"), &clock);
     let lineup = Lineup {
         authkv: &authkv,
+        c_abi: &c_abi,
         sqlite: &sqlite,
         redis: redis.as_ref(),
     };
@@ -396,7 +457,12 @@ pub fn main_store(
     // created last so that the first ones stay untouched for GC.
     clock.set(T0 + LATER + 30);
     let workload = format!("1. session cookie, {} stored", count(scale.large));
-    cookie_rows(report, &workload, &lineup.all(scale), &rest);
+    cookie_rows(
+        report,
+        &workload,
+        (&lineup.all(scale), &lineup.caching()),
+        &rest,
+    );
 
     // 3. Login: a visitor session, then the rotation.
     let workload = "3. login: visitor session + rotation (durable)";
