@@ -49,10 +49,11 @@ impl Abilities {
             .into_iter()
             .map(|a| a.as_ref().to_owned())
             .collect();
-        Self(if list.is_empty() {
-            List::Empty
-        } else {
-            List::Listed(list)
+        Self(match &*list {
+            [] => List::Empty,
+            // Sanctum's default: shared by every such token, nothing to count.
+            [only] if only == WILDCARD => List::All,
+            _ => List::Listed(list),
         })
     }
 

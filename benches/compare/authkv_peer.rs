@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use authkv::{Clock, Config, Engine, Error, ManualClock, Request, SessionError};
+use authkv::{Clock, Config, Engine, Error, ManualClock, Request, SanctumToken, SessionError};
 
 use crate::fixture::{IP, SessionSeed, TokenSeed, USER_AGENT};
 use crate::peer::{Peer, Worker};
@@ -104,21 +104,27 @@ impl AuthkvPeer {
     }
 
     /// Store the tokens as Sanctum rows, so that the same plaintexts
-    /// authenticate everywhere.
-    pub fn import_tokens(&self, tokens: &[TokenSeed]) {
-        for t in tokens {
+    /// authenticate everywhere: one transaction per chunk, each chunk
+    /// closed by a reopen (a durable commit), as sessions are loaded.
+    pub fn import_tokens(&mut self, tokens: &[TokenSeed], chunk: usize) {
+        for part in tokens.chunks(chunk) {
+            let rows: Vec<SanctumToken> = part
+                .iter()
+                .map(|t| SanctumToken {
+                    id: t.id,
+                    user_id: t.user_id,
+                    name: "bench".to_owned(),
+                    sha256_hex: t.digest_hex.clone(),
+                    abilities: vec!["*".to_owned()],
+                    created_at: t.at,
+                    last_used_at: Some(t.at),
+                    expires_at: None,
+                })
+                .collect();
             self.engine()
-                .import_sanctum_token(
-                    t.id,
-                    t.user_id,
-                    "bench",
-                    &t.digest_hex,
-                    ["*"],
-                    t.at,
-                    Some(t.at),
-                    None,
-                )
-                .expect("authkv imports a Sanctum row");
+                .import_sanctum_tokens(&rows)
+                .expect("authkv imports Sanctum rows");
+            self.reopen(false);
         }
     }
 }

@@ -138,7 +138,7 @@ fn load(
             made += size;
             send.send(chunk).expect("the copying thread is alive");
         }
-        authkv.import_tokens(tokens);
+        authkv.import_tokens(tokens, LOAD_CHUNK);
         authkv.reopen(durable);
         let own = t.elapsed();
         drop(send);

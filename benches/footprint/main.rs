@@ -107,11 +107,13 @@ fn main() {
     ));
     report.header.push(format!(
         "scale {}: {} logged-in sessions; Config::default(): cache_size {} (redb page cache), \
-         cache_entries {} (decoded records), quick_repair {}",
+         cache_entries {} (decoded records), auth_cache_entries {} (session and token \
+         summaries), quick_repair {}",
         scale.name,
         scale.sessions,
         mib(defaults.cache_size as u64),
         defaults.cache_entries,
+        defaults.auth_cache_entries,
         defaults.quick_repair
     ));
 
@@ -209,14 +211,53 @@ fn main() {
 
 /// The rows measured in the memory child.
 fn memory_rows(report: &mut Report, fixture: &fixture::Fixture, cache: u64) {
-    let readings = rss::measure(&fixture.path, &fixture.ids_path, fixture.t0);
+    // The same pass with the summary cache off: the difference is what the
+    // summaries of every session take.
+    // Each child runs on its own copy: its flush moves every session's
+    // activity, which would spare the next child its touches.
+    let copy = |name: &str| {
+        let to = fixture.path.with_file_name(name);
+        std::fs::copy(&fixture.path, &to).expect("copy the file");
+        to
+    };
+    let without = rss::measure(&copy("rss-off.redb"), &fixture.ids_path, fixture.t0, 0);
+    let without_kib = without.get("pass_rss").copied().unwrap_or(0);
+    let summaries = Config::default().auth_cache_entries;
+    let readings = rss::measure(
+        &copy("rss-on.redb"),
+        &fixture.ids_path,
+        fixture.t0,
+        summaries,
+    );
+    let with_kib = readings.get("pass_rss").copied().unwrap_or(0);
+    let cached = readings.get("cached_summaries").copied().unwrap_or(0);
+    let summary_bytes = with_kib.saturating_sub(without_kib) * 1024;
+    report.row(
+        "RSS after authenticating every session once, summary cache off",
+        format!(
+            "{} = redb cache + {}",
+            mib(without_kib * 1024),
+            mib((without_kib * 1024).saturating_sub(cache))
+        ),
+        "",
+    );
+    report.row(
+        format!("summary cache holding {cached} sessions (the difference)"),
+        format!(
+            "{} ({} bytes per session)",
+            mib(summary_bytes),
+            summary_bytes / cached.max(1)
+        ),
+        "configured (auth_cache_entries)",
+    );
+    let cache = cache + summary_bytes;
     let kib = |name: &str| readings.get(name).copied().unwrap_or(0) * 1024;
     let less_cache = |name: &str| {
         let bytes = kib(name);
         if bytes >= cache {
-            format!("{} = cache + {}", mib(bytes), mib(bytes - cache))
+            format!("{} = caches + {}", mib(bytes), mib(bytes - cache))
         } else {
-            format!("{} = cache − {}", mib(bytes), mib(cache - bytes))
+            format!("{} = caches − {}", mib(bytes), mib(cache - bytes))
         }
     };
     let count = |name: &str| readings.get(name).copied().unwrap_or(0);
@@ -232,9 +273,10 @@ fn memory_rows(report: &mut Report, fixture: &fixture::Fixture, cache: u64) {
     );
     report.row(
         format!(
-            "RSS after authenticating all {} once ({} records cached)",
+            "RSS after authenticating all {} once ({} records, {} summaries cached)",
             count("authenticated"),
-            count("cached_records")
+            count("cached_records"),
+            count("cached_summaries")
         ),
         less_cache("pass_rss"),
         "cache + ≤ 64 MiB",

@@ -22,14 +22,16 @@ pub const CHILD_ARG: &str = "--child-rss";
 /// What the child printed, by name.
 pub type Readings = HashMap<String, u64>;
 
-/// Run the child on `db` and collect its readings.
-pub fn measure(db: &Path, ids: &Path, t0: u64) -> Readings {
+/// Run the child on `db`, with `auth_cache_entries` session summaries
+/// allowed, and collect its readings.
+pub fn measure(db: &Path, ids: &Path, t0: u64, auth_cache_entries: usize) -> Readings {
     let exe = std::env::current_exe().expect("the bench's own path");
     let output = Command::new(exe)
         .arg(CHILD_ARG)
         .arg(db)
         .arg(ids)
         .arg(t0.to_string())
+        .arg(auth_cache_entries.to_string())
         .output()
         .expect("run the memory child");
     assert!(
@@ -46,12 +48,13 @@ pub fn measure(db: &Path, ids: &Path, t0: u64) -> Readings {
         .collect()
 }
 
-/// The child: `--child-rss <db> <ids> <t0>`.
+/// The child: `--child-rss <db> <ids> <t0> <auth_cache_entries>`.
 pub fn child(args: &[String]) {
-    let [db, ids, t0] = args else {
-        panic!("usage: {CHILD_ARG} <db> <ids> <t0>");
+    let [db, ids, t0, summaries] = args else {
+        panic!("usage: {CHILD_ARG} <db> <ids> <t0> <auth_cache_entries>");
     };
     let t0: u64 = t0.parse().expect("t0 is unix seconds");
+    let summaries: usize = summaries.parse().expect("a number of entries");
     let mut out = std::io::stdout().lock();
     let mut print = |name: &str, value: u64| {
         writeln!(out, "{name} {value}").expect("print a reading");
@@ -60,6 +63,7 @@ pub fn child(args: &[String]) {
     let clock = ManualClock::new(t0);
     let mut config = Config::default();
     config.clock = Clock::Manual(clock.clone());
+    config.auth_cache_entries = summaries;
     let touch_interval = config.touch_interval.as_secs();
     let engine = Engine::open(db, config).expect("open the file");
     print("open_rss", status_kib("VmRSS"));
@@ -69,6 +73,7 @@ pub fn child(args: &[String]) {
     print("pass_hwm", status_kib("VmHWM"));
     let stats = engine.stats().expect("stats");
     print("cached_records", stats.cached_records);
+    print("cached_summaries", stats.cached_summaries);
 
     clock.advance(touch_interval);
     authenticate_all(&engine, Path::new(ids));
