@@ -97,6 +97,13 @@ pub struct SessionInfo {
     pub last_activity: u64,
 }
 
+/// A live session's stored record, shared with the cache, and its
+/// `last_activity` including a pending touch.
+pub(crate) struct LoadedSession {
+    pub record: Arc<SessionRecord>,
+    pub last_activity: u64,
+}
+
 /// The digest of a well-formed session id; `None` for anything else, which
 /// callers treat as "no session" without reading a table.
 pub(crate) fn session_digest(id: &str) -> Option<Digest> {
@@ -393,6 +400,18 @@ impl Engine {
     /// # Errors
     /// [`Error::Storage`] or [`Error::Corrupt`] when the record cannot be read.
     pub fn load_session(&self, id: &str) -> Result<Option<Session>> {
+        Ok(self.load_record(id)?.map(|loaded| {
+            to_session(
+                SessionId::new(id.to_owned()),
+                loaded.record,
+                loaded.last_activity,
+            )
+        }))
+    }
+
+    /// [`Engine::load_session`] without copying the record out of the
+    /// cache, for callers (the C ABI) that copy it into their own shape.
+    pub(crate) fn load_record(&self, id: &str) -> Result<Option<LoadedSession>> {
         let Some(digest) = session_digest(id) else {
             return Ok(None);
         };
@@ -407,11 +426,10 @@ impl Engine {
         else {
             return Ok(None);
         };
-        Ok(Some(to_session(
-            SessionId::new(id.to_owned()),
+        Ok(Some(LoadedSession {
             record,
             last_activity,
-        )))
+        }))
     }
 
     /// Replace a session's payload. With `expected_version`, the write

@@ -38,33 +38,62 @@ pub struct authkv_abilities {
     pub len: usize,
 }
 
-/// The heap buffers an [`authkv_abilities`] points into.
-pub(crate) struct AbilitiesKeep {
-    text: Vec<NulTerminated>,
-    views: Vec<authkv_str>,
+/// The buffers an [`authkv_abilities`] points into.
+pub(crate) enum AbilitiesKeep {
+    /// `["*"]`, every session user's list and Sanctum's default for tokens:
+    /// a static view, so that handing it out allocates nothing.
+    All,
+    /// Copies that stay put while this is kept.
+    Listed {
+        text: Vec<NulTerminated>,
+        views: Vec<authkv_str>,
+    },
 }
 
+/// The view of `["*"]`, shared by every [`AbilitiesKeep::All`].
+struct StaticViews([authkv_str; 1]);
+
+// SAFETY: the view points into a static, immutable, NUL-terminated string.
+unsafe impl Sync for StaticViews {}
+
+static ALL: StaticViews = StaticViews([authkv_str {
+    ptr: c"*".as_ptr(),
+    len: WILDCARD.len(),
+}]);
+
 impl AbilitiesKeep {
-    /// Copy `abilities` into buffers that stay put while this is kept.
+    /// Keep `abilities` for a view: `["*"]` as the static list, any other
+    /// list copied.
     pub(crate) fn new<S: AsRef<str>>(abilities: &[S]) -> Self {
+        if let [only] = abilities
+            && only.as_ref() == WILDCARD
+        {
+            return Self::All;
+        }
         let text: Vec<NulTerminated> = abilities
             .iter()
             .map(|a| NulTerminated::new(a.as_ref().as_bytes()))
             .collect();
         let views = text.iter().map(NulTerminated::as_str).collect();
-        Self { text, views }
+        Self::Listed { text, views }
     }
 
     /// The view a caller reads.
     pub(crate) fn view(&self) -> authkv_abilities {
-        debug_assert_eq!(self.text.len(), self.views.len());
+        let views: &[authkv_str] = match self {
+            Self::All => &ALL.0,
+            Self::Listed { text, views } => {
+                debug_assert_eq!(text.len(), views.len());
+                views
+            }
+        };
         authkv_abilities {
-            items: if self.views.is_empty() {
+            items: if views.is_empty() {
                 std::ptr::null()
             } else {
-                self.views.as_ptr()
+                views.as_ptr()
             },
-            len: self.views.len(),
+            len: views.len(),
         }
     }
 }

@@ -7,7 +7,7 @@ use std::ffi::c_char;
 use crate::ability::Abilities;
 use crate::error::Error;
 use crate::guard::{GuardError, Principal, Request, Via};
-use crate::session::Session;
+use crate::session::LoadedSession;
 
 use super::abilities::{self, AbilitiesKeep, authkv_abilities};
 use super::boundary::{Failure, guard_free, run};
@@ -144,7 +144,7 @@ unsafe fn request<'a>(r: &authkv_request) -> Result<Request<'a>, Failure> {
 
 /// Build the library-owned principal; `session` is the full session
 /// (payload included) when the principal came by session cookie.
-fn new_principal(principal: Principal, session: Option<Session>) -> *mut authkv_principal {
+fn new_principal(principal: Principal, session: Option<LoadedSession>) -> *mut authkv_principal {
     let abilities = AbilitiesKeep::new(principal.abilities.as_slice());
     let (via, token_id) = match &principal.via {
         Via::Session(_) => (AUTHKV_VIA_SESSION, 0),
@@ -214,7 +214,7 @@ pub unsafe extern "C" fn authkv_guard_authenticate(
         let session = match &principal.via {
             Via::Session(seen) => Some(
                 engine
-                    .load_session(seen.id())?
+                    .load_record(seen.id())?
                     .ok_or(Error::Guard(GuardError::Unauthenticated))?,
             ),
             Via::Token(_) => None,

@@ -9,7 +9,7 @@
 
 use std::ffi::c_char;
 
-use crate::session::Session;
+use crate::session::{LoadedSession, Session};
 
 use super::boundary::{Failure, guard_free, run};
 use super::buffer::{
@@ -76,27 +76,29 @@ impl std::fmt::Debug for authkv_session {
 pub(crate) struct SessionKeep(NulTerminated, NulTerminated, NulTerminated);
 
 impl SessionKeep {
-    /// Copy the variable-size parts of `session`.
-    pub(crate) fn new(session: &Session) -> Self {
+    /// Copy the variable-size parts of the loaded record.
+    pub(crate) fn new(loaded: &LoadedSession) -> Self {
+        let record = &loaded.record;
         Self(
-            NulTerminated::new(&session.payload),
-            NulTerminated::new(session.ip.as_bytes()),
-            NulTerminated::new(session.user_agent.as_bytes()),
+            NulTerminated::new(&record.payload),
+            NulTerminated::new(record.ip.as_bytes()),
+            NulTerminated::new(record.user_agent.as_bytes()),
         )
     }
 
     /// The struct a caller reads, pointing into these buffers.
-    pub(crate) fn view(&self, session: &Session) -> authkv_session {
+    pub(crate) fn view(&self, loaded: &LoadedSession) -> authkv_session {
+        let record = &loaded.record;
         authkv_session {
             payload: self.0.as_bytes(),
-            version: session.version,
-            has_user: session.user_id.is_some(),
-            user_id: session.user_id.unwrap_or(0),
-            csrf_token: fill_array(session.csrf_token.expose()),
+            version: record.version,
+            has_user: record.user_id.is_some(),
+            user_id: record.user_id.unwrap_or(0),
+            csrf_token: fill_array(&record.csrf),
             ip: self.1.as_str(),
             user_agent: self.2.as_str(),
-            created_at: session.created_at,
-            last_activity: session.last_activity,
+            created_at: record.created_at,
+            last_activity: loaded.last_activity,
         }
     }
 }
@@ -278,7 +280,7 @@ pub unsafe extern "C" fn authkv_session_load(
         // SAFETY: each call forwards the caller's guarantees for its pointer.
         let (engine, id) = unsafe { (handle::engine(engine)?, session_id(id, id_len, "id")?) };
         let out = slice::out(out, "out")?;
-        let session = engine.load_session(id)?.ok_or_else(not_found)?;
+        let session = engine.load_record(id)?.ok_or_else(not_found)?;
         let loaded = into_owned(SessionKeep::new(&session), |keep| keep.view(&session));
         // SAFETY: the caller guarantees `out` is writable.
         unsafe { slice::write(out, loaded) };
