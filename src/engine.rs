@@ -354,7 +354,7 @@ impl Background {
                             return;
                         }
                     }
-                    if core.flush().and_then(|_| core.collect()).is_err() {
+                    if core.housekeep().is_err() {
                         Counters::add(&core.counters.background_errors, 1);
                     }
                 }

@@ -55,6 +55,9 @@ impl<'a> GcRun<'a> {
     }
 }
 
+/// Work run inside GC's first write transaction.
+pub(crate) type Prelude<'a> = &'a mut dyn FnMut(&WriteTransaction) -> Result<()>;
+
 /// Which [`GcReport`] count a batch's deletions add to.
 pub(crate) type DeletedCount = fn(&mut GcReport) -> &mut u64;
 
@@ -78,46 +81,30 @@ impl Core {
     /// Write all pending touches, of sessions and tokens, in one
     /// transaction; entries touched again while the commit ran stay pending.
     pub(crate) fn flush(&self) -> Result<usize> {
-        let snapshot: Vec<(Touch, u64)> =
-            self.touches.lock().iter().map(|(k, t)| (*k, *t)).collect();
+        let snapshot = self.touch_snapshot();
         if snapshot.is_empty() {
             return Ok(0);
         }
-        let applied = self.write(|txn| {
-            let mut sessions = SessionTables::open(txn)?;
-            let mut tokens = TokenTables::open(txn)?;
-            let mut applied = 0;
-            for (key, touched_at) in &snapshot {
-                let digest = match key {
-                    Touch::Session(digest) => digest,
-                    Touch::Token(id) => {
-                        if tokens.apply_touch(*id, *touched_at)? {
-                            applied += 1;
-                        }
-                        continue;
-                    }
-                };
-                let Some(old) = sessions.get(digest)? else {
-                    continue;
-                };
-                if *touched_at > old.last_activity {
-                    let new = SessionRecord {
-                        last_activity: *touched_at,
-                        ..old.clone()
-                    };
-                    sessions.replace(digest, &old, &new)?;
-                    applied += 1;
-                }
-            }
-            Ok(applied)
-        })?;
+        let applied = self.write(|txn| apply_touches(txn, &snapshot))?;
+        self.forget_written(&snapshot);
+        Ok(applied)
+    }
+
+    /// The pending touches, copied out so that requests can go on noting
+    /// new ones while they are written.
+    pub(crate) fn touch_snapshot(&self) -> Vec<(Touch, u64)> {
+        self.touches.lock().iter().map(|(k, t)| (*k, *t)).collect()
+    }
+
+    /// After the commit that wrote `snapshot`: drop the touches it wrote,
+    /// keeping those noted again since.
+    pub(crate) fn forget_written(&self, snapshot: &[(Touch, u64)]) {
         let mut touches = self.touches.lock();
-        for (key, touched_at) in &snapshot {
+        for (key, touched_at) in snapshot {
             if touches.get(key) == Some(touched_at) {
                 touches.remove(key);
             }
         }
-        Ok(applied)
     }
 
     /// Delete every session expired by GC's rules (`last_activity <= now -
@@ -125,20 +112,29 @@ impl Core {
     /// expired throttle windows and remember-me tokens, and tokens expired
     /// for more than `token_prune_hours`.
     pub(crate) fn collect(&self) -> Result<GcReport> {
-        self.with_deferred_sync(|| self.collect_with(&mut |_| {}))
+        self.with_deferred_sync(|| self.collect_with(&mut |_| {}, None))
     }
 
     /// [`Core::collect`], calling `progress` after each committed batch.
-    pub(crate) fn collect_with(&self, progress: &mut dyn FnMut(&GcReport)) -> Result<GcReport> {
+    /// A `prelude` runs in the first write transaction (its own one when
+    /// no session is due), so that other housekeeping shares its commit.
+    pub(crate) fn collect_with(
+        &self,
+        progress: &mut dyn FnMut(&GcReport),
+        mut prelude: Option<Prelude<'_>>,
+    ) -> Result<GcReport> {
         let now = self.now();
         let mut run = GcRun::new(progress);
         if let Some(cutoff) = now.checked_sub(self.config.idle_lifetime.as_secs()) {
-            self.collect_index(TimeIndex::Activity, cutoff, now, &mut run)?;
+            self.collect_index(TimeIndex::Activity, cutoff, now, &mut run, &mut prelude)?;
+        }
+        if let Some(prelude) = prelude.take() {
+            self.write(|txn| prelude(txn))?;
         }
         if let Some(absolute) = self.config.absolute_lifetime
             && let Some(cutoff) = now.checked_sub(absolute.as_secs())
         {
-            self.collect_index(TimeIndex::Created, cutoff, now, &mut run)?;
+            self.collect_index(TimeIndex::Created, cutoff, now, &mut run, &mut None)?;
         }
         self.collect_throttles(now, &mut run)?;
         self.collect_remember(now, &mut run)?;
@@ -224,6 +220,7 @@ impl Core {
         cutoff: u64,
         now: u64,
         run: &mut GcRun<'_>,
+        prelude: &mut Option<Prelude<'_>>,
     ) -> Result<()> {
         let upper = (cutoff, [0xffu8; 32]);
         loop {
@@ -239,6 +236,9 @@ impl Core {
             let batch = self.config.gc_batch_size;
             let mut examined = 0;
             let (seen, deleted) = self.write(|txn| {
+                if let Some(prelude) = prelude.take() {
+                    prelude(txn)?;
+                }
                 let mut tables = SessionTables::open(txn)?;
                 let candidates: Vec<(u64, Digest)> = {
                     let table = match index {
@@ -310,6 +310,36 @@ impl Core {
     }
 }
 
+/// Write `snapshot`'s touches in `txn`; returns how many records moved.
+pub(crate) fn apply_touches(txn: &WriteTransaction, snapshot: &[(Touch, u64)]) -> Result<usize> {
+    let mut sessions = SessionTables::open(txn)?;
+    let mut tokens = TokenTables::open(txn)?;
+    let mut applied = 0;
+    for (key, touched_at) in snapshot {
+        let digest = match key {
+            Touch::Session(digest) => digest,
+            Touch::Token(id) => {
+                if tokens.apply_touch(*id, *touched_at)? {
+                    applied += 1;
+                }
+                continue;
+            }
+        };
+        let Some(old) = sessions.get(digest)? else {
+            continue;
+        };
+        if *touched_at > old.last_activity {
+            let new = SessionRecord {
+                last_activity: *touched_at,
+                ..old.clone()
+            };
+            sessions.replace(digest, &old, &new)?;
+            applied += 1;
+        }
+    }
+    Ok(applied)
+}
+
 impl Engine {
     /// Delete, now, expired sessions, throttle counters whose window has
     /// passed, expired remember-me tokens, and tokens expired for more than
@@ -335,6 +365,6 @@ impl Engine {
     /// committed and were reported.
     pub fn gc_with_progress(&self, mut progress: impl FnMut(&GcReport)) -> Result<GcReport> {
         self.core
-            .with_deferred_sync(|| self.core.collect_with(&mut progress))
+            .with_deferred_sync(|| self.core.collect_with(&mut progress, None))
     }
 }

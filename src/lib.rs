@@ -28,6 +28,7 @@ pub mod ffi;
 mod gc;
 mod group_commit;
 mod guard;
+mod housekeeping;
 pub mod http;
 mod import;
 mod password;

@@ -162,8 +162,9 @@ impl Peer for AuthkvPeer {
     }
 
     fn housekeeping(&self) {
-        self.settle();
-        self.gc();
+        self.engine()
+            .housekeep()
+            .expect("authkv writes touches and collects");
     }
 }
 

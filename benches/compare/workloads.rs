@@ -619,7 +619,7 @@ pub fn day_rows(
     }
     report.notes.push(format!(
         "Day: bursts of 1–39 requests, one every 1–20 s, anywhere in 24 simulated hours; \
-         housekeeping every simulated minute (authkv: flush + gc; the others: GC), except \
+         housekeeping every simulated minute (authkv: housekeep(), touches and GC in one commit; the others: GC), except \
          that SQLite Laravel collects in 2 of 100 requests (Laravel's lottery). A request \
          whose session expired logs in again (2 writes in authkv and SQLite, 6 commands in \
          Redis); such re-logins: {}; writes other than re-logins (touches and GC): {}. \

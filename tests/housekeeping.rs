@@ -1,0 +1,95 @@
+//! `Engine::housekeep`: pending touches and GC's first batch share one
+//! commit, so housekeeping once per touch interval commits once.
+
+mod common;
+
+use common::*;
+
+/// Sessions created now, returned as ids.
+fn sessions(f: &Fixture, n: usize) -> Vec<String> {
+    (0..n)
+        .map(|_| {
+            let s = f.engine.create_session("1.2.3.4", "ua").expect("create");
+            s.id.expose().to_owned()
+        })
+        .collect()
+}
+
+fn commits(f: &Fixture) -> u64 {
+    f.engine.stats().expect("stats").write_commits
+}
+
+#[test]
+fn touches_and_expired_sessions_are_written_in_one_commit() {
+    let f = fixture();
+    let doomed = sessions(&f, 3);
+    f.clock.advance(IDLE - 100);
+    let kept = sessions(&f, 2);
+    f.clock.advance(160); // the first three are now idle past the lifetime
+    for id in &kept {
+        let loaded = f.engine.load_session(id).expect("load").expect("live");
+        assert_eq!(loaded.last_activity, T0 + IDLE + 60, "a touch is pending");
+    }
+    let before = commits(&f);
+    let (report, touched) = f.engine.housekeep().expect("housekeep");
+    assert_eq!((report.sessions_deleted, touched), (3, 2));
+    assert_eq!(commits(&f), before + 1, "one commit for both");
+    assert_eq!(f.engine.stats().expect("stats").touches_pending, 0);
+    for id in &doomed {
+        assert!(f.engine.load_session(id).expect("load").is_none());
+    }
+    // The touches are in the file, not only in memory.
+    let f = f.reopen();
+    for id in &kept {
+        let loaded = f.engine.load_session(id).expect("load").expect("live");
+        assert_eq!(loaded.last_activity, T0 + IDLE + 60);
+    }
+    assert_consistent(&f.engine);
+}
+
+#[test]
+fn touches_alone_take_one_commit_and_nothing_takes_none() {
+    let f = fixture();
+    let ids = sessions(&f, 4);
+    let before = commits(&f);
+    assert_eq!(f.engine.housekeep().expect("housekeep").1, 0);
+    assert_eq!(commits(&f), before, "nothing pending, nothing expired");
+    f.clock.advance(60);
+    for id in &ids {
+        f.engine.load_session(id).expect("load");
+    }
+    let (report, touched) = f.engine.housekeep().expect("housekeep");
+    assert_eq!((report.sessions_deleted, touched), (0, 4));
+    assert_eq!(commits(&f), before + 1);
+}
+
+#[test]
+fn more_than_a_batch_expired_takes_one_commit_per_batch_touches_included() {
+    let f = fixture_with(|c| c.gc_batch_size = 3);
+    sessions(&f, 7);
+    f.clock.advance(IDLE - 100);
+    let kept = sessions(&f, 1);
+    f.clock.advance(160);
+    f.engine
+        .load_session(&kept[0])
+        .expect("load")
+        .expect("live");
+    let before = commits(&f);
+    let (report, touched) = f.engine.housekeep().expect("housekeep");
+    assert_eq!((report.sessions_deleted, touched), (7, 1));
+    assert_eq!(commits(&f), before + 3, "batches of 3, 3 and 1");
+    assert_eq!(f.engine.stats().expect("stats").touches_pending, 0);
+    assert_consistent(&f.engine);
+}
+
+#[test]
+fn a_touch_that_keeps_a_session_alive_is_written_not_deleted() {
+    let f = fixture();
+    let ids = sessions(&f, 1);
+    f.clock.advance(IDLE - 10);
+    f.engine.load_session(&ids[0]).expect("load").expect("live");
+    f.clock.advance(20); // the stored time is past the lifetime, the touch is not
+    let (report, touched) = f.engine.housekeep().expect("housekeep");
+    assert_eq!((report.sessions_deleted, touched), (0, 1));
+    assert!(f.engine.load_session(&ids[0]).expect("load").is_some());
+}
