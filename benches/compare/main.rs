@@ -182,7 +182,7 @@ fn main() {
     ));
     report.header.push(format!(
         "authkv {}: one redb file, durable commits (fsync per commit), 64 MiB cache, \
-         touches kept in memory (touch_interval {} s) and written by flush()",
+         touches kept in memory (touch_interval {} s) written by housekeep() once a minute in the day, by flush() after timed rounds",
         env!("CARGO_PKG_VERSION"),
         peer::TOUCH_INTERVAL
     ));
