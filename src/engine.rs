@@ -448,7 +448,8 @@ impl Engine {
         &self.core.config
     }
 
-    /// Write every pending touch in one transaction. Returns how many
+    /// Write every pending touch, in transactions of at most
+    /// `Config::gc_batch_size` (one fsync for all of them). Returns how many
     /// records were updated.
     ///
     /// # Errors

@@ -78,15 +78,24 @@ impl TimeIndex {
 }
 
 impl Core {
-    /// Write all pending touches, of sessions and tokens, in one
-    /// transaction; entries touched again while the commit ran stay pending.
+    /// Write all pending touches, of sessions and tokens, in transactions of
+    /// at most `gc_batch_size` sharing one fsync; entries touched again while
+    /// the commits ran stay pending.
     pub(crate) fn flush(&self) -> Result<usize> {
         let snapshot = self.touch_snapshot();
-        if snapshot.is_empty() {
-            return Ok(0);
-        }
-        let applied = self.write(|txn| apply_touches(txn, &snapshot))?;
+        let applied = self.with_deferred_sync(|| self.write_touches(&snapshot))?;
         self.forget_written(&snapshot);
+        Ok(applied)
+    }
+
+    /// Write `touches` in transactions of at most `gc_batch_size`, so that
+    /// a flush after a busy interval holds the write lock no longer than a
+    /// GC batch does. Returns how many records moved.
+    pub(crate) fn write_touches(&self, touches: &[(Touch, u64)]) -> Result<usize> {
+        let mut applied = 0;
+        for batch in touches.chunks(self.config.gc_batch_size) {
+            applied += self.write(|txn| apply_touches(txn, batch))?;
+        }
         Ok(applied)
     }
 

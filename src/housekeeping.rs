@@ -8,28 +8,35 @@ use crate::error::Result;
 use crate::gc::{GcReport, apply_touches};
 
 impl Core {
-    /// Flush pending touches and collect, the touches riding in GC's first
-    /// write transaction. Returns the GC report and how many records the
+    /// Flush pending touches and collect, the touches (up to a batch)
+    /// riding in GC's first write transaction. Returns the GC report and how many records the
     /// touches moved.
     pub(crate) fn housekeep(&self) -> Result<(GcReport, usize)> {
         let snapshot = self.touch_snapshot();
+        // The first batch of touches rides in GC's first transaction; the
+        // rest (after a busy interval) get transactions of their own.
+        let first_len = snapshot.len().min(self.config.gc_batch_size);
+        let (first, rest) = snapshot.split_at(first_len);
         let mut written = 0;
-        let mut write_touches = |txn: &redb::WriteTransaction| -> Result<()> {
-            written = apply_touches(txn, &snapshot)?;
+        let mut write_first = |txn: &redb::WriteTransaction| -> Result<()> {
+            written = apply_touches(txn, first)?;
             Ok(())
         };
-        let prelude = (!snapshot.is_empty()).then_some(&mut write_touches as _);
-        let report = self.with_deferred_sync(|| self.collect_with(&mut |_| {}, prelude))?;
+        let prelude = (!first.is_empty()).then_some(&mut write_first as _);
+        let (report, written_rest) = self.with_deferred_sync(|| {
+            let report = self.collect_with(&mut |_| {}, prelude)?;
+            Ok((report, self.write_touches(rest)?))
+        })?;
         self.forget_written(&snapshot);
-        Ok((report, written))
+        Ok((report, written + written_rest))
     }
 }
 
 impl Engine {
     /// [`Engine::flush`] and [`Engine::gc`] together, the touches written in
     /// the same transaction as the first GC batch: one commit when there is
-    /// anything to write and at most a batch expired, none when there is
-    /// nothing. This is what the background thread runs; a host driving
+    /// anything to write and at most a batch (`Config::gc_batch_size`) of
+    /// touches and of expired sessions, none when there is nothing. This is what the background thread runs; a host driving
     /// housekeeping itself should call it once per `touch_interval`.
     /// Returns the GC report and how many sessions and tokens the touches
     /// moved.

@@ -93,3 +93,32 @@ fn a_touch_that_keeps_a_session_alive_is_written_not_deleted() {
     assert_eq!((report.sessions_deleted, touched), (0, 1));
     assert!(f.engine.load_session(&ids[0]).expect("load").is_some());
 }
+
+#[test]
+fn touches_beyond_a_batch_get_transactions_of_their_own_and_one_fsync() {
+    let f = fixture_with(|c| c.gc_batch_size = 3);
+    let ids = sessions(&f, 7);
+    f.clock.advance(60);
+    let touch_all = |f: &Fixture| {
+        for id in &ids {
+            f.engine.load_session(id).expect("load").expect("live");
+        }
+    };
+    touch_all(&f);
+    let before = f.engine.stats().expect("stats");
+    assert_eq!(f.engine.flush().expect("flush"), 7);
+    let after = f.engine.stats().expect("stats");
+    assert_eq!(after.write_commits, before.write_commits + 3, "3, 3 and 1");
+    assert_eq!(after.durable_syncs, before.durable_syncs + 1);
+    assert_eq!(after.touches_pending, 0);
+
+    f.clock.advance(60);
+    touch_all(&f);
+    let (report, touched) = f.engine.housekeep().expect("housekeep");
+    assert_eq!((report.sessions_deleted, touched), (0, 7));
+    let last = f.engine.stats().expect("stats");
+    assert_eq!(last.write_commits, after.write_commits + 3);
+    assert_eq!(last.durable_syncs, after.durable_syncs + 1);
+    assert_eq!(last.touches_pending, 0);
+    assert_consistent(&f.engine);
+}
