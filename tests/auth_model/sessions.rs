@@ -63,11 +63,23 @@ impl Sessions {
         s.pick(&self.known)
     }
 
-    /// Half the time a stored session (most known ids are long gone, and
-    /// logins and the guard need live ones to reach their rules), else any.
+    /// Half the time a live session (most known ids are long gone, and
+    /// logins need live ones to reach their rules), else any.
     fn stored_or_known(&self, s: &mut Step<'_>) -> String {
-        let mut stored: Vec<String> = self.stored.keys().cloned().collect();
-        stored.sort(); // the map's order varies between runs; the sequence may not
+        let now = s.now;
+        self.pick_stored(s, |m| !read_expired(m, now))
+    }
+
+    /// Half the time a stored session that `wanted` accepts, else any id.
+    /// Candidates keep the order they were made in, so that a seed replays
+    /// the same sequence (the ids themselves are random).
+    fn pick_stored(&self, s: &mut Step<'_>, wanted: impl Fn(&Session) -> bool) -> String {
+        let stored: Vec<String> = self
+            .known
+            .iter()
+            .filter(|id| self.stored.get(*id).is_some_and(&wanted))
+            .cloned()
+            .collect();
         s.pick_near(&stored, &self.known)
     }
 
@@ -197,7 +209,8 @@ impl Sessions {
     /// The request guard reading a session by its cookie: the same expiry
     /// and touch rules as a load, and a principal only with a user.
     fn authenticate(&mut self, s: &mut Step<'_>) {
-        let id = self.stored_or_known(s);
+        let now = s.now;
+        let id = self.pick_stored(s, |m| m.user.is_some() && !read_expired(m, now));
         let cookie = format!("authkv_session={id}");
         let request = Request {
             method: "GET",
