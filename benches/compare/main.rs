@@ -29,10 +29,11 @@ mod peer;
 mod redis;
 mod report;
 mod resp;
+#[path = "../common/run_env.rs"]
+mod run_env;
 mod sqlite;
 mod workloads;
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crate::redis::RedisServer;
@@ -146,11 +147,6 @@ pub fn progress(begun: Instant, what: &str) {
     eprintln!("[{:>6.1} s] {what}", begun.elapsed().as_secs_f64());
 }
 
-/// Where the Markdown table goes.
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| PathBuf::from("target"), PathBuf::from)
-}
-
 fn main() {
     fixture::self_check();
     let bench = std::env::args().skip(1).any(|a| a == "--bench");
@@ -158,15 +154,7 @@ fn main() {
     let begun = Instant::now();
     let dir = tempfile::tempdir().expect("a temporary directory for the stores");
     let mut report = Report::default();
-    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    report.header.push(format!(
-        "machine: {} CPUs, load average at start {}",
-        std::thread::available_parallelism().map_or(0, |n| n.get()),
-        load.split_whitespace()
-            .take(3)
-            .collect::<Vec<_>>()
-            .join(" ")
-    ));
+    report.header.push(run_env::machine_line());
     report.header.push(format!(
         "scale {}: {} then {} sessions stored, {} tokens, {} timed reads per row \
          ({} for rows that write durably), {:?} per thread count, day of {} users / {} requests",
@@ -266,8 +254,8 @@ fn main() {
     } else {
         "compare-smoke.md"
     };
-    let path = target_dir().join(name);
-    let written = std::fs::create_dir_all(target_dir())
+    let path = run_env::target_dir().join(name);
+    let written = std::fs::create_dir_all(run_env::target_dir())
         .and_then(|()| std::fs::write(&path, report.markdown()));
     match written {
         Ok(()) => println!("written to {}", path.display()),

@@ -20,8 +20,9 @@ mod fixture;
 mod open;
 mod report;
 mod rss;
+#[path = "../common/run_env.rs"]
+mod run_env;
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use authkv::Config;
@@ -79,11 +80,6 @@ pub fn progress(begun: Instant, what: &str) {
     eprintln!("[{:>6.1} s] {what}", begun.elapsed().as_secs_f64());
 }
 
-/// Where the Markdown table goes.
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| PathBuf::from("target"), PathBuf::from)
-}
-
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
@@ -96,15 +92,7 @@ fn main() {
     let begun = Instant::now();
     let defaults = Config::default();
     let mut report = Report::default();
-    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    report.header.push(format!(
-        "machine: {} CPUs, load average at start {}",
-        std::thread::available_parallelism().map_or(0, |n| n.get()),
-        load.split_whitespace()
-            .take(3)
-            .collect::<Vec<_>>()
-            .join(" ")
-    ));
+    report.header.push(run_env::machine_line());
     report.header.push(format!(
         "scale {}: {} logged-in sessions; Config::default(): cache_size {} (redb page cache), \
          cache_entries {} (decoded records), auth_cache_entries {} (session and token \
@@ -199,9 +187,9 @@ fn main() {
     } else {
         "footprint-smoke.md"
     };
-    let path = target_dir().join(name);
-    let written =
-        std::fs::create_dir_all(target_dir()).and_then(|()| std::fs::write(&path, &markdown));
+    let path = run_env::target_dir().join(name);
+    let written = std::fs::create_dir_all(run_env::target_dir())
+        .and_then(|()| std::fs::write(&path, &markdown));
     match written {
         Ok(()) => println!("written to {}", path.display()),
         Err(e) => println!("could not write {}: {e}", path.display()),
