@@ -412,9 +412,15 @@ impl Engine {
     /// [`Engine::load_session`] without copying the record out of the
     /// cache, for callers (the C ABI) that copy it into their own shape.
     pub(crate) fn load_record(&self, id: &str) -> Result<Option<LoadedSession>> {
-        let Some(digest) = session_digest(id) else {
-            return Ok(None);
-        };
+        match session_digest(id) {
+            Some(digest) => self.load_record_by_digest(&digest),
+            None => Ok(None),
+        }
+    }
+
+    /// [`Engine::load_record`] for an id already hashed.
+    pub(crate) fn load_record_by_digest(&self, digest: &Digest) -> Result<Option<LoadedSession>> {
+        let digest = *digest;
         let core = &self.core;
         let now = core.now();
         core.count_lookup();

@@ -6,7 +6,7 @@
 use crate::engine::{Core, Engine, SESSIONS, Touch};
 use crate::error::{Error, Result};
 use crate::record::ArchivedSessionRecord;
-use crate::secret::{Digest, RANDOM_LEN, sha256, to_hex};
+use crate::secret::{Digest, RANDOM_LEN, to_hex};
 use crate::session::session_digest;
 
 /// The guard's summary of a stored session, decoded in place from the
@@ -49,6 +49,9 @@ impl SessionAuth {
 #[derive(Clone, Copy)]
 pub struct GuardSession {
     id: [u8; RANDOM_LEN],
+    /// SHA-256 of the id, so that loading the full record (the C ABI's
+    /// principal does) needs no second hash.
+    digest: Digest,
     csrf: [u8; RANDOM_LEN],
     /// The logged-in user, if any.
     pub user_id: Option<u64>,
@@ -73,7 +76,12 @@ impl GuardSession {
 
     /// This session's public handle, as [`crate::Session::handle`] gives it.
     pub fn handle(&self) -> String {
-        to_hex(&sha256(&self.id))
+        to_hex(&self.digest)
+    }
+
+    /// The SHA-256 of the id, the session's key.
+    pub(crate) fn digest(&self) -> &Digest {
+        &self.digest
     }
 }
 
@@ -173,6 +181,7 @@ impl Engine {
         id_bytes.copy_from_slice(id.as_bytes()); // checked: 40 bytes
         Ok(Some(GuardSession {
             id: id_bytes,
+            digest,
             csrf: auth.csrf,
             user_id: auth.user_id,
             created_at: auth.created_at,

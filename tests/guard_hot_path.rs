@@ -241,3 +241,14 @@ fn with_the_summary_cache_off_the_guard_gives_the_same_answers() {
     assert!(gone.is_none());
     assert_eq!(f.engine.stats().expect("stats").cached_summaries, 0);
 }
+
+#[test]
+fn the_guard_session_has_the_same_public_handle_as_the_loaded_one() {
+    let f = fixture();
+    let visitor = f.engine.create_session("1.2.3.4", "ua").expect("create");
+    let user = f.engine.login(visitor.id.expose(), 4).expect("login");
+    match guard(&f.engine, user.id.expose()).expect("logged in").via {
+        Via::Session(seen) => assert_eq!(seen.handle(), user.handle()),
+        _ => panic!("not authenticated by the session"),
+    }
+}

@@ -4,7 +4,9 @@
 
 use std::ffi::c_char;
 
+use crate::engine::Engine;
 use crate::secret::ct_eq;
+use crate::session::CsrfToken;
 
 use super::boundary::{Failure, run};
 use super::buffer::secret_buffer;
@@ -35,7 +37,30 @@ pub unsafe extern "C" fn authkv_session_csrf_token(
     csrf_out_size: usize,
     required_size: *mut usize,
 ) -> authkv_status {
-    run("authkv_session_csrf_token", || {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        csrf_into(
+            "authkv_session_csrf_token",
+            (engine, id, id_len),
+            (csrf_out, csrf_out_size, required_size),
+            |engine, id| engine.csrf_token(id)?.ok_or_else(not_found),
+        )
+    }
+}
+
+/// The shared body of the calls that write a session's CSRF token into a
+/// caller buffer: check the handle, the id and the buffer (before `get`
+/// changes anything), then write what `get` returns.
+///
+/// # Safety
+/// As for `authkv_session_csrf_token`.
+unsafe fn csrf_into(
+    name: &'static str,
+    (engine, id, id_len): (*const authkv_engine, *const c_char, usize),
+    (csrf_out, csrf_out_size, required_size): (*mut c_char, usize, *mut usize),
+    get: impl FnOnce(&Engine, &str) -> Result<CsrfToken, Failure>,
+) -> authkv_status {
+    run(name, || {
         // SAFETY: each call forwards the caller's guarantees for its pointer.
         unsafe {
             let engine = handle::engine(engine)?;
@@ -47,7 +72,7 @@ pub unsafe extern "C" fn authkv_session_csrf_token(
                 "csrf_out",
                 required_size,
             )?;
-            let token = engine.csrf_token(id)?.ok_or_else(not_found)?;
+            let token = get(engine, id)?;
             out.write(token.expose())
         }
     })
@@ -115,20 +140,13 @@ pub unsafe extern "C" fn authkv_session_csrf_rotate(
     csrf_out_size: usize,
     required_size: *mut usize,
 ) -> authkv_status {
-    run("authkv_session_csrf_rotate", || {
-        // SAFETY: each call forwards the caller's guarantees for its pointer.
-        unsafe {
-            let engine = handle::engine(engine)?;
-            let id = session_id(id, id_len, "id")?;
-            let out = secret_buffer(
-                csrf_out,
-                csrf_out_size,
-                AUTHKV_CSRF_TOKEN_SIZE,
-                "csrf_out",
-                required_size,
-            )?;
-            let token = engine.rotate_csrf(id)?;
-            out.write(token.expose())
-        }
-    })
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        csrf_into(
+            "authkv_session_csrf_rotate",
+            (engine, id, id_len),
+            (csrf_out, csrf_out_size, required_size),
+            |engine, id| Ok(engine.rotate_csrf(id)?),
+        )
+    }
 }

@@ -214,7 +214,7 @@ pub unsafe extern "C" fn authkv_guard_authenticate(
         let session = match &principal.via {
             Via::Session(seen) => Some(
                 engine
-                    .load_record(seen.id())?
+                    .load_record_by_digest(seen.digest())?
                     .ok_or(Error::Guard(GuardError::Unauthenticated))?,
             ),
             Via::Token(_) => None,
