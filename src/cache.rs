@@ -1,14 +1,15 @@
 //! The hot-path cache: decoded session and token records kept in memory so
 //! that authenticating a request reads no page and decodes nothing.
 //!
-//! The engine is the only writer of its file, so the cache stays coherent
-//! with two rules. Every write transaction notes the records it changed
-//! (see [`note_changed`]); after the commit, before the writer returns, those
-//! entries are dropped and the cache's epoch moves. A reader that missed
-//! reads the record from a snapshot and fills the cache only if the epoch is
-//! still the one it saw before that snapshot — checked under the entry's
-//! shard lock — so a record read before a commit can never be cached after
-//! the commit's invalidation.
+//! Within the engine the cache stays coherent with two rules. Every write
+//! transaction notes the records it changed (see [`note_changed`]); after
+//! the commit, before the writer returns, those entries are dropped and the
+//! cache's epoch moves. A reader that missed reads the record from a
+//! snapshot and fills the cache only if the epoch is still the one it saw
+//! before that snapshot — checked under the entry's shard lock — so a
+//! record read before a commit can never be cached after the commit's
+//! invalidation. Commits by other handles on the file reach the cache the
+//! same way, through `processes::coherence`, which also vetoes a fill.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -112,14 +113,21 @@ impl<K: ShardKey, V: Clone> RecordCache<K, V> {
     }
 
     /// Cache `value`, read from a snapshot taken after `epoch_seen` was read,
-    /// unless a write invalidated anything since. A full shard drops an
+    /// unless a write invalidated anything since or `still_current` (asked
+    /// under the shard lock) says the file changed. A full shard drops an
     /// arbitrary entry first.
-    pub(crate) fn fill(&self, key: K, value: V, epoch_seen: u64) {
+    pub(crate) fn fill(
+        &self,
+        key: K,
+        value: V,
+        epoch_seen: u64,
+        still_current: impl FnOnce() -> bool,
+    ) {
         if self.per_shard == 0 {
             return;
         }
         let mut shard = self.shard(&key).lock();
-        if self.epoch.load(Ordering::Acquire) != epoch_seen {
+        if self.epoch.load(Ordering::Acquire) != epoch_seen || !still_current() {
             return;
         }
         if shard.len() >= self.per_shard
@@ -135,6 +143,15 @@ impl<K: ShardKey, V: Clone> RecordCache<K, V> {
         let mut shard = self.shard(key).lock();
         shard.remove(key);
         self.epoch.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Drop every entry.
+    pub(crate) fn clear(&self) {
+        for shard in &self.shards {
+            let mut shard = shard.lock();
+            shard.clear();
+            self.epoch.fetch_add(1, Ordering::AcqRel);
+        }
     }
 
     /// Records cached now.
@@ -181,17 +198,32 @@ mod tests {
         let cache: RecordCache<u64, Arc<&str>> = RecordCache::new(100);
         let seen = cache.epoch();
         cache.invalidate(&1); // a commit lands between the read and the fill
-        cache.fill(1, Arc::new("stale"), seen);
+        cache.fill(1, Arc::new("stale"), seen, || true);
         assert!(cache.get(&1).is_none());
-        cache.fill(1, Arc::new("fresh"), cache.epoch());
+        cache.fill(1, Arc::new("fresh"), cache.epoch(), || true);
         assert_eq!(cache.get(&1).as_deref(), Some(&"fresh"));
+    }
+
+    #[test]
+    fn a_fill_vetoed_by_the_file_is_refused_and_clear_empties_every_shard() {
+        let cache: RecordCache<u64, u64> = RecordCache::new(100);
+        cache.fill(1, 1, cache.epoch(), || false);
+        assert!(cache.get(&1).is_none());
+        for i in 0..50 {
+            cache.fill(i, i, cache.epoch(), || true);
+        }
+        let seen = cache.epoch();
+        cache.clear();
+        assert_eq!(cache.len(), 0);
+        cache.fill(7, 7, seen, || true);
+        assert!(cache.get(&7).is_none(), "a fill from before the clear");
     }
 
     #[test]
     fn capacity_is_bounded() {
         let cache: RecordCache<u64, u64> = RecordCache::new(32);
         for i in 0..1000 {
-            cache.fill(i, i, cache.epoch());
+            cache.fill(i, i, cache.epoch(), || true);
         }
         assert!(cache.len() <= 32, "{}", cache.len());
     }
@@ -210,7 +242,7 @@ mod tests {
     #[test]
     fn zero_capacity_caches_nothing() {
         let cache: RecordCache<u64, u64> = RecordCache::new(0);
-        cache.fill(1, 1, cache.epoch());
+        cache.fill(1, 1, cache.epoch(), || true);
         assert!(cache.get(&1).is_none());
     }
 

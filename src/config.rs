@@ -15,6 +15,24 @@ const MAX_TOKEN_PREFIX: usize = 32;
 /// gathered in memory first.
 const MAX_GC_BATCH: usize = 1_000_000;
 
+/// Who else may open the database file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Concurrency {
+    /// Any number of processes on this host open the file for reading and
+    /// writing (redb's `MultiWriter`): php-fpm and gunicorn workers, Node
+    /// cluster, the CLI and cron beside the live application. Caches stay
+    /// coherent through the side file `<database>-shm`. Every commit is
+    /// durable on its own (`durable_commits = false` is not available and
+    /// is ignored). The default.
+    #[default]
+    MultiProcess,
+    /// This process alone (redb's `ExclusiveWriter`): any other process
+    /// gets [`crate::OpenError::Locked`]. Faster: reads take no file lock,
+    /// and concurrent writers share one fsync (group commit).
+    Exclusive,
+}
+
 /// How an [`crate::Engine`] behaves. `Config::default()` gives Laravel's
 /// defaults with authkv's limits.
 #[derive(Clone, Debug)]
@@ -58,10 +76,14 @@ pub struct Config {
     /// allocates nothing; 0 turns this cache off. Memory grows only with the
     /// sessions and tokens actually used. Default 1,048,576 each.
     pub auth_cache_entries: usize,
+    /// Who else may open the file. Default [`Concurrency::MultiProcess`].
+    pub concurrency: Concurrency,
     /// When true (the default) every commit is on disk before the call
     /// returns. False skips the fsync — for bulk loads and tests only: a
     /// crash may lose commits made since the last durable one (the file
     /// stays consistent). Closing the engine makes everything durable.
+    /// Only [`Concurrency::Exclusive`] can skip it: with `MultiProcess`
+    /// every commit is durable whatever this says.
     pub durable_commits: bool,
     /// Record redb's allocator state in every durable commit (redb's quick
     /// repair), so that opening the file after a crash loads it instead of
@@ -70,6 +92,7 @@ pub struct Config {
     /// cold disk). Default false, because it makes every durable commit
     /// two-phase — a second fsync — which doubled a lone writer's commit
     /// time in the same measurement (`cargo bench --bench footprint`).
+    /// [`Concurrency::MultiProcess`] always records it (redb requires it).
     pub quick_repair: bool,
     /// Text put before the random part of every new personal access token
     /// (Sanctum's `token_prefix`), so that secret scanners recognise it.
@@ -116,6 +139,7 @@ impl Default for Config {
             cache_size: 64 * 1024 * 1024,
             cache_entries: 65_536,
             auth_cache_entries: 1 << 20,
+            concurrency: Concurrency::default(),
             durable_commits: true,
             quick_repair: false,
             token_prefix: String::new(),

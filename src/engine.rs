@@ -6,21 +6,25 @@ use std::cell::Cell;
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use parking_lot::{Condvar, Mutex};
 use redb::{
-    Database, DatabaseError, Durability, ReadTransaction, ReadableDatabase, ReadableTableMetadata,
-    StorageError, TableDefinition, TableError, WriteTransaction,
+    ConcurrencyMode, Database, DatabaseError, Durability, ReadTransaction, ReadableDatabase,
+    ReadableTable, ReadableTableMetadata, StorageError, TableDefinition, TableError,
+    WriteTransaction,
 };
 
-use crate::cache::{Changed, RecordCache, take_changed};
-use crate::config::Config;
+use crate::cache::{Changed, RecordCache, ShardKey, take_changed};
+use crate::config::{Concurrency, Config};
 use crate::error::{Error, OpenError, Result};
 use crate::group_commit::GroupCommit;
+use crate::processes::coherence::{Follower, Invalidate, publish};
+use crate::processes::lease::Lease;
+use crate::processes::open_files::{Store, open_store};
 use crate::record::SessionRecord;
 use crate::secret::Digest;
 use crate::session_auth::SessionAuth;
@@ -58,6 +62,9 @@ pub(crate) const REMEMBER_BY_USER: TableDefinition<(u64, Digest), ()> =
     TableDefinition::new("remember_by_user");
 pub(crate) const REMEMBER_BY_EXPIRY: TableDefinition<(u64, Digest), ()> =
     TableDefinition::new("remember_by_expiry");
+
+/// How many tables [`create_tables`] makes.
+const TABLE_COUNT: usize = 17;
 
 /// Open every table once so that read transactions never meet a missing one.
 fn create_tables(txn: &WriteTransaction) -> Result<()> {
@@ -180,7 +187,8 @@ pub(crate) enum Touch {
 
 /// State shared by the engine handle and its background thread.
 pub(crate) struct Core {
-    pub db: Database,
+    /// The open file, shared with every other engine on it in this process.
+    pub store: Arc<Store>,
     pub config: Config,
     pub counters: Counters,
     /// Last-use times not yet written, of sessions and tokens alike, so one
@@ -188,8 +196,6 @@ pub(crate) struct Core {
     pub touches: Mutex<HashMap<Touch, u64>>,
     /// PHC string an unknown login is verified against, made on first use.
     pub dummy_phc: OnceLock<String>,
-    /// Where durable writers meet to share an fsync.
-    pub group_commit: GroupCommit,
     /// Decoded session records, kept coherent by every commit.
     pub sessions_cache: RecordCache<Digest, Arc<SessionRecord>>,
     /// The guard's summaries of sessions, kept coherent by every commit.
@@ -197,6 +203,28 @@ pub(crate) struct Core {
     /// What token authentication needs of each token, kept coherent by
     /// every commit.
     pub tokens_cache: RecordCache<u64, TokenAuth>,
+    /// How far the caches have followed the file's shared change log.
+    pub follower: Follower,
+    /// This engine's claim on running housekeeping for every process.
+    pub lease: Lease,
+}
+
+impl Invalidate for Core {
+    fn invalidate(&self, changed: &Changed) {
+        match changed {
+            Changed::Session(digest) => {
+                self.sessions_cache.invalidate(digest);
+                self.session_auth_cache.invalidate(digest);
+            }
+            Changed::Token(id) => self.tokens_cache.invalidate(id),
+        }
+    }
+
+    fn invalidate_all(&self) {
+        self.sessions_cache.clear();
+        self.session_auth_cache.clear();
+        self.tokens_cache.clear();
+    }
 }
 
 impl Core {
@@ -212,40 +240,37 @@ impl Core {
     /// returned although the commit is visible (and will be made durable by
     /// the next successful sync).
     pub(crate) fn write<T>(&self, f: impl FnOnce(&WriteTransaction) -> Result<T>) -> Result<T> {
-        let durable = self.config.durable_commits;
-        let deferring = DEFERRED_SYNC.with(Cell::get).is_some();
-        let alone = self.group_commit.begin() && durable && !deferring;
-        // Leaves the writer's place in the group even if `f` panics.
-        let in_flight = InFlight(&self.group_commit);
-        take_changed(); // nothing left over from a transaction that panicked
-        let committed = self.commit_one(f, alone);
-        let changed = take_changed();
-        std::mem::forget(in_flight);
-        let Ok((out, covered)) = committed else {
-            self.group_commit.abandoned();
-            return committed.map(|(out, _)| out);
-        };
-        for record in changed {
-            match record {
-                Changed::Session(digest) => {
-                    self.sessions_cache.invalidate(&digest);
-                    self.session_auth_cache.invalidate(&digest);
-                }
-                Changed::Token(id) => self.tokens_cache.invalidate(&id),
-            }
-        }
-        Counters::add(&self.counters.write_commits, 1);
-        if alone {
-            self.group_commit.committed_durably(covered);
+        self.store.stamp.check()?;
+        if self.store.multi_process {
+            // Other processes share the file: redb refuses non-durable
+            // commits, so each transaction is durable on its own.
+            let (out, _) = self.commit_one(f, Commit::Durable)?;
+            Counters::add(&self.counters.write_commits, 1);
             return Ok(out);
         }
-        let ticket = self.group_commit.committed();
+        let group_commit = &self.store.group_commit;
+        let durable = self.config.durable_commits;
+        let deferring = DEFERRED_SYNC.with(Cell::get).is_some();
+        let alone = group_commit.begin() && durable && !deferring;
+        // Leaves the writer's place in the group even if `f` panics.
+        let in_flight = InFlight(group_commit);
+        let committed = self.commit_one(f, if alone { Commit::Alone } else { Commit::Lazy });
+        std::mem::forget(in_flight);
+        let Ok((out, covered)) = committed else {
+            group_commit.abandoned();
+            return committed.map(|(out, _)| out);
+        };
+        Counters::add(&self.counters.write_commits, 1);
+        if alone {
+            group_commit.committed_durably(covered);
+            return Ok(out);
+        }
+        let ticket = group_commit.committed();
         if durable {
             if deferring {
                 DEFERRED_SYNC.with(|last| last.set(Some(ticket)));
             } else {
-                self.group_commit
-                    .wait_durable(&self.db, self.config.quick_repair, ticket)?;
+                group_commit.wait_durable(&self.store.db, self.config.quick_repair, ticket)?;
             }
         }
         Ok(out)
@@ -256,8 +281,9 @@ impl Core {
     /// Batches of housekeeping need no durability of their own: if the
     /// process dies first, what they deleted is still expired on read.
     pub(crate) fn with_deferred_sync<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
-        if DEFERRED_SYNC.with(Cell::get).is_some() {
-            return f(); // already inside: the outer call syncs
+        if self.store.multi_process || DEFERRED_SYNC.with(Cell::get).is_some() {
+            // Every commit is durable already, or the outer call syncs.
+            return f();
         }
         DEFERRED_SYNC.with(|last| last.set(Some(0)));
         // Ends deferring on this thread even if `f` panics.
@@ -266,43 +292,92 @@ impl Core {
         drop(deferring);
         let last = LAST_DEFERRED.with(|last| last.replace(0));
         if last > 0 {
-            self.group_commit
-                .wait_durable(&self.db, self.config.quick_repair, last)?;
+            self.store
+                .group_commit
+                .wait_durable(&self.store.db, self.config.quick_repair, last)?;
         }
         result
     }
 
-    /// One transaction, committed durably when `durable` (then also
-    /// returning how many counted commits it covers), else without fsync.
+    /// One transaction; returns `f`'s result and, for [`Commit::Alone`],
+    /// how many group commits its durable commit covers. The records it
+    /// changed are announced to every handle on the file before the commit
+    /// and dropped from this engine's caches after it.
     fn commit_one<T>(
         &self,
         f: impl FnOnce(&WriteTransaction) -> Result<T>,
-        durable: bool,
+        commit: Commit,
     ) -> Result<(T, u64)> {
-        let mut txn = self.db.begin_write()?;
-        let covered = self.group_commit.counted();
-        if durable {
-            txn.set_quick_repair(self.config.quick_repair);
-        } else {
-            txn.set_durability(Durability::None)
-                .map_err(|e| Error::Storage(e.into()))?;
+        let mut txn = self.store.db.begin_write()?;
+        let covered = match commit {
+            Commit::Alone => self.store.group_commit.counted(),
+            Commit::Durable | Commit::Lazy => 0,
+        };
+        match commit {
+            Commit::Alone => txn.set_quick_repair(self.config.quick_repair),
+            Commit::Lazy => txn
+                .set_durability(Durability::None)
+                .map_err(|e| Error::Storage(e.into()))?,
+            Commit::Durable => {}
         }
-        match f(&txn) {
-            Ok(out) => {
-                txn.commit()?;
-                Ok((out, covered))
-            }
+        take_changed(); // nothing left over from a transaction that panicked
+        let out = match f(&txn) {
+            Ok(out) => out,
             Err(e) => {
+                take_changed();
                 txn.abort()?;
-                Err(e)
+                return Err(e);
             }
+        };
+        let changed = take_changed();
+        let publication = publish(&self.store.region, &changed);
+        let committed = txn.commit();
+        drop(publication);
+        for record in &changed {
+            self.invalidate(record);
         }
+        committed?;
+        Ok((out, covered))
     }
 
     /// Run `f` in one read transaction (a consistent snapshot).
     pub(crate) fn read<T>(&self, f: impl FnOnce(&ReadTransaction) -> Result<T>) -> Result<T> {
-        let txn = self.db.begin_read()?;
+        let txn = self.begin_read()?;
         f(&txn)
+    }
+
+    /// A read transaction, refused in a child of the process that opened
+    /// the file.
+    pub(crate) fn begin_read(&self) -> Result<ReadTransaction> {
+        self.store.stamp.check()?;
+        Ok(self.store.db.begin_read()?)
+    }
+
+    /// The record under `key` from `cache`, else read by `load` from a
+    /// snapshot and cached — unless a commit on the file (by any process)
+    /// is under way or lands meanwhile; see `processes::coherence`.
+    pub(crate) fn cached<K: ShardKey, V: Clone>(
+        &self,
+        cache: &RecordCache<K, V>,
+        key: K,
+        load: impl FnOnce(&ReadTransaction) -> Result<Option<V>>,
+    ) -> Result<Option<V>> {
+        self.store.stamp.check()?;
+        let region = &self.store.region;
+        let view = self.follower.view(region, self);
+        if view.is_some()
+            && let Some(value) = cache.get(&key)
+        {
+            return Ok(Some(value));
+        }
+        let epoch = cache.epoch();
+        let value = self.read(load)?;
+        if let (Some(seen), Some(value)) = (view, &value) {
+            cache.fill(key, value.clone(), epoch, || {
+                Follower::unchanged(region, seen)
+            });
+        }
+        Ok(value)
     }
 
     /// Count one record lookup made for a caller.
@@ -328,6 +403,17 @@ impl Core {
     pub(crate) fn pending_touch(&self, digest: &Digest) -> Option<u64> {
         self.touches.lock().get(&Touch::Session(*digest)).copied()
     }
+}
+
+/// How [`Core::commit_one`] commits.
+#[derive(Clone, Copy)]
+enum Commit {
+    /// Durable, with the file shared by other processes.
+    Durable,
+    /// Durable, by a writer alone in the group commit.
+    Alone,
+    /// Without fsync; the group commit makes it durable.
+    Lazy,
 }
 
 /// Stops the background thread and waits for it.
@@ -380,6 +466,8 @@ impl Background {
 pub struct Engine {
     pub(crate) core: Arc<Core>,
     background: Mutex<Option<Background>>,
+    /// Set by the first of `close` and `drop`.
+    shut_down: AtomicBool,
 }
 
 impl std::fmt::Debug for Engine {
@@ -404,35 +492,41 @@ impl Engine {
     pub fn open(path: impl AsRef<Path>, config: Config) -> Result<Engine> {
         config.validate()?;
         let path = path.as_ref();
-        let fresh = match std::fs::metadata(path) {
-            Ok(meta) => meta.len() == 0,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
-            Err(e) => return Err(OpenError::Io(e).into()),
-        };
-        let db = open_database(path, config.cache_size)?;
-        check_schema(&db, fresh)?;
+        let (cache_size, concurrency) = (config.cache_size, config.concurrency);
+        let store = open_store(path, concurrency, |path| {
+            let db = open_database(path, cache_size, concurrency)?;
+            check_schema(&db)?;
+            Ok(db)
+        })?;
         let (cache_entries, auth_cache_entries) = (config.cache_entries, config.auth_cache_entries);
+        let follower = Follower::new(&store.region);
         let core = Arc::new(Core {
-            db,
+            store,
             config,
             counters: Counters::default(),
             touches: Mutex::new(HashMap::new()),
             dummy_phc: OnceLock::new(),
-            group_commit: GroupCommit::default(),
             sessions_cache: RecordCache::new(cache_entries),
             session_auth_cache: RecordCache::new(auth_cache_entries),
             tokens_cache: RecordCache::new(auth_cache_entries),
+            follower,
+            lease: Lease::new()?,
         });
-        core.write(|txn| {
-            create_tables(txn)?;
-            if fresh {
+        let tables_ready = core.read(|txn| Ok(txn.list_tables()?.count() >= TABLE_COUNT))?;
+        if !tables_ready {
+            // Several processes may create a new file at once: whoever
+            // commits first writes the schema record, the others keep it.
+            core.write(|txn| {
+                create_tables(txn)?;
                 let mut meta = txn.open_table(META)?;
-                meta.insert("schema_version", SCHEMA_VERSION.to_string().as_str())?;
-                meta.insert("created_at", core.now().to_string().as_str())?;
-                meta.insert("engine_version", env!("CARGO_PKG_VERSION"))?;
-            }
-            Ok(())
-        })?;
+                if meta.get("schema_version")?.is_none() {
+                    meta.insert("schema_version", SCHEMA_VERSION.to_string().as_str())?;
+                    meta.insert("created_at", core.now().to_string().as_str())?;
+                    meta.insert("engine_version", env!("CARGO_PKG_VERSION"))?;
+                }
+                Ok(())
+            })?;
+        }
         let background = match core.config.background_interval {
             Some(interval) => Some(Background::start(Arc::clone(&core), interval)?),
             None => None,
@@ -440,7 +534,24 @@ impl Engine {
         Ok(Engine {
             core,
             background: Mutex::new(background),
+            shut_down: AtomicBool::new(false),
         })
+    }
+
+    /// Whether this engine was opened by the calling process: false in a
+    /// child of `fork()`, where every call fails with [`Error::Forked`].
+    pub fn opened_in_this_process(&self) -> bool {
+        self.core.store.stamp.is_current()
+    }
+
+    /// The check every cached lookup makes before it trusts its caches (the
+    /// fork test and the shared change counter): true when they may serve.
+    /// Public for the benches that measure what it costs.
+    #[doc(hidden)]
+    #[inline]
+    pub fn coherence_check(&self) -> bool {
+        let core = &self.core;
+        core.store.stamp.is_current() && core.follower.view(&core.store.region, &**core).is_some()
     }
 
     /// The configuration this engine was opened with.
@@ -476,7 +587,11 @@ impl Engine {
             sessions,
             tokens,
             write_commits: c.write_commits.load(Ordering::Relaxed),
-            durable_syncs: self.core.group_commit.syncs(),
+            durable_syncs: if self.core.store.multi_process {
+                c.write_commits.load(Ordering::Relaxed)
+            } else {
+                self.core.store.group_commit.syncs()
+            },
             cached_records: self.core.sessions_cache.len() as u64,
             cached_summaries: (self.core.session_auth_cache.len() + self.core.tokens_cache.len())
                 as u64,
@@ -499,15 +614,32 @@ impl Engine {
         self.shutdown()
     }
 
+    /// Runs once, from `close` or `drop`, whichever comes first.
     fn shutdown(&self) -> Result<()> {
+        if self.shut_down.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        let core = &self.core;
+        if !core.store.stamp.is_current() {
+            // A child of fork(): the file, its locks and the background
+            // thread belong to the parent. Leave all of them untouched
+            // (dropping redb's handle would release the parent's locks).
+            if let Some(background) = self.background.lock().take() {
+                std::mem::forget(background);
+            }
+            std::mem::forget(Arc::clone(core));
+            return Ok(());
+        }
         if let Some(background) = self.background.lock().take() {
             background.stop();
         }
-        self.core.flush()?;
-        if !self.core.config.durable_commits {
+        core.flush()?;
+        if core.store.multi_process {
+            core.release_housekeeping_lease()?;
+        } else if !core.config.durable_commits {
             // An empty durable commit persists every earlier non-durable one.
-            let mut txn = self.core.db.begin_write()?;
-            txn.set_quick_repair(self.core.config.quick_repair);
+            let mut txn = core.store.db.begin_write()?;
+            txn.set_quick_repair(core.config.quick_repair);
             txn.commit()?;
         }
         Ok(())
@@ -517,16 +649,32 @@ impl Engine {
 impl Drop for Engine {
     fn drop(&mut self) {
         // Touches only extend idle sessions; losing them on a failed final
-        // flush shortens a session, it never loses a committed write.
-        let _ = self.shutdown();
+        // flush shortens a session, it never loses a committed write. A
+        // thread already unwinding writes nothing, and a panic in the flush
+        // must not become a second one.
+        if std::thread::panicking() {
+            if let Some(background) = self.background.lock().take() {
+                background.stop();
+            }
+            self.shut_down.store(true, Ordering::Release);
+            return;
+        }
+        let _ = catch_unwind(AssertUnwindSafe(|| self.shutdown()));
     }
 }
 
 /// Open or create the redb file, turning each failure into its own variant.
 /// redb may panic on a file that is not a database; that becomes `NotRedb`.
-fn open_database(path: &Path, cache_size: usize) -> Result<Database> {
+fn open_database(path: &Path, cache_size: usize, concurrency: Concurrency) -> Result<Database> {
+    let mode = match concurrency {
+        Concurrency::MultiProcess => ConcurrencyMode::MultiWriter,
+        Concurrency::Exclusive => ConcurrencyMode::ExclusiveWriter,
+    };
     let opened = catch_unwind(AssertUnwindSafe(|| {
-        Database::builder().set_cache_size(cache_size).create(path)
+        Database::builder()
+            .set_cache_size(cache_size)
+            .set_concurrency_mode(mode)
+            .create(path)
     }));
     match opened {
         Ok(Ok(db)) => Ok(db),
@@ -545,13 +693,16 @@ fn open_database(path: &Path, cache_size: usize) -> Result<Database> {
     }
 }
 
-/// A file that is not new must carry authkv's schema record, at a version
-/// this build reads.
-fn check_schema(db: &Database, fresh: bool) -> Result<()> {
+/// A database with tables must carry authkv's schema record, at a version
+/// this build reads; one without any is new (perhaps created by another
+/// process a moment ago) and gets authkv's tables.
+fn check_schema(db: &Database) -> Result<()> {
     let txn = db.begin_read()?;
     let meta = match txn.open_table(META) {
         Ok(meta) => meta,
-        Err(TableError::TableDoesNotExist(_)) if fresh => return Ok(()),
+        Err(TableError::TableDoesNotExist(_)) if txn.list_tables()?.next().is_none() => {
+            return Ok(());
+        }
         Err(TableError::TableDoesNotExist(_) | TableError::TableTypeMismatch { .. }) => {
             return Err(OpenError::NotAuthkv.into());
         }
@@ -583,22 +734,21 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let config = Config {
             clock: Clock::Manual(ManualClock::new(1_700_000_000)),
+            concurrency: Concurrency::Exclusive,
             ..Config::default()
         };
         let engine = Engine::open(dir.path().join("p.redb"), config).expect("open");
         let core = &engine.core;
+        let group_commit = &core.store.group_commit;
         let panicked = catch_unwind(AssertUnwindSafe(|| {
             core.write(|_| -> Result<()> { panic!("inside the transaction") })
         }));
         assert!(panicked.is_err());
         // With the panicked writer no longer in flight, the next one is alone.
-        assert!(
-            core.group_commit.begin(),
-            "a writer is still counted in flight"
-        );
-        core.group_commit.abandoned();
-        let before = core.group_commit.syncs();
+        assert!(group_commit.begin(), "a writer is still counted in flight");
+        group_commit.abandoned();
+        let before = group_commit.syncs();
         core.write(|_| Ok(())).expect("write");
-        assert_eq!(core.group_commit.syncs(), before + 1);
+        assert_eq!(group_commit.syncs(), before + 1);
     }
 }

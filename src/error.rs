@@ -8,7 +8,9 @@ use std::fmt;
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum OpenError {
-    /// Another process (or another handle in this one) holds the file's lock.
+    /// Another process holds the file for itself alone
+    /// ([`crate::Concurrency::Exclusive`]), or this open asks for that while
+    /// others have it open, or the modes of the two differ.
     Locked,
     /// The file exists but is not a redb database (or is damaged beyond repair).
     NotRedb(String),
@@ -28,9 +30,10 @@ pub enum OpenError {
 impl fmt::Display for OpenError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            OpenError::Locked => {
-                f.write_str("database is locked: another process or handle has it open")
-            }
+            OpenError::Locked => f.write_str(
+                "database is locked: another process holds it exclusively, or opened it in \
+                 another concurrency mode",
+            ),
             OpenError::NotRedb(detail) => write!(f, "not a redb database file: {detail}"),
             OpenError::NotAuthkv => {
                 f.write_str("redb database has no authkv schema record: not an authkv file")
@@ -354,6 +357,15 @@ pub enum Error {
     Random(String),
     /// The engine was closed.
     Closed,
+    /// The engine was opened in another process, whose child (after
+    /// `fork()`) made this call. The handle never touches the file from
+    /// the child: open the database again there.
+    Forked {
+        /// The process that opened the engine.
+        opened_in: u32,
+        /// The process that used it.
+        used_in: u32,
+    },
     /// A configuration value is out of range.
     InvalidConfig(String),
     /// A batch import refused these rows, so it stored nothing at all.
@@ -374,6 +386,10 @@ impl fmt::Display for Error {
             Error::Storage(e) => write!(f, "storage error: {e}"),
             Error::Random(e) => write!(f, "random source failed: {e}"),
             Error::Closed => f.write_str("engine is closed"),
+            Error::Forked { opened_in, used_in } => write!(
+                f,
+                "engine opened in pid {opened_in} used in pid {used_in}; open it again in the child"
+            ),
             Error::InvalidConfig(e) => write!(f, "invalid configuration: {e}"),
             Error::ImportRejected(rows) => {
                 write!(

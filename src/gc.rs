@@ -3,7 +3,7 @@
 //! scans of the time indexes, in bounded batches, at a cost proportional to
 //! what expired rather than to what is stored.
 
-use redb::{ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
+use redb::{ReadableTable, TableDefinition, WriteTransaction};
 
 use crate::engine::{Core, Counters, Engine, SESSIONS_BY_ACTIVITY, SESSIONS_BY_CREATED, Touch};
 use crate::error::Result;
@@ -30,6 +30,9 @@ pub struct GcReport {
     pub records_examined: u64,
     /// Write transactions used (one per batch, sessions and tokens).
     pub batches: u64,
+    /// Housekeeping skipped GC because another process holds the
+    /// housekeeping lease (see [`Engine::housekeep`]).
+    pub lease_held_elsewhere: bool,
 }
 
 /// A GC run under way: the totals so far, and whom to tell after each
@@ -82,6 +85,7 @@ impl Core {
     /// at most `gc_batch_size` sharing one fsync; entries touched again while
     /// the commits ran stay pending.
     pub(crate) fn flush(&self) -> Result<usize> {
+        self.store.stamp.check()?;
         let snapshot = self.touch_snapshot();
         let applied = self.with_deferred_sync(|| self.write_touches(&snapshot))?;
         self.forget_written(&snapshot);
@@ -183,7 +187,7 @@ impl Core {
         let batch = self.config.gc_batch_size;
         loop {
             let due = {
-                let txn = self.db.begin_read()?;
+                let txn = self.begin_read()?;
                 let table = txn.open_table(index)?;
                 table.range(..=upper)?.next().is_some()
             };
@@ -235,7 +239,7 @@ impl Core {
         loop {
             // Peek first: when nothing is due, no write transaction begins.
             let due = {
-                let txn = self.db.begin_read()?;
+                let txn = self.begin_read()?;
                 let table = txn.open_table(index.definition())?;
                 table.range(..=upper)?.next().is_some()
             };

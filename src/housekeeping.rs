@@ -12,6 +12,14 @@ impl Core {
     /// riding in GC's first write transaction. Returns the GC report and how many records the
     /// touches moved.
     pub(crate) fn housekeep(&self) -> Result<(GcReport, usize)> {
+        if self.store.multi_process && !self.hold_housekeeping_lease()? {
+            // Another process collects for everyone; the touches are ours.
+            let report = GcReport {
+                lease_held_elsewhere: true,
+                ..GcReport::default()
+            };
+            return Ok((report, self.flush()?));
+        }
         let snapshot = self.touch_snapshot();
         // The first batch of touches rides in GC's first transaction; the
         // rest (after a busy interval) get transactions of their own.
@@ -40,6 +48,12 @@ impl Engine {
     /// housekeeping itself should call it once per `touch_interval`.
     /// Returns the GC report and how many sessions and tokens the touches
     /// moved.
+    ///
+    /// When other processes share the file, GC runs in one of them at a
+    /// time: the one holding the housekeeping lease, which it takes when
+    /// it is free or its holder stopped renewing it (died), and gives up on
+    /// close. The others flush their own touches only, and their report
+    /// says `lease_held_elsewhere`. [`Engine::gc`] always collects.
     ///
     /// # Errors
     /// [`crate::Error::Storage`] when a commit fails; the touches of a failed

@@ -32,6 +32,7 @@ mod housekeeping;
 pub mod http;
 mod import;
 mod password;
+mod processes;
 mod record;
 mod remember;
 mod secret;
@@ -46,7 +47,7 @@ mod verify;
 
 pub use ability::{Abilities, WILDCARD};
 pub use clock::{Clock, ManualClock};
-pub use config::Config;
+pub use config::{Concurrency, Config};
 pub use credential::{AttemptOutcome, MAX_LOGIN_LEN, MAX_PASSWORD_LEN};
 pub use engine::{Engine, SCHEMA_VERSION, Stats};
 pub use error::{CredentialError, Error, OpenError, RejectedRow, Result, SessionError, TokenError};

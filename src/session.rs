@@ -294,23 +294,13 @@ impl Core {
     /// The stored record of a session: from the cache, else from a snapshot
     /// (then cached).
     fn session_record(&self, digest: &Digest) -> Result<Option<Arc<SessionRecord>>> {
-        if let Some(record) = self.sessions_cache.get(digest) {
-            return Ok(Some(record));
-        }
-        let epoch = self.sessions_cache.epoch();
-        let record = self.read(|txn| {
+        self.cached(&self.sessions_cache, *digest, |txn| {
             let table = txn.open_table(SESSIONS)?;
             table
                 .get(digest)?
-                .map(|bytes| decode_session(bytes.value()))
+                .map(|bytes| decode_session(bytes.value()).map(Arc::new))
                 .transpose()
-        })?;
-        Ok(record.map(|record| {
-            let record = Arc::new(record);
-            self.sessions_cache
-                .fill(*digest, Arc::clone(&record), epoch);
-            record
-        }))
+        })
     }
 }
 

@@ -109,21 +109,13 @@ impl Core {
     /// The guard's summary of a session: from the cache, else from a
     /// snapshot (then cached).
     pub(crate) fn session_auth(&self, digest: &Digest) -> Result<Option<SessionAuth>> {
-        if let Some(auth) = self.session_auth_cache.get(digest) {
-            return Ok(Some(auth));
-        }
-        let epoch = self.session_auth_cache.epoch();
-        let auth = self.read(|txn| {
+        self.cached(&self.session_auth_cache, *digest, |txn| {
             let table = txn.open_table(SESSIONS)?;
             table
                 .get(digest)?
                 .map(|bytes| SessionAuth::decode(bytes.value()))
                 .transpose()
-        })?;
-        if let Some(auth) = auth {
-            self.session_auth_cache.fill(*digest, auth, epoch);
-        }
-        Ok(auth)
+        })
     }
 
     /// The session's `last_activity` as of `now`, or `None` when it has

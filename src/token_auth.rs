@@ -46,20 +46,12 @@ impl TokenAuth {
 impl Core {
     /// A token's summary: from the cache, else from a snapshot (then cached).
     pub(crate) fn token_auth(&self, id: u64) -> Result<Option<TokenAuth>> {
-        if let Some(auth) = self.tokens_cache.get(&id) {
-            return Ok(Some(auth));
-        }
-        let epoch = self.tokens_cache.epoch();
-        let auth = self.read(|txn| {
+        self.cached(&self.tokens_cache, id, |txn| {
             let records = txn.open_table(TOKENS)?;
             records
                 .get(id)?
                 .map(|bytes| TokenAuth::decode(bytes.value()))
                 .transpose()
-        })?;
-        if let Some(auth) = &auth {
-            self.tokens_cache.fill(id, auth.clone(), epoch);
-        }
-        Ok(auth)
+        })
     }
 }

@@ -2,7 +2,7 @@
 //! but over the time indexes: each batch is a range scan from the oldest
 //! row, so the cost is proportional to what is pruned, not to what is stored.
 
-use redb::{ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{ReadableTable, TableDefinition};
 
 use crate::engine::{Core, Counters, Engine, TOKENS_BY_CREATED, TOKENS_BY_EXPIRY};
 use crate::error::Result;
@@ -86,7 +86,7 @@ impl Core {
         loop {
             // Peek first: when nothing is due, no write transaction begins.
             let due = {
-                let txn = self.db.begin_read()?;
+                let txn = self.begin_read()?;
                 let table = txn.open_table(index.definition())?;
                 table.range(before)?.next().is_some()
             };

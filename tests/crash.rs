@@ -1,9 +1,11 @@
 //! Crash safety: a child process creates sessions on two threads and
 //! prints each id only after its commit returned; the parent kills it with
 //! SIGKILL at random moments, reopens the file, and every printed id must
-//! load. Runs once
-//! with quick repair off and once with it on; with it on, redb must also
-//! find its allocator state after every kill instead of walking the file.
+//! load. Runs for a process alone on its file (group commit) with quick
+//! repair off and with it on, and for a file shared with other processes
+//! (every commit durable on its own, quick repair always on); with quick
+//! repair, redb must also find its allocator state after every kill instead
+//! of walking the file.
 //!
 //! Runs without the test harness so that the same binary can be the child.
 
@@ -12,35 +14,44 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use authkv::{Config, Engine};
+use authkv::{Concurrency, Config, Engine};
 
 const CHILD_ENV: &str = "AUTHKV_CRASH_CHILD_DB";
-/// Set (to anything) for a child that commits with quick repair.
-const QUICK_REPAIR_ENV: &str = "AUTHKV_CRASH_QUICK_REPAIR";
+/// `exclusive`, `exclusive-quick-repair` or `multi-process`.
+const MODE_ENV: &str = "AUTHKV_CRASH_MODE";
+const MODES: [&str; 3] = ["exclusive", "exclusive-quick-repair", "multi-process"];
 const ROUNDS: u64 = 25;
 
 fn main() {
     if let Ok(path) = std::env::var(CHILD_ENV) {
-        child(&path, std::env::var_os(QUICK_REPAIR_ENV).is_some());
+        child(&path, &std::env::var(MODE_ENV).expect("mode"));
         return;
     }
-    for quick_repair in [false, true] {
-        let printed = kill_rounds(quick_repair);
+    for mode in MODES {
+        let printed = kill_rounds(mode);
         println!(
-            "crash, quick_repair {quick_repair}: {ROUNDS} SIGKILL rounds, {printed} committed \
-             sessions all survived"
+            "crash, {mode}: {ROUNDS} SIGKILL rounds, {printed} committed sessions all survived"
         );
     }
-    println!("2 passed, 0 failed");
+    println!("{} passed, 0 failed", MODES.len());
+}
+
+fn config_for(mode: &str) -> Config {
+    let mut config = Config::default();
+    if mode.starts_with("exclusive") {
+        config.concurrency = Concurrency::Exclusive;
+    }
+    config.quick_repair = mode == "exclusive-quick-repair";
+    config
 }
 
 /// SIGKILL a writer `ROUNDS` times on one file; returns how many ids it
 /// printed, all of which survived.
-fn kill_rounds(quick_repair: bool) -> usize {
+fn kill_rounds(mode: &str) -> usize {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("crash.redb");
-    let mut config = Config::default();
-    config.quick_repair = quick_repair;
+    let config = config_for(mode);
+    let quick_repair = mode != "exclusive";
     let mut printed: Vec<String> = Vec::new();
     let mut seed = std::process::id() as u64 ^ 0x5DEE_CE66;
     for round in 0..ROUNDS {
@@ -48,7 +59,7 @@ fn kill_rounds(quick_repair: bool) -> usize {
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
         let kill_after = Duration::from_millis(20 + (seed >> 33) % 180);
-        printed.extend(run_child_and_kill(&path, quick_repair, kill_after));
+        printed.extend(run_child_and_kill(&path, mode, kill_after));
         if quick_repair && path.exists() {
             assert_no_full_repair(&path, round);
         }
@@ -90,13 +101,13 @@ fn assert_no_full_repair(path: &Path, round: u64) {
 
 /// Start the child, read ids for `kill_after`, SIGKILL it, then drain what
 /// it printed before dying.
-fn run_child_and_kill(path: &Path, quick_repair: bool, kill_after: Duration) -> Vec<String> {
+fn run_child_and_kill(path: &Path, mode: &str, kill_after: Duration) -> Vec<String> {
     let exe = std::env::current_exe().expect("current exe");
     let mut command = Command::new(exe);
-    command.env(CHILD_ENV, path).stdout(Stdio::piped());
-    if quick_repair {
-        command.env(QUICK_REPAIR_ENV, "1");
-    }
+    command
+        .env(CHILD_ENV, path)
+        .env(MODE_ENV, mode)
+        .stdout(Stdio::piped());
     let mut child = command.spawn().expect("spawn child");
     let stdout = child.stdout.take().expect("child stdout");
     let reader = std::thread::spawn(move || {
@@ -117,11 +128,9 @@ fn run_child_and_kill(path: &Path, quick_repair: bool, kill_after: Duration) -> 
 
 /// Two writers, so that commits are sometimes a lone writer's own durable
 /// commit and sometimes covered by a group's shared one.
-fn child(path: &str, quick_repair: bool) {
+fn child(path: &str, mode: &str) {
     use std::io::Write;
-    let mut config = Config::default();
-    config.quick_repair = quick_repair;
-    let engine = Engine::open(path, config).expect("child open");
+    let engine = Engine::open(path, config_for(mode)).expect("child open");
     std::thread::scope(|scope| {
         for _ in 0..2 {
             scope.spawn(|| {

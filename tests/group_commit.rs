@@ -1,5 +1,7 @@
 //! Group commit: each durable write returns only after an fsync that
-//! followed it, and concurrent writers share those fsyncs.
+//! followed it, and concurrent writers share those fsyncs. Only a process
+//! alone on its file (`Concurrency::Exclusive`) commits this way; with
+//! several, every commit is durable on its own.
 
 mod common;
 
@@ -7,7 +9,7 @@ use common::*;
 
 #[test]
 fn a_lone_writer_gets_one_durable_sync_per_write() {
-    let f = fixture();
+    let f = fixture_with(exclusive);
     let before = f.engine.stats().expect("stats");
     for _ in 0..5 {
         f.engine.create_session("1.2.3.4", "ua").expect("create");
@@ -19,7 +21,7 @@ fn a_lone_writer_gets_one_durable_sync_per_write() {
 
 #[test]
 fn concurrent_writers_share_durable_syncs() {
-    let f = fixture();
+    let f = fixture_with(exclusive);
     let before = f.engine.stats().expect("stats");
     let ids: Vec<String> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..32)
@@ -56,7 +58,10 @@ fn concurrent_writers_share_durable_syncs() {
 
 #[test]
 fn non_durable_engines_make_no_syncs_until_close() {
-    let f = fixture_with(|c| c.durable_commits = false);
+    let f = fixture_with(|c| {
+        exclusive(c);
+        c.durable_commits = false;
+    });
     for _ in 0..5 {
         f.engine.create_session("1.2.3.4", "ua").expect("create");
     }
@@ -73,7 +78,10 @@ fn non_durable_engines_make_no_syncs_until_close() {
 
 #[test]
 fn gc_batches_share_one_durable_sync() {
-    let f = fixture_with(|c| c.gc_batch_size = 10);
+    let f = fixture_with(|c| {
+        exclusive(c);
+        c.gc_batch_size = 10;
+    });
     for _ in 0..95 {
         f.engine.create_session("1.2.3.4", "ua").expect("create");
     }
@@ -99,7 +107,10 @@ fn gc_batches_share_one_durable_sync() {
 
 #[test]
 fn a_panic_during_gc_leaves_later_writes_durable() {
-    let f = fixture_with(|c| c.gc_batch_size = 2);
+    let f = fixture_with(|c| {
+        exclusive(c);
+        c.gc_batch_size = 2;
+    });
     for _ in 0..5 {
         f.engine.create_session("1.2.3.4", "ua").expect("create");
     }

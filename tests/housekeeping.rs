@@ -1,5 +1,8 @@
 //! `Engine::housekeep`: pending touches and GC's first batch share one
 //! commit, so housekeeping once per touch interval commits once.
+//! These pin the commits of one process alone on its file
+//! (`Concurrency::Exclusive`); with several, the housekeeping lease is one
+//! more row, see `housekeeping_lease` below.
 
 mod common;
 
@@ -21,7 +24,7 @@ fn commits(f: &Fixture) -> u64 {
 
 #[test]
 fn touches_and_expired_sessions_are_written_in_one_commit() {
-    let f = fixture();
+    let f = fixture_with(exclusive);
     let doomed = sessions(&f, 3);
     f.clock.advance(IDLE - 100);
     let kept = sessions(&f, 2);
@@ -49,7 +52,7 @@ fn touches_and_expired_sessions_are_written_in_one_commit() {
 
 #[test]
 fn touches_alone_take_one_commit_and_nothing_takes_none() {
-    let f = fixture();
+    let f = fixture_with(exclusive);
     let ids = sessions(&f, 4);
     let before = commits(&f);
     assert_eq!(f.engine.housekeep().expect("housekeep").1, 0);
@@ -65,7 +68,10 @@ fn touches_alone_take_one_commit_and_nothing_takes_none() {
 
 #[test]
 fn more_than_a_batch_expired_takes_one_commit_per_batch_touches_included() {
-    let f = fixture_with(|c| c.gc_batch_size = 3);
+    let f = fixture_with(|c| {
+        exclusive(c);
+        c.gc_batch_size = 3;
+    });
     sessions(&f, 7);
     f.clock.advance(IDLE - 100);
     let kept = sessions(&f, 1);
@@ -84,7 +90,7 @@ fn more_than_a_batch_expired_takes_one_commit_per_batch_touches_included() {
 
 #[test]
 fn a_touch_that_keeps_a_session_alive_is_written_not_deleted() {
-    let f = fixture();
+    let f = fixture_with(exclusive);
     let ids = sessions(&f, 1);
     f.clock.advance(IDLE - 10);
     f.engine.load_session(&ids[0]).expect("load").expect("live");
@@ -96,7 +102,10 @@ fn a_touch_that_keeps_a_session_alive_is_written_not_deleted() {
 
 #[test]
 fn touches_beyond_a_batch_get_transactions_of_their_own_and_one_fsync() {
-    let f = fixture_with(|c| c.gc_batch_size = 3);
+    let f = fixture_with(|c| {
+        exclusive(c);
+        c.gc_batch_size = 3;
+    });
     let ids = sessions(&f, 7);
     f.clock.advance(60);
     let touch_all = |f: &Fixture| {
@@ -121,4 +130,47 @@ fn touches_beyond_a_batch_get_transactions_of_their_own_and_one_fsync() {
     assert_eq!(last.durable_syncs, after.durable_syncs + 1);
     assert_eq!(last.touches_pending, 0);
     assert_consistent(&f.engine);
+}
+
+/// Two engines on one file (as two processes would be), each with its own
+/// clock, both in `Concurrency::MultiProcess` (the default).
+#[test]
+fn housekeeping_lease_one_engine_collects_until_it_closes_or_stops_renewing() {
+    let f = fixture(); // touch interval 60 s: the lease lasts 180 s
+    let other_clock = authkv::ManualClock::new(T0);
+    let link = f.dir.path().join("link.redb");
+    std::fs::hard_link(f.path(), &link).expect("hard link");
+    let other = authkv::Engine::open(&link, config(&other_clock)).expect("second engine");
+    let held_elsewhere = |engine: &authkv::Engine| {
+        engine
+            .housekeep()
+            .expect("housekeep")
+            .0
+            .lease_held_elsewhere
+    };
+    let before = commits(&f);
+    assert!(!held_elsewhere(&f.engine));
+    assert_eq!(commits(&f), before + 1, "taking the lease is one commit");
+    assert!(held_elsewhere(&other), "two engines collected at once");
+    f.clock.advance(60);
+    assert!(!held_elsewhere(&f.engine));
+    assert_eq!(
+        commits(&f),
+        before + 1,
+        "no renewal before half of it passed"
+    );
+    f.clock.advance(60);
+    assert!(!held_elsewhere(&f.engine));
+    assert_eq!(commits(&f), before + 2, "renewed once half of it passed");
+    // The holder stops renewing, as a killed process does: the lease
+    // (renewed at T0 + 120 until T0 + 300) passes when it expires.
+    other_clock.advance(299);
+    assert!(held_elsewhere(&other));
+    other_clock.advance(1);
+    assert!(!held_elsewhere(&other), "an expired lease is taken over");
+    f.clock.advance(180);
+    assert!(held_elsewhere(&f.engine), "the old holder lost it");
+    // Closing gives it up at once.
+    other.close().expect("close");
+    assert!(!held_elsewhere(&f.engine));
 }

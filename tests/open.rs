@@ -2,7 +2,7 @@
 
 mod common;
 
-use authkv::{Config, Engine, Error, OpenError};
+use authkv::{Concurrency, Config, Engine, Error, OpenError};
 use redb::ReadableTable;
 
 fn open_err(path: &std::path::Path) -> OpenError {
@@ -35,13 +35,60 @@ fn an_empty_file_is_initialised() {
 }
 
 #[test]
-fn a_file_open_elsewhere_is_locked() {
+fn the_same_file_by_another_path_or_a_hard_link_is_one_coherent_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("shared.redb");
+    let first = Engine::open(&path, Config::default()).expect("open");
+    let link = dir.path().join("link.redb");
+    std::fs::hard_link(&path, &link).expect("hard link");
+    let symlink = dir.path().join("symlink.redb");
+    std::os::unix::fs::symlink(&path, &symlink).expect("symlink");
+    let roundabout = dir.path().join(".").join("shared.redb");
+    for other_path in [&link, &symlink, &roundabout] {
+        let visitor = first.create_session("1.2.3.4", "ua").expect("create");
+        let session = first.login(visitor.id.expose(), 7).expect("login");
+        let id = session.id.expose();
+        let other = Engine::open(other_path, Config::default()).expect("second open");
+        assert!(other.load_session(id).expect("load").is_some());
+        assert!(first.load_session(id).expect("load").is_some()); // cached
+        let moved = other.regenerate_session(id).expect("regenerate");
+        assert!(
+            first.load_session(id).expect("load").is_none(),
+            "a cached session outlived its rotation by another handle"
+        );
+        assert!(
+            first
+                .load_session(moved.id.expose())
+                .expect("load")
+                .is_some()
+        );
+        other.close().expect("close");
+    }
+    assert_eq!(first.user_sessions(7).expect("list").len(), 3);
+}
+
+#[test]
+fn a_file_another_handle_holds_exclusively_is_locked() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("locked.redb");
-    let _first = Engine::open(&path, Config::default()).expect("open");
+    Engine::open(&path, Config::default())
+        .expect("create")
+        .close()
+        .expect("close");
+    // redb's own default handle locks the whole file, as an authkv process
+    // opened with `Concurrency::Exclusive` does.
+    let held = redb::Database::create(&path).expect("redb exclusive");
     assert!(matches!(open_err(&path), OpenError::Locked));
+    let mut exclusive = Config::default();
+    exclusive.concurrency = Concurrency::Exclusive;
+    assert!(matches!(
+        Engine::open(&path, exclusive),
+        Err(Error::Open(OpenError::Locked))
+    ));
     let message = Error::Open(OpenError::Locked).to_string();
     assert!(message.contains("locked"), "{message}");
+    drop(held);
+    Engine::open(&path, Config::default()).expect("free again");
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use authkv::{Clock, Config, Engine, ManualClock};
+use authkv::{Clock, Concurrency, Config, Engine, ManualClock};
 
 /// Unix seconds the manual clock starts at in tests.
 pub const T0: u64 = 1_700_000_000;
@@ -47,6 +47,11 @@ pub fn fixture_with(adjust: impl FnOnce(&mut Config)) -> Fixture {
     adjust(&mut config);
     let engine = Engine::open(dir.path().join("auth.redb"), config).expect("open");
     Fixture { dir, clock, engine }
+}
+
+/// For `fixture_with`: this process alone on the file.
+pub fn exclusive(config: &mut Config) {
+    config.concurrency = Concurrency::Exclusive;
 }
 
 pub const IDLE: u64 = 120 * 60;

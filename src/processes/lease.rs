@@ -1,0 +1,102 @@
+//! Background housekeeping (GC and pruning) runs in one process at a time.
+//! The holder is named in a lease row in `meta` with an expiry; it renews
+//! the row when half its time has passed, gives it up on close, and a
+//! process that dies simply stops renewing, so another takes over once the
+//! expiry has passed. Touches are per process and each flushes its own.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use redb::ReadableTable;
+
+use crate::engine::{Core, META};
+use crate::error::Result;
+
+const LEASE_ROW: &str = "housekeeping_lease";
+
+/// This engine's claim: a random holder id and until when it holds the
+/// lease (0: not held).
+pub(crate) struct Lease {
+    holder: u64,
+    held_until: AtomicU64,
+}
+
+impl Lease {
+    pub(crate) fn new() -> Result<Self> {
+        let mut bytes = [0u8; 8];
+        getrandom::fill(&mut bytes).map_err(|e| crate::Error::Random(e.to_string()))?;
+        Ok(Self {
+            holder: u64::from_le_bytes(bytes),
+            held_until: AtomicU64::new(0),
+        })
+    }
+}
+
+/// `(holder, expires_at)` as stored: `"<16 hex> <unix seconds>"`.
+fn parse(row: &str) -> Option<(u64, u64)> {
+    let (holder, expires) = row.split_once(' ')?;
+    Some((u64::from_str_radix(holder, 16).ok()?, expires.parse().ok()?))
+}
+
+fn stored(meta: &impl ReadableTable<&'static str, &'static str>) -> Result<Option<(u64, u64)>> {
+    Ok(meta.get(LEASE_ROW)?.and_then(|row| parse(row.value())))
+}
+
+impl Core {
+    /// How long a lease lasts: three housekeeping intervals, so one late
+    /// run does not lose it.
+    fn lease_seconds(&self) -> u64 {
+        let every = self
+            .config
+            .background_interval
+            .unwrap_or(self.config.touch_interval);
+        every.as_secs().saturating_mul(3).max(3)
+    }
+
+    /// Whether this engine may run housekeeping now: it holds the lease,
+    /// or took it (free, expired, or its own), renewing it when half of it
+    /// has passed. False while another live process holds it.
+    pub(crate) fn hold_housekeeping_lease(&self) -> Result<bool> {
+        let now = self.now();
+        let ttl = self.lease_seconds();
+        let lease = &self.lease;
+        if lease.held_until.load(Ordering::Relaxed) > now + ttl / 2 {
+            return Ok(true);
+        }
+        let held_elsewhere = |row: Option<(u64, u64)>| {
+            row.is_some_and(|(holder, expires_at)| holder != lease.holder && expires_at > now)
+        };
+        if held_elsewhere(self.read(|txn| stored(&txn.open_table(META)?))?) {
+            lease.held_until.store(0, Ordering::Relaxed);
+            return Ok(false);
+        }
+        let taken = self.write(|txn| {
+            let mut meta = txn.open_table(META)?;
+            if held_elsewhere(stored(&meta)?) {
+                return Ok(false);
+            }
+            let row = format!("{:016x} {}", lease.holder, now + ttl);
+            meta.insert(LEASE_ROW, row.as_str())?;
+            Ok(true)
+        })?;
+        lease
+            .held_until
+            .store(if taken { now + ttl } else { 0 }, Ordering::Relaxed);
+        Ok(taken)
+    }
+
+    /// Give the lease up (on close), so that another process takes over at
+    /// its next run instead of after the expiry.
+    pub(crate) fn release_housekeeping_lease(&self) -> Result<()> {
+        let lease = &self.lease;
+        if lease.held_until.swap(0, Ordering::Relaxed) == 0 {
+            return Ok(());
+        }
+        self.write(|txn| {
+            let mut meta = txn.open_table(META)?;
+            if stored(&meta)?.is_some_and(|(holder, _)| holder == lease.holder) {
+                meta.remove(LEASE_ROW)?;
+            }
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,497 @@
+//! Many worker processes on one file, as php-fpm, gunicorn or Node cluster
+//! run them: real child processes (this same binary, started again with a
+//! role in the environment), never threads standing in for them.
+//!
+//! Runs without the test harness so that the binary can be its own child
+//! and so that `fork()` happens in a single-threaded process.
+
+use std::io::{BufRead, BufReader, Write};
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use authkv::{Config, Engine, Error, GuardError, PasswordParams, Request};
+
+/// The child's role and its arguments, separated by spaces.
+const ROLE_ENV: &str = "AUTHKV_PROCESS_ROLE";
+
+fn main() {
+    if let Ok(role) = std::env::var(ROLE_ENV) {
+        let args: Vec<&str> = role.split(' ').collect();
+        match args[0] {
+            "mixed" => mixed_worker(Path::new(args[1]), args[2].parse().expect("worker")),
+            "follower" => follower(Path::new(args[1])),
+            "writer" => writer(Path::new(args[1])),
+            "lease_holder" => lease_holder(Path::new(args[1])),
+            other => panic!("unknown role {other}"),
+        }
+        return;
+    }
+    let tests: [(&str, fn()); 5] = [
+        (
+            "eight_processes_reading_and_writing_keep_their_own_state_exact",
+            eight_processes_reading_and_writing_keep_their_own_state_exact,
+        ),
+        (
+            "a_revocation_in_one_process_is_refused_by_the_next_call_in_another",
+            a_revocation_in_one_process_is_refused_by_the_next_call_in_another,
+        ),
+        (
+            "a_child_of_fork_is_refused_the_parents_engine_and_opens_its_own",
+            a_child_of_fork_is_refused_the_parents_engine_and_opens_its_own,
+        ),
+        (
+            "a_writer_killed_mid_write_loses_nothing_acknowledged_and_the_others_go_on",
+            a_writer_killed_mid_write_loses_nothing_acknowledged_and_the_others_go_on,
+        ),
+        (
+            "the_housekeeping_lease_passes_to_another_process_when_its_holder_dies",
+            the_housekeeping_lease_passes_to_another_process_when_its_holder_dies,
+        ),
+    ];
+    for (name, test) in tests {
+        let start = Instant::now();
+        test();
+        println!("test {name} ... ok ({:.1?})", start.elapsed());
+    }
+    println!("{} passed, 0 failed", tests.len());
+}
+
+fn spawn(role: &str) -> Child {
+    Command::new(std::env::current_exe().expect("current exe"))
+        .env(ROLE_ENV, role)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn child")
+}
+
+fn assert_consistent(engine: &Engine, when: &str) {
+    let report = engine.verify().expect("verify");
+    assert!(report.is_consistent(), "{when}: {:?}", report.problems);
+}
+
+fn scratch() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("shared.redb");
+    (dir, path)
+}
+
+// ---------------------------------------------------------------------------
+
+const WORKERS: u64 = 8;
+const MIXED_FOR: Duration = Duration::from_millis(1500);
+
+fn eight_processes_reading_and_writing_keep_their_own_state_exact() {
+    let (_dir, path) = scratch();
+    // The file exists before the workers start, as a deployed app's does.
+    Engine::open(&path, Config::default())
+        .expect("create")
+        .close()
+        .expect("close");
+    let children: Vec<Child> = (0..WORKERS)
+        .map(|worker| spawn(&format!("mixed {} {worker}", path.display())))
+        .collect();
+    let mut expected = Vec::new();
+    for (worker, child) in children.into_iter().enumerate() {
+        let output = child.wait_with_output().expect("worker");
+        assert!(output.status.success(), "worker {worker} failed");
+        let text = String::from_utf8(output.stdout).expect("utf-8");
+        let line = text.lines().last().expect("summary line");
+        let (sessions, tokens) = line.split_once(' ').expect("two counts");
+        expected.push((
+            user_of(worker as u64),
+            sessions.parse::<usize>().expect("n"),
+            tokens.parse::<usize>().expect("n"),
+        ));
+    }
+    for reopen in [false, true] {
+        let engine = Engine::open(&path, Config::default()).expect("open");
+        assert_consistent(&engine, if reopen { "after reopen" } else { "at the end" });
+        for (user, sessions, tokens) in &expected {
+            assert!(*sessions > 0, "worker of user {user} kept no session");
+            assert_eq!(engine.user_sessions(*user).expect("list").len(), *sessions);
+            assert_eq!(engine.user_tokens(*user).expect("list").len(), *tokens);
+        }
+        engine.close().expect("close");
+    }
+}
+
+fn user_of(worker: u64) -> u64 {
+    1000 + worker
+}
+
+/// Logs sessions in, saves and reloads them, makes and checks tokens,
+/// destroys and revokes some, for `MIXED_FOR`, checking every read against
+/// what it wrote; prints how many sessions and tokens it kept.
+fn mixed_worker(path: &Path, worker: u64) {
+    let engine = Engine::open(path, Config::default()).expect("worker open");
+    let user = user_of(worker);
+    let mut sessions: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut tokens: Vec<(u64, String)> = Vec::new();
+    let start = Instant::now();
+    let mut n: u64 = 0;
+    while start.elapsed() < MIXED_FOR {
+        n += 1;
+        let visitor = engine.create_session("10.0.0.1", "worker").expect("create");
+        let session = engine.login(visitor.id.expose(), user).expect("login");
+        let payload = format!("worker {worker} write {n}").into_bytes();
+        engine
+            .save_session(session.id.expose(), &payload, None)
+            .expect("save");
+        sessions.push((session.id.expose().to_owned(), payload));
+        if n % 3 == 0 {
+            let token = engine
+                .create_token(user, "worker", ["read"], None)
+                .expect("token");
+            tokens.push((token.id, token.plain_text.expose().to_owned()));
+        }
+        if n % 5 == 0 {
+            let (id, _) = sessions.remove(0);
+            assert!(engine.destroy_session(&id).expect("destroy"));
+            assert!(engine.load_session(&id).expect("load").is_none());
+        }
+        if n % 7 == 0 && !tokens.is_empty() {
+            let (id, text) = tokens.remove(0);
+            assert!(engine.revoke_token(id).expect("revoke"));
+            assert!(engine.authenticate_token(&text).expect("auth").is_none());
+        }
+        for (id, payload) in &sessions {
+            let loaded = engine.load_session(id).expect("load").expect("live");
+            assert_eq!(
+                &loaded.payload, payload,
+                "worker {worker} read another write"
+            );
+            assert_eq!(loaded.user_id, Some(user));
+        }
+        for (_, text) in &tokens {
+            let auth = engine.authenticate_token(text).expect("auth");
+            assert_eq!(auth.map(|a| a.user_id), Some(user));
+        }
+    }
+    assert_consistent(&engine, "in a worker");
+    engine.close().expect("close");
+    println!("{} {}", sessions.len(), tokens.len());
+}
+
+// ---------------------------------------------------------------------------
+
+const REVOCATION_ROUNDS: usize = 1000;
+
+/// The child authenticates what the parent sends; the parent revokes it in
+/// between, a different way each round.
+fn a_revocation_in_one_process_is_refused_by_the_next_call_in_another() {
+    let (_dir, path) = scratch();
+    let mut config = Config::default();
+    config.argon2 = PasswordParams::new(8, 1, 1); // hashing is not under test
+    let engine = Engine::open(&path, config).expect("open");
+    let mut child = spawn(&format!("follower {}", path.display()));
+    let mut to_child = child.stdin.take().expect("stdin");
+    let mut from_child = BufReader::new(child.stdout.take().expect("stdout"));
+    let kinds = ["destroy", "logout", "handle", "user", "password", "csrf"];
+    for round in 0..REVOCATION_ROUNDS {
+        let user = 10_000 + round as u64;
+        let visitor = engine.create_session("10.0.0.2", "parent").expect("create");
+        let session = engine.login(visitor.id.expose(), user).expect("login");
+        let id = session.id.expose().to_owned();
+        let csrf = session.csrf_token.expose().to_owned();
+        let token = engine
+            .create_token(user, "parent", ["*"], None)
+            .expect("token");
+        let text = token.plain_text.expose().to_owned();
+        let ask = |to: &mut ChildStdin, from: &mut BufReader<ChildStdout>| {
+            writeln!(to, "{id} {text} {csrf}").expect("send");
+            to.flush().expect("flush");
+            let mut line = String::new();
+            from.read_line(&mut line).expect("answer");
+            line.trim().to_owned()
+        };
+        // Twice, so the second answer came from the child's caches.
+        assert_eq!(ask(&mut to_child, &mut from_child), "yes yes yes");
+        assert_eq!(ask(&mut to_child, &mut from_child), "yes yes yes");
+        let kind = kinds[round % kinds.len()];
+        match kind {
+            "destroy" => assert!(engine.destroy_session(&id).expect("destroy")),
+            "logout" => drop(engine.invalidate_session(&id).expect("logout")),
+            "handle" => engine.revoke_session(&session.handle()).expect("revoke"),
+            "user" => assert_eq!(engine.revoke_user_sessions(user, None).expect("all"), 1),
+            "password" => {
+                engine
+                    .set_password(user, &format!("user{user}"), "first password")
+                    .expect("set");
+                engine
+                    .change_password(user, "second password", None, true)
+                    .expect("change");
+            }
+            _ => drop(engine.rotate_csrf(&id).expect("rotate")),
+        }
+        if kind != "password" {
+            assert!(engine.revoke_token(token.id).expect("revoke token"));
+        }
+        let expected = if kind == "csrf" {
+            "yes no no"
+        } else {
+            "no no no"
+        };
+        assert_eq!(
+            ask(&mut to_child, &mut from_child),
+            expected,
+            "round {round}: after {kind}"
+        );
+    }
+    drop(to_child);
+    assert!(child.wait().expect("follower").success());
+    engine.close().expect("close");
+}
+
+/// Reads `id token csrf` lines; answers whether the guard accepts the
+/// cookie, whether the token authenticates, and whether a POST with the
+/// CSRF token passes.
+fn follower(path: &Path) {
+    let engine = Engine::open(path, Config::default()).expect("follower open");
+    let stdin = std::io::stdin();
+    let mut out = std::io::stdout().lock();
+    for line in stdin.lock().lines() {
+        let line = line.expect("line");
+        let mut parts = line.split(' ');
+        let (id, text, csrf) = (
+            parts.next().expect("id"),
+            parts.next().expect("token"),
+            parts.next().expect("csrf"),
+        );
+        let cookie = format!("authkv_session={id}");
+        let cookie_request = |method| Request {
+            method,
+            cookie: Some(&cookie),
+            referer: Some("http://localhost/"),
+            csrf_token: Some(csrf),
+            ..Request::default()
+        };
+        let session = accepted(engine.authenticate(&cookie_request("GET")));
+        let bearer = format!("Bearer {text}");
+        let token = accepted(engine.authenticate(&Request {
+            method: "GET",
+            authorization: Some(&bearer),
+            ..Request::default()
+        }));
+        let csrf_ok = accepted(engine.authenticate(&cookie_request("POST")));
+        let word = |b: bool| if b { "yes" } else { "no" };
+        writeln!(out, "{} {} {}", word(session), word(token), word(csrf_ok)).expect("answer");
+        out.flush().expect("flush");
+    }
+}
+
+fn accepted(result: Result<authkv::Principal, Error>) -> bool {
+    match result {
+        Ok(_) => true,
+        Err(Error::Guard(GuardError::Unauthenticated | GuardError::CsrfMismatch)) => false,
+        Err(e) => panic!("unexpected error: {e}"),
+    }
+}
+
+// ---------------------------------------------------------------------------
+
+const FORKED_CHILDREN: u64 = 3;
+const SESSIONS_PER_CHILD: usize = 50;
+
+fn a_child_of_fork_is_refused_the_parents_engine_and_opens_its_own() {
+    let (_dir, path) = scratch();
+    let engine = Engine::open(&path, Config::default()).expect("open");
+    let visitor = engine.create_session("10.0.0.3", "parent").expect("create");
+    let parent_session = engine.login(visitor.id.expose(), 1).expect("login");
+    let id = parent_session.id.expose().to_owned();
+    assert!(engine.load_session(&id).expect("load").is_some()); // cached
+    let parent_pid = std::process::id();
+    let mut pids = Vec::new();
+    for child in 0..FORKED_CHILDREN {
+        // SAFETY: this process is single-threaded (no harness, no
+        // background thread), so the child may run ordinary code.
+        let pid = unsafe { libc::fork() };
+        assert!(pid >= 0, "fork failed");
+        if pid == 0 {
+            let code = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                forked_child(&engine, &path, &id, child)
+            }))
+            .map_or(101, |()| 0);
+            // SAFETY: ends the child without running the parent's atexit
+            // handlers or flushing its stdio copies.
+            unsafe { libc::_exit(code) };
+        }
+        pids.push(pid);
+    }
+    // The parent goes on writing while its children do.
+    for _ in 0..20 {
+        engine
+            .create_session("10.0.0.3", "parent")
+            .expect("parent write");
+    }
+    for pid in pids {
+        let mut status = 0;
+        // SAFETY: waits for a child this process forked.
+        assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+        assert!(
+            libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+            "forked child {pid} failed (status {status}), parent {parent_pid}"
+        );
+    }
+    assert!(engine.load_session(&id).expect("load").is_some());
+    for child in 0..FORKED_CHILDREN {
+        assert_eq!(
+            engine.user_sessions(2000 + child).expect("list").len(),
+            SESSIONS_PER_CHILD
+        );
+    }
+    assert_consistent(&engine, "parent after the children");
+    engine.close().expect("close");
+    let engine = Engine::open(&path, Config::default()).expect("reopen");
+    assert_consistent(&engine, "after reopen");
+    assert!(engine.load_session(&id).expect("load").is_some());
+}
+
+fn forked_child(inherited: &Engine, path: &Path, id: &str, child: u64) {
+    assert!(!inherited.opened_in_this_process());
+    match inherited.load_session(id) {
+        Err(Error::Forked { opened_in, used_in }) => {
+            assert_eq!(used_in, std::process::id());
+            assert_ne!(opened_in, used_in);
+            let message = inherited.load_session(id).expect_err("refused").to_string();
+            assert!(message.contains("open it again in the child"), "{message}");
+        }
+        other => panic!("inherited engine answered {other:?}"),
+    }
+    assert!(matches!(
+        inherited.create_session("10.0.0.4", "child"),
+        Err(Error::Forked { .. })
+    ));
+    assert!(matches!(inherited.flush(), Err(Error::Forked { .. })));
+    let own = Engine::open(path, Config::default()).expect("child open");
+    assert!(own.load_session(id).expect("load").is_some());
+    for _ in 0..SESSIONS_PER_CHILD {
+        let visitor = own.create_session("10.0.0.4", "child").expect("create");
+        own.login(visitor.id.expose(), 2000 + child).expect("login");
+    }
+    own.close().expect("close");
+}
+
+// ---------------------------------------------------------------------------
+
+const WRITERS: usize = 3;
+
+fn a_writer_killed_mid_write_loses_nothing_acknowledged_and_the_others_go_on() {
+    let (_dir, path) = scratch();
+    Engine::open(&path, Config::default())
+        .expect("create")
+        .close()
+        .expect("close");
+    let mut writers: Vec<Child> = (0..WRITERS)
+        .map(|_| spawn(&format!("writer {}", path.display())))
+        .collect();
+    let readers: Vec<_> = writers
+        .iter_mut()
+        .map(|child| {
+            let stdout = child.stdout.take().expect("stdout");
+            std::thread::spawn(move || {
+                BufReader::new(stdout)
+                    .lines()
+                    .map_while(Result::ok)
+                    .filter(|line| line.len() == 40)
+                    .map(|line| (Instant::now(), line))
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(400));
+    writers[0].kill().expect("SIGKILL"); // std sends SIGKILL on unix
+    writers[0].wait().expect("reap");
+    let killed_at = Instant::now();
+    std::thread::sleep(Duration::from_millis(400));
+    for writer in &mut writers[1..] {
+        writer.kill().expect("SIGKILL");
+        writer.wait().expect("reap");
+    }
+    let printed: Vec<Vec<(Instant, String)>> = readers
+        .into_iter()
+        .map(|reader| reader.join().expect("reader"))
+        .collect();
+    assert!(!printed[0].is_empty(), "the killed writer never wrote");
+    for survivor in &printed[1..] {
+        let after_kill = survivor.iter().filter(|(at, _)| *at > killed_at).count();
+        assert!(
+            after_kill > 0,
+            "a survivor stopped when another writer died"
+        );
+    }
+    let engine = Engine::open(&path, Config::default()).expect("reopen");
+    for (_, id) in printed.iter().flatten() {
+        assert!(
+            engine.load_session(id).expect("load").is_some(),
+            "an acknowledged session was lost"
+        );
+    }
+    assert_consistent(&engine, "after SIGKILL");
+}
+
+/// Creates and logs in sessions forever, printing each id once its commit
+/// returned.
+fn writer(path: &Path) {
+    let engine = Engine::open(path, Config::default()).expect("writer open");
+    let mut out = std::io::stdout().lock();
+    loop {
+        let visitor = engine.create_session("10.0.0.5", "writer").expect("create");
+        let session = engine.login(visitor.id.expose(), 3).expect("login");
+        writeln!(out, "{}", session.id.expose()).expect("print");
+        out.flush().expect("flush");
+    }
+}
+
+// ---------------------------------------------------------------------------
+
+/// The lease lasts three intervals: 3 s with a 1 s touch interval.
+fn lease_config() -> Config {
+    let mut config = Config::default();
+    config.touch_interval = Duration::from_secs(1);
+    config
+}
+
+fn the_housekeeping_lease_passes_to_another_process_when_its_holder_dies() {
+    let (_dir, path) = scratch();
+    let engine = Engine::open(&path, lease_config()).expect("open");
+    let mut holder = spawn(&format!("lease_holder {}", path.display()));
+    let mut from_holder = BufReader::new(holder.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    from_holder.read_line(&mut line).expect("holder ready");
+    assert_eq!(line.trim(), "holding");
+    let (report, _) = engine.housekeep().expect("housekeep");
+    assert!(
+        report.lease_held_elsewhere,
+        "two processes collected at once"
+    );
+    holder.kill().expect("SIGKILL");
+    holder.wait().expect("reap");
+    let killed_at = Instant::now();
+    loop {
+        let (report, _) = engine.housekeep().expect("housekeep");
+        if !report.lease_held_elsewhere {
+            break;
+        }
+        assert!(
+            killed_at.elapsed() < Duration::from_secs(10),
+            "the lease of a dead process was never taken over"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // The new holder keeps it while it lives, and gives it up on close.
+    engine.close().expect("close");
+    let next = Engine::open(&path, lease_config()).expect("open");
+    assert!(!next.housekeep().expect("housekeep").0.lease_held_elsewhere);
+}
+
+fn lease_holder(path: &Path) {
+    let engine = Engine::open(path, lease_config()).expect("holder open");
+    let (report, _) = engine.housekeep().expect("housekeep");
+    assert!(!report.lease_held_elsewhere);
+    println!("holding");
+    std::io::stdout().flush().expect("flush");
+    std::thread::sleep(Duration::from_secs(60));
+}
