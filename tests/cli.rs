@@ -4,7 +4,7 @@
 
 mod cli_support;
 
-use authkv::{AttemptOutcome, Engine};
+use authkv::{AttemptOutcome, Concurrency, Config, Engine};
 use cli_support::*;
 
 const HOUR: u64 = 3600;
@@ -88,9 +88,49 @@ fn a_missing_file_exits_3_unless_create_is_given() {
 }
 
 #[test]
-fn a_locked_file_exits_3_with_a_locked_message() {
+fn the_cli_revokes_and_collects_while_the_application_holds_the_file() {
     let cli = Cli::with_db();
-    let held = cli.engine();
+    let app = cli.engine(); // the live application, in this process
+    let visitor = app
+        .create_session("203.0.113.9", "Firefox")
+        .expect("session");
+    let session = app.login(visitor.id.expose(), 42).expect("login");
+    let token = app.create_token(42, "ci", ["read"], None).expect("token");
+    let (id, text) = (session.id.expose(), token.plain_text.expose());
+    // Cached in the application now.
+    assert!(app.load_session(id).expect("load").is_some());
+    assert!(app.authenticate_token(text).expect("auth").is_some());
+
+    let stats = cli.run(&["stats", "--json"]).expect_code(0).json();
+    assert_eq!(stats.get("sessions").and_then(Json::as_u64), Some(1));
+    let listed = cli
+        .run(&["sessions", "list", "--user", "42", "--json"])
+        .expect_code(0);
+    let handles = handles_in(&listed);
+    assert_eq!(handles, [session.handle()]);
+    cli.run(&["sessions", "revoke", &handles[0]]).expect_code(0);
+    cli.run(&["tokens", "revoke", &token.id.to_string()])
+        .expect_code(0);
+    assert!(
+        app.load_session(id).expect("load").is_none(),
+        "the application still served a session the CLI revoked"
+    );
+    assert!(app.authenticate_token(text).expect("auth").is_none());
+    cli.run(&["--idle-lifetime", "2h", "gc", "--quiet"])
+        .expect_code(0);
+    cli.run(&["verify"]).expect_code(0);
+    // The application goes on writing.
+    app.create_session("203.0.113.9", "Firefox")
+        .expect("session");
+    app.close().expect("close");
+}
+
+#[test]
+fn a_file_held_exclusive_exits_3_with_a_locked_message() {
+    let cli = Cli::with_db();
+    let mut config = Config::default();
+    config.concurrency = Concurrency::Exclusive;
+    let held = Engine::open(&cli.db, config).expect("open exclusive");
     let run = cli.run(&["stats"]).expect_code(3);
     assert!(run.stderr.contains("locked"), "{}", run.stderr);
     assert!(run.stdout.is_empty());

@@ -110,8 +110,9 @@ fn open(path: &Path, global: &Global, command: &DbCommand) -> Result<Engine, Fai
     Engine::open(path, config).map_err(|e| match e {
         Error::InvalidConfig(message) => Failure::new(Exit::Usage, message),
         Error::Open(OpenError::Locked) => cannot_open(format!(
-            "{shown}: database is locked: another process has it open (stop the \
-             application first, or make the change through it)"
+            "{shown}: database is locked: a process opened it for itself alone \
+             (Concurrency::Exclusive / the exclusive option); stop it first, or make the \
+             change through it"
         )),
         other => cannot_open(format!("{shown}: {other}")),
     })
