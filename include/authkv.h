@@ -570,6 +570,21 @@ typedef struct authkv_options {
      * `idle_lifetime_secs`).
      */
     bool expire_on_close;
+    /**
+     * Open the file for this process alone (redb's exclusive lock): any
+     * other process gets `AUTHKV_LOCKED`. Faster (reads take no file lock,
+     * concurrent writers share one fsync), for a single-process server.
+     * Default false: any number of processes on the host — workers, the
+     * CLI, cron — open the file together and see each other's commits at
+     * once. Every process must open a file in the same mode.
+     */
+    bool exclusive;
+    /**
+     * Record the allocator state in every durable commit, so that opening
+     * the file after a crash is near instant, at the price of a second
+     * fsync per commit. Default false; always on when `exclusive` is false.
+     */
+    bool quick_repair;
 } authkv_options;
 
 /**

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use authkv::{Config, Engine};
+use authkv::{Concurrency, Config, Engine};
 
 mod native;
 use native::*;
@@ -148,6 +148,11 @@ fn open_gives(path: &Path, status: u32) -> String {
 }
 
 #[test]
+fn a_forked_child_is_refused_the_inherited_handle_and_opens_its_own() {
+    passes("fork", Link::Shared);
+}
+
+#[test]
 fn flow_against_the_shared_library() {
     passes("flow", Link::Shared);
 }
@@ -233,10 +238,15 @@ fn version_macros_equal_the_library_version() {
 }
 
 #[test]
-fn a_second_process_gets_locked_with_a_message() {
+fn a_second_process_shares_the_file_unless_it_was_opened_exclusive() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("held.redb");
-    let engine = Engine::open(&path, Config::default()).expect("open in this process");
+    let shared = Engine::open(&path, Config::default()).expect("open in this process");
+    open_gives(&path, 0);
+    shared.close().expect("close");
+    let mut exclusive = Config::default();
+    exclusive.concurrency = Concurrency::Exclusive;
+    let engine = Engine::open(&path, exclusive).expect("open in this process");
     let stdout = open_gives(&path, 200);
     assert!(stdout.contains("locked by another process"), "{stdout}");
     assert!(

@@ -1,10 +1,9 @@
 //! Engine handles and the per-process registry that makes every
 //! `authkv_open` of one file share one engine.
 //!
-//! A file can be open in one process at a time (redb's lock), and
-//! [`Engine::open`] refuses a second open inside the same process. Hosts that
-//! open per thread or per request need the second open to succeed, so the
-//! registry maps each canonical path to the engine already open there. Each
+//! Hosts that open per thread or per request should not pay for a new
+//! engine (and its cold caches) each time, so the registry maps each
+//! canonical path to the engine already open there. Each
 //! `authkv_open` returns its own handle holding one reference; the engine
 //! closes when the last handle does.
 
@@ -82,9 +81,8 @@ fn open_failure(key: &Path, error: Error) -> Failure {
     let status = authkv_status::from(&error);
     let message = match error {
         Error::Open(OpenError::Locked) => format!(
-            "{}: database is locked by another process (one process owns an authkv file at a \
-             time; within a process, every authkv_open of the file shares one engine, but an \
-             Engine opened through the Rust API is not shared)",
+            "{}: database is locked by another process (a process that opened it with \
+             `exclusive` owns it alone, and every process must open a file in the same mode)",
             key.display()
         ),
         other => format!("{}: {other}", key.display()),
@@ -96,10 +94,13 @@ fn open_failure(key: &Path, error: Error) -> Failure {
 /// process has open there. Returns a new handle.
 pub(crate) fn open(key: PathBuf, options: OpenOptions) -> Result<*mut authkv_engine, Failure> {
     let mut registry = REGISTRY.lock();
+    // A child of fork() inherits the parent's engines but may not use
+    // them: it gets an engine of its own.
     let existing = registry.get(&key).and_then(|entry| {
         entry
             .engine
             .upgrade()
+            .filter(|engine| engine.opened_in_this_process())
             .map(|engine| (engine, entry.options.clone()))
     });
     let engine = match existing {
@@ -145,7 +146,14 @@ pub(crate) unsafe fn release(ptr: *mut authkv_engine) -> Result<(), Failure> {
     let mut registry = REGISTRY.lock();
     match Arc::try_unwrap(engine) {
         Ok(engine) => {
-            registry.remove(&key);
+            // Unless the entry is already another engine's (a child's own,
+            // opened after fork() while the parent's handle lived on).
+            if registry
+                .get(&key)
+                .is_some_and(|entry| entry.engine.strong_count() == 0)
+            {
+                registry.remove(&key);
+            }
             engine
                 .close()
                 .map_err(|e| Failure::from(e).context(&key.display().to_string()))

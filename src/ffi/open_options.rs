@@ -6,7 +6,7 @@ use std::fmt::Display;
 use std::time::Duration;
 
 use crate::clock::{Clock, ManualClock};
-use crate::config::Config;
+use crate::config::{Concurrency, Config};
 use crate::guard::GuardConfig;
 use crate::http::{CookieOptions, SameSite, StatefulDomains, render_set_cookie};
 use crate::password::PasswordParams;
@@ -56,6 +56,8 @@ pub(crate) struct OpenOptions {
     cookie_domain: String,
     cookie_host_prefix: bool,
     expire_on_close: bool,
+    exclusive: bool,
+    quick_repair: bool,
 }
 
 /// Copy one text option, checking its length, UTF-8 and NUL bytes.
@@ -156,6 +158,8 @@ impl OpenOptions {
             cookie_domain: text(opts.cookie_domain, opts.cookie_domain_len, "cookie_domain")?,
             cookie_host_prefix: opts.cookie_host_prefix,
             expire_on_close: opts.expire_on_close,
+            exclusive: opts.exclusive,
+            quick_repair: opts.quick_repair,
         })
     }
 
@@ -241,9 +245,13 @@ impl OpenOptions {
             // Hosts of the C ABI get the default hot-path caches.
             cache_entries: Config::default().cache_entries,
             auth_cache_entries: Config::default().auth_cache_entries,
+            concurrency: if self.exclusive {
+                Concurrency::Exclusive
+            } else {
+                Concurrency::MultiProcess
+            },
             durable_commits: self.durable_commits,
-            // Hosts of the C ABI get the default crash recovery.
-            quick_repair: Config::default().quick_repair,
+            quick_repair: self.quick_repair,
             token_prefix: self.token_prefix.clone(),
             token_expiration: nonzero(self.token_expiration_secs),
             allow_legacy_tokens: self.allow_legacy_tokens,
@@ -301,7 +309,9 @@ impl OpenOptions {
             cookie_path,
             cookie_domain,
             cookie_host_prefix,
-            expire_on_close
+            expire_on_close,
+            exclusive,
+            quick_repair
         );
         None
     }

@@ -157,6 +157,17 @@ pub struct authkv_options {
     /// when it closes. Default false (Max-Age follows
     /// `idle_lifetime_secs`).
     pub expire_on_close: bool,
+    /// Open the file for this process alone (redb's exclusive lock): any
+    /// other process gets `AUTHKV_LOCKED`. Faster (reads take no file lock,
+    /// concurrent writers share one fsync), for a single-process server.
+    /// Default false: any number of processes on the host — workers, the
+    /// CLI, cron — open the file together and see each other's commits at
+    /// once. Every process must open a file in the same mode.
+    pub exclusive: bool,
+    /// Record the allocator state in every durable commit, so that opening
+    /// the file after a crash is near instant, at the price of a second
+    /// fsync per commit. Default false; always on when `exclusive` is false.
+    pub quick_repair: bool,
 }
 
 /// A (pointer, length) pair pointing at static text.
@@ -212,6 +223,8 @@ impl authkv_options {
             cookie_domain_len: 0,
             cookie_host_prefix: false,
             expire_on_close: false,
+            exclusive: false,
+            quick_repair: false,
         }
     }
 }

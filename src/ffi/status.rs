@@ -212,6 +212,7 @@ impl From<&Error> for authkv_status {
             },
             Error::Random(_) => AUTHKV_INTERNAL,
             Error::Closed => AUTHKV_CLOSED,
+            Error::Forked { .. } => AUTHKV_MISUSE,
             Error::InvalidConfig(_) | Error::ImportRejected(_) => AUTHKV_INVALID_ARGUMENT,
         }
     }
@@ -394,6 +395,13 @@ mod tests {
             ),
             (Error::Random("x".into()), AUTHKV_INTERNAL),
             (Error::Closed, AUTHKV_CLOSED),
+            (
+                Error::Forked {
+                    opened_in: 1,
+                    used_in: 2,
+                },
+                AUTHKV_MISUSE,
+            ),
             (Error::InvalidConfig("x".into()), AUTHKV_INVALID_ARGUMENT),
         ];
         for (error, status) in cases {
