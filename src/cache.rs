@@ -23,15 +23,21 @@ use crate::secret::Digest;
 /// Independent locks, so readers on different records rarely meet.
 const SHARDS: usize = 16;
 
-/// Which shard a key lives in.
+/// Which shard a key lives in, and which record it names.
 pub(crate) trait ShardKey: Eq + Hash + Copy {
     /// A number spread evenly over keys.
     fn spread(&self) -> usize;
+    /// The record, as a commit reports changing it.
+    fn record(&self) -> Changed;
 }
 
 impl ShardKey for Digest {
     fn spread(&self) -> usize {
         usize::from(self[0])
+    }
+
+    fn record(&self) -> Changed {
+        Changed::Session(*self)
     }
 }
 
@@ -39,6 +45,10 @@ impl ShardKey for u64 {
     fn spread(&self) -> usize {
         // Token ids are sequential: the low bits spread them.
         (*self % SHARDS as u64) as usize
+    }
+
+    fn record(&self) -> Changed {
+        Changed::Token(*self)
     }
 }
 
@@ -161,7 +171,7 @@ impl<K: ShardKey, V: Clone> RecordCache<K, V> {
 }
 
 /// A record a write transaction changed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Changed {
     /// A session, by id digest.
     Session(Digest),

@@ -22,7 +22,7 @@ use crate::cache::{Changed, RecordCache, ShardKey, take_changed};
 use crate::config::{Concurrency, Config};
 use crate::error::{Error, OpenError, Result};
 use crate::group_commit::GroupCommit;
-use crate::processes::coherence::{Follower, Invalidate, publish};
+use crate::processes::coherence::{Follower, Invalidate, View, publish, unfinished_commit};
 use crate::processes::lease::Lease;
 use crate::processes::open_files::{Store, open_store};
 use crate::record::SessionRecord;
@@ -365,14 +365,15 @@ impl Core {
         self.store.stamp.check()?;
         let region = &self.store.region;
         let view = self.follower.view(region, self);
-        if view.is_some()
-            && let Some(value) = cache.get(&key)
-        {
+        let usable = self.follower.serves(view, &key.record());
+        if usable && let Some(value) = cache.get(&key) {
             return Ok(Some(value));
         }
         let epoch = cache.epoch();
         let value = self.read(load)?;
-        if let (Some(seen), Some(value)) = (view, &value) {
+        if let (true, View::Clean(seen) | View::InFlight(seen), Some(value)) =
+            (usable, view, &value)
+        {
             cache.fill(key, value.clone(), epoch, || {
                 Follower::unchanged(region, seen)
             });
@@ -526,6 +527,11 @@ impl Engine {
                 }
                 Ok(())
             })?;
+        } else if unfinished_commit(&core.store.region) {
+            // A writer died between announcing a commit and ending it:
+            // until some commit repairs that, every process reads past its
+            // caches. An empty commit does (see `processes::coherence`).
+            core.write(|_| Ok(()))?;
         }
         let background = match core.config.background_interval {
             Some(interval) => Some(Background::start(Arc::clone(&core), interval)?),
@@ -551,7 +557,11 @@ impl Engine {
     #[inline]
     pub fn coherence_check(&self) -> bool {
         let core = &self.core;
-        core.store.stamp.is_current() && core.follower.view(&core.store.region, &**core).is_some()
+        core.store.stamp.is_current()
+            && matches!(
+                core.follower.view(&core.store.region, &**core),
+                View::Clean(_)
+            )
     }
 
     /// The configuration this engine was opened with.
@@ -728,6 +738,28 @@ fn check_schema(db: &Database) -> Result<()> {
 mod tests {
     use super::*;
     use crate::clock::{Clock, ManualClock};
+
+    #[test]
+    fn a_commit_left_unfinished_by_a_dead_writer_is_repaired_at_the_next_open() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("gap.redb");
+        let engine = Engine::open(&path, Config::default()).expect("open");
+        let session = engine.create_session("1.2.3.4", "ua").expect("create");
+        // A writer announces a commit and dies before ending it.
+        std::mem::forget(publish(&engine.core.store.region, &[Changed::Token(1)]));
+        assert!(unfinished_commit(&engine.core.store.region));
+        assert!(!engine.coherence_check(), "caches must be bypassed");
+        engine.close().expect("close");
+        let engine = Engine::open(&path, Config::default()).expect("reopen");
+        assert!(!unfinished_commit(&engine.core.store.region));
+        assert!(engine.coherence_check());
+        assert!(
+            engine
+                .load_session(session.id.expose())
+                .expect("load")
+                .is_some()
+        );
+    }
 
     #[test]
     fn a_write_that_panics_gives_up_its_place_in_the_group() {

@@ -18,17 +18,19 @@ const ROLE_ENV: &str = "AUTHKV_PROCESS_ROLE";
 
 fn main() {
     if let Ok(role) = std::env::var(ROLE_ENV) {
+        die_with_parent();
         let args: Vec<&str> = role.split(' ').collect();
         match args[0] {
             "mixed" => mixed_worker(Path::new(args[1]), args[2].parse().expect("worker")),
             "follower" => follower(Path::new(args[1])),
             "writer" => writer(Path::new(args[1])),
             "lease_holder" => lease_holder(Path::new(args[1])),
+            "saver" => saver(Path::new(args[1]), args[2], Path::new(args[3])),
             other => panic!("unknown role {other}"),
         }
         return;
     }
-    let tests: [(&str, fn()); 5] = [
+    let tests: [(&str, fn()); 6] = [
         (
             "eight_processes_reading_and_writing_keep_their_own_state_exact",
             eight_processes_reading_and_writing_keep_their_own_state_exact,
@@ -36,6 +38,10 @@ fn main() {
         (
             "a_revocation_in_one_process_is_refused_by_the_next_call_in_another",
             a_revocation_in_one_process_is_refused_by_the_next_call_in_another,
+        ),
+        (
+            "a_reader_never_sees_a_session_older_than_the_last_acknowledged_save",
+            a_reader_never_sees_a_session_older_than_the_last_acknowledged_save,
         ),
         (
             "a_child_of_fork_is_refused_the_parents_engine_and_opens_its_own",
@@ -56,6 +62,12 @@ fn main() {
         println!("test {name} ... ok ({:.1?})", start.elapsed());
     }
     println!("{} passed, 0 failed", tests.len());
+}
+
+/// A child whose parent died (a failed assertion) must not run on.
+fn die_with_parent() {
+    // SAFETY: prctl with an integer signal number; no pointers.
+    unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) };
 }
 
 fn spawn(role: &str) -> Child {
@@ -287,6 +299,104 @@ fn accepted(result: Result<authkv::Principal, Error>) -> bool {
         Ok(_) => true,
         Err(Error::Guard(GuardError::Unauthenticated | GuardError::CsrfMismatch)) => false,
         Err(e) => panic!("unexpected error: {e}"),
+    }
+}
+
+// ---------------------------------------------------------------------------
+
+const SAVING_FOR: Duration = Duration::from_millis(1500);
+
+/// Another process saves one session over and over and, after each save
+/// returned, publishes its version in a small file. This process reads the
+/// published version, then the session (by the guard and by a load): what
+/// it reads may never be older. Most reads meet a commit under way, which
+/// is when the caches must step aside for the changing key only.
+fn a_reader_never_sees_a_session_older_than_the_last_acknowledged_save() {
+    use std::os::unix::fs::FileExt;
+    let (dir, path) = scratch();
+    let engine = Engine::open(&path, Config::default()).expect("open");
+    let visitor = engine.create_session("10.0.0.6", "reader").expect("create");
+    let session = engine.login(visitor.id.expose(), 5).expect("login");
+    let id = session.id.expose().to_owned();
+    let other = engine
+        .create_session("10.0.0.6", "bystander")
+        .expect("create");
+    let acked_path = dir.path().join("acked");
+    std::fs::write(&acked_path, 0u64.to_le_bytes()).expect("acked file");
+    let acked = std::fs::File::open(&acked_path).expect("open acked");
+    let mut saver = spawn(&format!(
+        "saver {} {id} {}",
+        path.display(),
+        acked_path.display()
+    ));
+    let cookie = format!("authkv_session={id}");
+    let request = Request {
+        method: "GET",
+        cookie: Some(&cookie),
+        referer: Some("http://localhost/"),
+        ..Request::default()
+    };
+    let (mut reads, mut newest, mut base) = (0u64, 0u64, None);
+    let start = Instant::now();
+    while start.elapsed() < SAVING_FOR {
+        let mut bytes = [0u8; 8];
+        acked.read_exact_at(&mut bytes, 0).expect("read acked");
+        let floor = u64::from_le_bytes(bytes);
+        let guard_version = match engine.authenticate(&request).expect("guard").via {
+            authkv::Via::Session(seen) => seen.version,
+            _ => panic!("not the session"),
+        };
+        let loaded = engine.load_session(&id).expect("load").expect("live");
+        assert!(
+            guard_version >= floor && loaded.version >= floor,
+            "read versions {guard_version} / {} after version {floor} was acknowledged",
+            loaded.version
+        );
+        // Payload and version come from one record: save n is version v0 + n.
+        if let Ok(n) = String::from_utf8(loaded.payload)
+            .expect("utf-8")
+            .parse::<u64>()
+        {
+            let v0 = *base.get_or_insert(loaded.version - n);
+            assert_eq!(
+                loaded.version - n,
+                v0,
+                "a payload with another save's version"
+            );
+        }
+        // A key no commit touches keeps being served.
+        assert!(
+            engine
+                .load_session(other.id.expose())
+                .expect("load")
+                .is_some()
+        );
+        newest = newest.max(loaded.version);
+        reads += 1;
+    }
+    saver.kill().expect("stop the saver");
+    saver.wait().expect("reap");
+    assert!(newest > 10, "the saver barely saved: version {newest}");
+    assert!(reads > newest, "{reads} reads for {newest} saves");
+    engine.close().expect("close");
+}
+
+/// Saves session `id` with a growing counter forever, publishing each
+/// acknowledged version at offset 0 of `acked`.
+fn saver(path: &Path, id: &str, acked: &Path) {
+    use std::os::unix::fs::FileExt;
+    let engine = Engine::open(path, Config::default()).expect("saver open");
+    let acked = std::fs::OpenOptions::new()
+        .write(true)
+        .open(acked)
+        .expect("acked");
+    for n in 1u64.. {
+        let version = engine
+            .save_session(id, n.to_string().as_bytes(), None)
+            .expect("save");
+        acked
+            .write_all_at(&version.to_le_bytes(), 0)
+            .expect("publish");
     }
 }
 

@@ -6,33 +6,36 @@
 //! committing call returns, yet a cached lookup must not pay a read
 //! transaction (a µs in redb's multi-process mode). The design follows
 //! SQLite's `-shm` wal-index: a small shared region (see `shared_memory`)
-//! holds two counters and a ring of changed keys.
+//! holds three counters and a ring of changed keys.
 //!
 //! - **Writer**, holding redb's write lock (one writer at a time across
 //!   every process): takes a ticket (`begun += 1`), appends the keys its
-//!   transaction changed to the ring, publishes the new `log_head`, commits,
-//!   and only then moves `ended` up to its ticket. Its call returns after
-//!   that. A writer that dies between the two leaves `begun != ended`; the
-//!   next writer's ticket is larger, so its `ended` repairs the gap.
+//!   transaction changed to the ring, publishes `log_head` and then
+//!   `listed` (its keys are all logged), commits, and only then moves
+//!   `ended` up to its ticket. Its call returns after that. A writer that
+//!   dies in between leaves `begun != ended`; the next writer's ticket is
+//!   larger, so its `ended` repairs the gap (and so does the next open).
 //! - **Reader**, on every cached lookup: one load of `begun` compared with
 //!   the value this engine last caught up to — a few nanoseconds. When it
 //!   moved and `begun == ended`, the engine replays the ring from where it
-//!   stopped, dropping each logged key from its caches (or the whole cache
-//!   when it fell more than the ring behind). While `begun != ended` a
-//!   commit is under way (or its writer died): lookups read the store and
-//!   cache nothing until it ends.
+//!   stopped, dropping each logged key from its caches (or everything when
+//!   it fell more than the ring behind). While `begun != ended` a commit is
+//!   under way: once its keys are `listed`, the keys logged since the last
+//!   replay are read from the store and the rest are served as usual;
+//!   before that, every lookup reads the store.
 //! - **Fill**: a record read from a snapshot is cached only if `begun` still
-//!   equals the value seen before the snapshot, checked under the cache
-//!   shard's lock. A writer takes its ticket before it logs a key, so a
-//!   snapshot older than a commit can never be cached after a replay of
-//!   that commit has dropped the key.
+//!   equals the value seen before the snapshot (checked under the cache
+//!   shard's lock), and never while its key is changing. A writer takes its
+//!   ticket before it logs a key, so a snapshot older than a commit can
+//!   never be cached after a replay of that commit has dropped the key.
 //!
 //! So once a revoking call has returned, no handle on the host serves the
 //! revoked record from its cache: its next lookup sees `begun` moved.
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering, fence};
 
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 
 use crate::cache::Changed;
 use crate::processes::shared_memory::{LOG_SLOTS, Region};
@@ -69,6 +72,7 @@ pub(crate) fn publish<'a>(region: &'a Region, changed: &[Changed]) -> Option<Pub
         head += 1;
     }
     region.log_head.store(head, Ordering::Release);
+    region.listed.fetch_max(ticket, Ordering::AcqRel);
     Some(Publication { region, ticket })
 }
 
@@ -111,10 +115,34 @@ fn decode(kind: u64, key: [u64; 4]) -> Option<Changed> {
     }
 }
 
+/// Whether a commit was announced and has not ended: its writer died, or
+/// is committing right now.
+pub(crate) fn unfinished_commit(region: &Region) -> bool {
+    region.begun.load(Ordering::Acquire) != region.ended.load(Ordering::Acquire)
+}
+
+/// What a lookup may take from the caches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum View {
+    /// Every entry is current with the file as of `begun` = this value.
+    Clean(u64),
+    /// A commit (`begun` = this value) is under way and its keys are known:
+    /// the keys it and the commits since the last clean view changed are
+    /// read from the file; every other entry is current.
+    InFlight(u64),
+    /// A commit is under way whose keys are not all logged yet (or were
+    /// overwritten): read everything from the file.
+    Unknown,
+}
+
 /// What one engine has applied of the shared log.
 pub(crate) struct Follower {
-    /// The `begun` value the caches are current with (`u64::MAX`: none).
+    /// The `begun` value of the last clean view (`u64::MAX`: none yet).
     seen: AtomicU64,
+    /// The `begun` value whose changing keys `changing` holds.
+    in_flight: AtomicU64,
+    /// Keys logged since the last clean view, while a commit is under way.
+    changing: RwLock<HashSet<Changed>>,
     /// The log position replayed up to; its lock orders catch-ups.
     log_pos: Mutex<u64>,
 }
@@ -132,20 +160,36 @@ impl Follower {
     pub(crate) fn new(region: &Region) -> Self {
         Self {
             seen: AtomicU64::new(u64::MAX),
+            in_flight: AtomicU64::new(u64::MAX),
+            changing: RwLock::new(HashSet::new()),
             log_pos: Mutex::new(region.log_head.load(Ordering::Acquire)),
         }
     }
 
-    /// The counter value under which the caches may serve and be filled, or
-    /// `None` while a commit is under way. The fast path is one load and
-    /// one compare.
+    /// What the caches may serve now. With no commit since the last call
+    /// this is one load and one compare.
     #[inline]
-    pub(crate) fn view(&self, region: &Region, caches: &impl Invalidate) -> Option<u64> {
+    pub(crate) fn view(&self, region: &Region, caches: &impl Invalidate) -> View {
         let begun = region.begun.load(Ordering::Acquire);
         if begun == self.seen.load(Ordering::Acquire) {
-            return Some(begun);
+            return View::Clean(begun);
+        }
+        if begun == self.in_flight.load(Ordering::Acquire)
+            && region.ended.load(Ordering::Acquire) != begun
+        {
+            return View::InFlight(begun);
         }
         self.catch_up(region, caches)
+    }
+
+    /// Whether, under `view`, the caches may serve `record` or take it.
+    #[inline]
+    pub(crate) fn serves(&self, view: View, record: &Changed) -> bool {
+        match view {
+            View::Clean(_) => true,
+            View::InFlight(_) => !self.changing.read().contains(record),
+            View::Unknown => false,
+        }
     }
 
     /// Whether nothing was begun since `view` returned `seen`: a record read
@@ -156,32 +200,55 @@ impl Follower {
     }
 
     #[cold]
-    fn catch_up(&self, region: &Region, caches: &impl Invalidate) -> Option<u64> {
+    fn catch_up(&self, region: &Region, caches: &impl Invalidate) -> View {
         let mut log_pos = self.log_pos.lock();
         loop {
             let begun = region.begun.load(Ordering::Acquire);
             if begun == self.seen.load(Ordering::Acquire) {
-                return Some(begun);
+                return View::Clean(begun);
             }
-            if region.ended.load(Ordering::Acquire) != begun {
-                return None;
+            if region.ended.load(Ordering::Acquire) == begun {
+                let head = region.log_head.load(Ordering::Acquire);
+                if !read_log(region, *log_pos, head, |changed| {
+                    caches.invalidate(&changed)
+                }) {
+                    caches.invalidate_all();
+                }
+                *log_pos = head;
+                // Only once the replay dropped them may the keys serve again.
+                self.changing.write().clear();
+                self.in_flight.store(u64::MAX, Ordering::Release);
+                if region.begun.load(Ordering::Acquire) == begun {
+                    self.seen.store(begun, Ordering::Release);
+                    return View::Clean(begun);
+                }
+                continue;
+            }
+            if begun == self.in_flight.load(Ordering::Acquire) {
+                return View::InFlight(begun);
+            }
+            if region.listed.load(Ordering::Acquire) != begun {
+                return View::Unknown;
             }
             let head = region.log_head.load(Ordering::Acquire);
-            if !replay(region, *log_pos, head, caches) {
-                caches.invalidate_all();
+            let mut keys = HashSet::new();
+            if !read_log(region, *log_pos, head, |changed| {
+                keys.insert(changed);
+            }) {
+                return View::Unknown; // until the next clean view drops all
             }
-            *log_pos = head;
+            *self.changing.write() = keys;
             if region.begun.load(Ordering::Acquire) == begun {
-                self.seen.store(begun, Ordering::Release);
-                return Some(begun);
+                self.in_flight.store(begun, Ordering::Release);
+                return View::InFlight(begun);
             }
         }
     }
 }
 
-/// Drop the keys logged at `from..to`; false when some were overwritten
-/// (or the region was reset), so the caller must drop everything.
-fn replay(region: &Region, from: u64, to: u64, caches: &impl Invalidate) -> bool {
+/// Visit the keys logged at `from..to`; false when some were overwritten
+/// or half written (or the region was reset).
+fn read_log(region: &Region, from: u64, to: u64, mut visit: impl FnMut(Changed)) -> bool {
     if to < from || to - from > LOG_SLOTS as u64 {
         return false;
     }
@@ -199,7 +266,7 @@ fn replay(region: &Region, from: u64, to: u64, caches: &impl Invalidate) -> bool
             return false;
         }
         match decode(kind, key) {
-            Some(changed) => caches.invalidate(&changed),
+            Some(changed) => visit(changed),
             None => return false,
         }
     }
@@ -232,28 +299,60 @@ mod tests {
         let region = SharedMemory::private();
         let follower = Follower::new(&region);
         let seen = Seen::default();
-        let first = follower.view(&region, &seen).expect("quiet");
+        let View::Clean(first) = follower.view(&region, &seen) else {
+            panic!("a quiet file is clean");
+        };
         let changes = [Changed::Session([7; 32]), Changed::Token(42)];
         drop(publish(&region, &changes));
         assert!(!Follower::unchanged(&region, first));
-        assert!(follower.view(&region, &seen).is_some());
+        assert!(matches!(follower.view(&region, &seen), View::Clean(_)));
         assert_eq!(*seen.dropped.borrow(), changes);
         assert_eq!(*seen.all.borrow(), 0);
     }
 
     #[test]
-    fn caches_are_bypassed_while_a_commit_is_under_way_and_after_its_writer_died() {
+    fn only_the_changing_keys_are_bypassed_while_a_commit_is_under_way() {
         let region = SharedMemory::private();
         let follower = Follower::new(&region);
         let seen = Seen::default();
         let publication = publish(&region, &[Changed::Token(1)]);
-        assert!(follower.view(&region, &seen).is_none());
-        // The writer dies: its ticket never ends.
-        std::mem::forget(publication);
-        assert!(follower.view(&region, &seen).is_none());
-        // The next writer, even with nothing to log, repairs the gap.
+        let view = follower.view(&region, &seen);
+        assert!(matches!(view, View::InFlight(_)), "{view:?}");
+        assert!(!follower.serves(view, &Changed::Token(1)));
+        assert!(follower.serves(view, &Changed::Token(2)));
+        drop(publication);
+        let view = follower.view(&region, &seen);
+        assert!(matches!(view, View::Clean(_)), "{view:?}");
+        assert!(follower.serves(view, &Changed::Token(1)));
+        assert_eq!(*seen.dropped.borrow(), [Changed::Token(1)]);
+    }
+
+    #[test]
+    fn keys_not_yet_listed_bypass_every_cache() {
+        let region = SharedMemory::private();
+        let follower = Follower::new(&region);
+        let seen = Seen::default();
+        // A writer took its ticket but has not listed its keys.
+        region.begun.fetch_add(1, Ordering::AcqRel);
+        let view = follower.view(&region, &seen);
+        assert_eq!(view, View::Unknown);
+        assert!(!follower.serves(view, &Changed::Token(2)));
+        // It died; the next writer repairs the gap.
         drop(publish(&region, &[]));
-        assert!(follower.view(&region, &seen).is_some());
+        assert!(matches!(follower.view(&region, &seen), View::Clean(_)));
+    }
+
+    #[test]
+    fn a_dead_writer_keeps_only_its_own_keys_from_the_caches_until_repaired() {
+        let region = SharedMemory::private();
+        let follower = Follower::new(&region);
+        let seen = Seen::default();
+        std::mem::forget(publish(&region, &[Changed::Token(1)]));
+        let view = follower.view(&region, &seen);
+        assert!(!follower.serves(view, &Changed::Token(1)));
+        assert!(follower.serves(view, &Changed::Token(2)));
+        drop(publish(&region, &[]));
+        assert!(matches!(follower.view(&region, &seen), View::Clean(_)));
         assert_eq!(*seen.dropped.borrow(), [Changed::Token(1)]);
     }
 
@@ -264,7 +363,7 @@ mod tests {
         let seen = Seen::default();
         let many: Vec<Changed> = (0..LOG_SLOTS as u64 + 1).map(Changed::Token).collect();
         drop(publish(&region, &many));
-        assert!(follower.view(&region, &seen).is_some());
+        assert!(matches!(follower.view(&region, &seen), View::Clean(_)));
         assert_eq!(*seen.all.borrow(), 1);
         assert!(seen.dropped.borrow().is_empty());
     }

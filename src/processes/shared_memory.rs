@@ -15,8 +15,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// forgets its whole cache instead of replaying.
 pub(crate) const LOG_SLOTS: usize = 8192;
 
-/// "akvshm01": layout version 1. A side file without it is initialised.
-const MAGIC: u64 = u64::from_le_bytes(*b"akvshm01");
+/// "akvshm02": layout version 2. A side file without it is initialised.
+const MAGIC: u64 = u64::from_le_bytes(*b"akvshm02");
 
 /// One changed key. `seq` is its position in the log plus one, 0 while it
 /// is being written (a seqlock: read it before and after the words).
@@ -40,7 +40,9 @@ pub(crate) struct Region {
     pub ended: AtomicU64,
     /// Changed keys ever logged; the next one goes to `head % LOG_SLOTS`.
     pub log_head: AtomicU64,
-    _reserved: [AtomicU64; 4],
+    /// The highest ticket whose changed keys are all in the log.
+    pub listed: AtomicU64,
+    _reserved: [AtomicU64; 3],
     pub slots: [Slot; LOG_SLOTS],
 }
 
@@ -133,6 +135,7 @@ impl Region {
         self.begun.store(0, Ordering::Relaxed);
         self.ended.store(0, Ordering::Relaxed);
         self.log_head.store(0, Ordering::Relaxed);
+        self.listed.store(0, Ordering::Relaxed);
         for slot in &self.slots {
             slot.seq.store(0, Ordering::Relaxed);
         }
