@@ -58,9 +58,16 @@
  *   commits). authkv_close must not race other calls on the same handle.
  *   Returned objects are immutable and may be read from any thread.
  *
- * Processes. One process owns a database file at a time; another process
- *   opening it gets AUTHKV_LOCKED. Within a process, every authkv_open of
- *   the same file (by any path) returns a handle to one shared engine.
+ * Processes. Any number of processes on a host open one database file at
+ *   once (workers, the CLI, cron), and a revocation committed by one is
+ *   refused by every other's next call; with opts.exclusive one process
+ *   owns the file and others get AUTHKV_LOCKED. Within a process, every
+ *   authkv_open of the same file returns a handle to one shared engine.
+ *
+ * fork(). A handle never crosses fork(): in the child every call on an
+ *   inherited handle returns AUTHKV_MISUSE without touching the file.
+ *   authkv_close it there (that is allowed and leaves the file alone) and
+ *   authkv_open the file again.
  *
  * Panics. No panic crosses this API: an internal panic returns
  *   AUTHKV_PANIC with a message, and the host process keeps running.
@@ -265,8 +272,8 @@ enum authkv_status
     AUTHKV_PAYLOAD_TOO_LARGE = 4,
     /**
      * The call is not allowed in this state: setting the time of an engine
-     * with a system clock, or opening an already open file with different
-     * options.
+     * with a system clock, opening an already open file with different
+     * options, or using a handle inherited across `fork()`.
      */
     AUTHKV_MISUSE = 5,
     /**
@@ -312,7 +319,9 @@ enum authkv_status
      */
     AUTHKV_THEFT_DETECTED = 108,
     /**
-     * Another process has the database file open.
+     * Another process holds the database file for itself alone (opened
+     * with `exclusive`), or this open asks for that while others have it
+     * open, or the two opened it in different modes.
      */
     AUTHKV_LOCKED = 200,
     /**
@@ -1111,7 +1120,8 @@ authkv_status authkv_open(const char *path,
 /**
  * Release a handle from `authkv_open`. When it is the last handle of its
  * engine, pending touches are flushed, every commit is made durable and
- * the file is closed (another process may then open it).
+ * the file is closed. In a child of `fork()`, closing a handle inherited
+ * from the parent releases it without touching the file (`AUTHKV_OK`).
  *
  * Calling with NULL is a harmless no-op. The handle is invalid after the
  * call whatever the status; it must not be closed twice, and no other call

@@ -148,7 +148,8 @@ pub unsafe extern "C" fn authkv_open(
 
 /// Release a handle from `authkv_open`. When it is the last handle of its
 /// engine, pending touches are flushed, every commit is made durable and
-/// the file is closed (another process may then open it).
+/// the file is closed. In a child of `fork()`, closing a handle inherited
+/// from the parent releases it without touching the file (`AUTHKV_OK`).
 ///
 /// Calling with NULL is a harmless no-op. The handle is invalid after the
 /// call whatever the status; it must not be closed twice, and no other call

@@ -42,8 +42,7 @@ struct Entry {
     options: OpenOptions,
 }
 
-/// Canonical path → the engine open there. Opening and the final close run
-/// under this lock, so no open can race the file's release.
+/// Canonical path → the engine open there.
 static REGISTRY: Mutex<BTreeMap<PathBuf, Entry>> = Mutex::new(BTreeMap::new());
 
 /// Longest path accepted, in bytes.
@@ -92,45 +91,63 @@ fn open_failure(key: &Path, error: Error) -> Failure {
 
 /// Open the file at `key` (already canonical), or share the engine this
 /// process has open there. Returns a new handle.
+///
+/// The registry is never locked while a file opens or closes (that may take
+/// long): a `fork()` meanwhile would leave the child's copy of the lock held
+/// for good. Two threads opening one file at once may each open an engine;
+/// the second to finish uses the first's and drops its own (both share the
+/// open file underneath).
 pub(crate) fn open(key: PathBuf, options: OpenOptions) -> Result<*mut authkv_engine, Failure> {
-    let mut registry = REGISTRY.lock();
-    // A child of fork() inherits the parent's engines but may not use
-    // them: it gets an engine of its own.
-    let existing = registry.get(&key).and_then(|entry| {
-        entry
-            .engine
-            .upgrade()
-            .filter(|engine| engine.opened_in_this_process())
-            .map(|engine| (engine, entry.options.clone()))
-    });
-    let engine = match existing {
-        Some((engine, first)) => {
-            if let Some((field, was, now)) = first.first_difference(&options) {
-                return Err(Failure::misuse(format!(
-                    "{} is already open in this process with {field} = {was}; this call asks for \
-                     {now} (every open of a file must pass the same options)",
-                    key.display()
-                )));
-            }
-            engine
-        }
+    let engine = match shared(&key, &options)? {
+        Some(engine) => engine,
         None => {
             let config = options
                 .to_config()
                 .map_err(|e| e.context(&key.display().to_string()))?;
-            let engine = Arc::new(Engine::open(&key, config).map_err(|e| open_failure(&key, e))?);
-            registry.insert(
-                key.clone(),
-                Entry {
-                    engine: Arc::downgrade(&engine),
-                    options,
-                },
-            );
-            engine
+            let opened = Arc::new(Engine::open(&key, config).map_err(|e| open_failure(&key, e))?);
+            let mut registry = REGISTRY.lock();
+            match live(registry.get(&key)) {
+                Some((engine, _)) => engine,
+                None => {
+                    registry.insert(
+                        key.clone(),
+                        Entry {
+                            engine: Arc::downgrade(&opened),
+                            options,
+                        },
+                    );
+                    opened
+                }
+            }
         }
     };
     let handle = Box::new(EngineHandle { engine, key });
     Ok(Box::into_raw(handle).cast::<authkv_engine>())
+}
+
+/// The engine this process has open at `key`, if its options are `options`.
+fn shared(key: &Path, options: &OpenOptions) -> Result<Option<Arc<Engine>>, Failure> {
+    let Some((engine, first)) = live(REGISTRY.lock().get(key)) else {
+        return Ok(None);
+    };
+    if let Some((field, was, now)) = first.first_difference(options) {
+        return Err(Failure::misuse(format!(
+            "{} is already open in this process with {field} = {was}; this call asks for \
+             {now} (every open of a file must pass the same options)",
+            key.display()
+        )));
+    }
+    Ok(Some(engine))
+}
+
+/// An entry's engine while it lives and belongs to this process (a child
+/// of `fork()` inherits the parent's engines but may not use them).
+fn live(entry: Option<&Entry>) -> Option<(Arc<Engine>, OpenOptions)> {
+    let entry = entry?;
+    let engine = entry.engine.upgrade()?;
+    engine
+        .opened_in_this_process()
+        .then(|| (engine, entry.options.clone()))
 }
 
 /// Release a handle: drop its reference, and close the engine when it was
@@ -143,24 +160,23 @@ pub(crate) unsafe fn release(ptr: *mut authkv_engine) -> Result<(), Failure> {
     // EngineHandle in `open` and is released once.
     let handle = unsafe { Box::from_raw(ptr.cast::<EngineHandle>()) };
     let EngineHandle { engine, key } = *handle;
-    let mut registry = REGISTRY.lock();
-    match Arc::try_unwrap(engine) {
-        Ok(engine) => {
-            // Unless the entry is already another engine's (a child's own,
-            // opened after fork() while the parent's handle lived on).
-            if registry
-                .get(&key)
-                .is_some_and(|entry| entry.engine.strong_count() == 0)
-            {
-                registry.remove(&key);
-            }
-            engine
-                .close()
-                .map_err(|e| Failure::from(e).context(&key.display().to_string()))
+    let Ok(engine) = Arc::try_unwrap(engine) else {
+        return Ok(()); // another handle still uses the engine
+    };
+    {
+        let mut registry = REGISTRY.lock();
+        // Unless the entry is already another engine's (a child's own,
+        // opened after fork() while the parent's handle lived on).
+        if registry
+            .get(&key)
+            .is_some_and(|entry| entry.engine.strong_count() == 0)
+        {
+            registry.remove(&key);
         }
-        // Another handle still uses the engine.
-        Err(_shared) => Ok(()),
     }
+    engine
+        .close()
+        .map_err(|e| Failure::from(e).context(&key.display().to_string()))
 }
 
 /// The engine behind a handle, for the duration of a call.

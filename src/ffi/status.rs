@@ -41,8 +41,8 @@ pub enum authkv_status {
     /// A payload is larger than the engine's `max_payload`.
     AUTHKV_PAYLOAD_TOO_LARGE = 4,
     /// The call is not allowed in this state: setting the time of an engine
-    /// with a system clock, or opening an already open file with different
-    /// options.
+    /// with a system clock, opening an already open file with different
+    /// options, or using a handle inherited across `fork()`.
     AUTHKV_MISUSE = 5,
     /// No such live session (unknown, malformed, expired or destroyed id),
     /// or no session with that handle.
@@ -68,7 +68,9 @@ pub enum authkv_status {
     /// was stolen. Every remember-me token of the user has been revoked, and
     /// the call reports which user (HTTP 401; warn the user).
     AUTHKV_THEFT_DETECTED = 108,
-    /// Another process has the database file open.
+    /// Another process holds the database file for itself alone (opened
+    /// with `exclusive`), or this open asks for that while others have it
+    /// open, or the two opened it in different modes.
     AUTHKV_LOCKED = 200,
     /// The file exists but is not a redb database.
     AUTHKV_NOT_REDB = 201,

@@ -8,6 +8,9 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -58,6 +61,47 @@ static int child(authkv_engine *inherited, const char *path, const char *parent_
     return 0;
 }
 
+/* Another thread opening and closing a file while the main thread forks:
+ * a child must never inherit a library lock that nobody will release. */
+static atomic_bool churning = true;
+static char churn_path[4096];
+
+static void *churn(void *arg) {
+    (void)arg;
+    while (atomic_load(&churning)) {
+        authkv_engine *e = NULL;
+        EXPECT(authkv_open(churn_path, strlen(churn_path), NULL, &e), AUTHKV_OK);
+        EXPECT(authkv_close(e), AUTHKV_OK);
+    }
+    return NULL;
+}
+
+static void forks_while_another_thread_opens_and_closes(const char *dir) {
+    pthread_t thread;
+    int i;
+    CHECK((size_t)snprintf(churn_path, sizeof churn_path, "%s/churn.redb", dir) <
+          sizeof churn_path);
+    CHECK(pthread_create(&thread, NULL, churn, NULL) == 0);
+    for (i = 0; i < 20; i++) {
+        int status = 0;
+        pid_t pid;
+        fflush(stdout);
+        pid = fork();
+        CHECK(pid >= 0);
+        if (pid == 0) {
+            authkv_engine *e = NULL;
+            alarm(10); /* a child stuck on an inherited lock dies, and fails */
+            EXPECT(authkv_open(churn_path, strlen(churn_path), NULL, &e), AUTHKV_OK);
+            EXPECT(authkv_close(e), AUTHKV_OK);
+            _exit(0);
+        }
+        CHECK(waitpid(pid, &status, 0) == pid);
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    atomic_store(&churning, false);
+    CHECK(pthread_join(thread, NULL) == 0);
+}
+
 int main(int argc, char **argv) {
     char path[4096];
     char parent_id[AUTHKV_SESSION_ID_SIZE];
@@ -98,6 +142,7 @@ int main(int argc, char **argv) {
     EXPECT(authkv_verify(e, &problems, NULL), AUTHKV_OK);
     CHECK(problems == 0);
     EXPECT(authkv_close(e), AUTHKV_OK);
+    forks_while_another_thread_opens_and_closes(argv[1]);
     printf("fork: ok\n");
     return 0;
 }
