@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import os
 
 from . import _ffi
 from .errors import AuthkvError, Closed, error_for
@@ -14,9 +15,25 @@ class EngineBase:
     def __init__(self) -> None:
         self._lib = _ffi.load()
         self._handle = None
+        #: The process the handle belongs to: the library refuses it in a
+        #: child of ``fork()``, so a call from another process reopens first.
+        self._pid = os.getpid()
+        #: ``(status, message)`` when this engine could not be opened again
+        #: in a child of ``fork()``: every call raises it instead of Closed.
+        self._lost = None
+
+    def _reopen_in_child(self) -> None:
+        """Replace a handle inherited through ``fork()`` (see ``Engine``)."""
+        raise NotImplementedError
 
     def _engine(self):
+        if self._pid != os.getpid():
+            # Forked without Python's at-fork hooks (uWSGI runs none unless
+            # told to): reopen now, at the child's first call.
+            self._reopen_in_child()
         if self._handle is None:
+            if self._lost is not None:
+                raise error_for(*self._lost)
             raise Closed(303, "engine is closed")
         return self._handle
 

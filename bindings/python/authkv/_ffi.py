@@ -38,7 +38,9 @@ SAME_SITE = {"lax": 0, "strict": 1, "none": 2}
 
 
 class Options(Structure):
-    """``authkv_options``."""
+    """``authkv_options``. It must list every field of the header's struct:
+    ``authkv_options_default`` fills all of them, past the end of a shorter
+    one."""
 
     _fields_ = [
         ("idle_lifetime_secs", c_uint64),
@@ -79,6 +81,8 @@ class Options(Structure):
         ("cookie_domain_len", c_size_t),
         ("cookie_host_prefix", c_bool),
         ("expire_on_close", c_bool),
+        ("exclusive", c_bool),
+        ("quick_repair", c_bool),
     ]
 
 

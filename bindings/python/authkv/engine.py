@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import ctypes
 import os
+import threading
+import weakref
 from typing import List
 
 from . import _convert as conv
@@ -62,6 +64,35 @@ def _options(given: dict) -> _ffi.Options:
     return options
 
 
+#: Every engine opened in this process, to reopen in a child of fork()
+#: (closed ones are skipped, and drop out when collected).
+_OPEN: "weakref.WeakSet[Engine]" = weakref.WeakSet()
+#: Held around ``_OPEN``, every authkv_open and authkv_close, and across
+#: ``fork()``: the child then never inherits the library's registry of open
+#: files locked by a thread that does not exist there. Reentrant, since
+#: ``close()`` also runs from ``__del__``.
+_OPEN_LOCK = threading.RLock()
+
+
+def _reopen_all_in_child() -> None:
+    """Runs in the child right after ``os.fork()``, before anything else
+    there: the library refuses every handle the child inherited, so each
+    open engine gets one of the child's own."""
+    try:
+        for engine in list(_OPEN):
+            engine._reopen_locked()
+    finally:
+        _OPEN_LOCK.release()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(
+        before=_OPEN_LOCK.acquire,
+        after_in_parent=_OPEN_LOCK.release,
+        after_in_child=_reopen_all_in_child,
+    )
+
+
 class Engine(SessionsMixin, TokensMixin, CredentialsMixin, GuardMixin):
     """An open authkv database.
 
@@ -70,30 +101,86 @@ class Engine(SessionsMixin, TokensMixin, CredentialsMixin, GuardMixin):
     ``token_prefix``, ``stateful_domains``, ``throttle_max_attempts``, …),
     text options as ``str``. Use it as a context manager, or call
     ``close()``. One engine may be shared by any number of threads; every
-    open of the same file in a process shares one engine, and another
-    process gets ``Locked``.
+    open of the same file in a process shares one engine.
+
+    Processes. By default any number of processes on the host open the
+    file at once and see each other's writes immediately: gunicorn or
+    uWSGI workers, Celery, the ``authkv`` CLI, cron jobs. Keep that unless
+    one single process is the only user of the file; then
+    ``exclusive=True`` is faster (no file lock per read, one fsync shared
+    by concurrent writers), and any other process's open fails with
+    ``Locked``. Every process must open a file in the same mode.
+    ``quick_repair=True`` makes reopening after a crash near instant for
+    the price of a second fsync per commit; it is always on without
+    ``exclusive``.
+
+    fork(). An engine open when the process forks is reopened in the child
+    (same path, same options), so ``gunicorn --preload``, uWSGI without
+    ``lazy-apps``, Celery's prefork pool and ``multiprocessing`` with the
+    fork start method need nothing special. An engine closed before the
+    fork stays closed. If the child cannot open the file (an ``exclusive``
+    parent still holds it), every call there raises why.
     """
+
+    #: ``_OPEN_LOCK``, reachable from ``__del__`` at interpreter exit, when
+    #: module globals may already be cleared.
+    _lock = _OPEN_LOCK
 
     def __init__(self, path, **options) -> None:
         super().__init__()
-        raw_path = os.fsencode(path)
-        opts = _options(options)
+        self._path = os.fsencode(path)
+        self._options = _options(options)  # kept for reopening after fork()
+        with self._lock:
+            self._handle = self._open()
+            _OPEN.add(self)
+
+    def _open(self) -> ctypes.c_void_p:
+        """A new handle on this engine's file, with its options."""
         handle = ctypes.c_void_p()
         status = self._lib.authkv_open(
-            raw_path, len(raw_path), ctypes.byref(opts), ctypes.byref(handle)
+            self._path, len(self._path), ctypes.byref(self._options), ctypes.byref(handle)
         )
         if status:
             raise self._error(status)
-        self._handle = handle
+        return handle
+
+    def _reopen_in_child(self) -> None:
+        with self._lock:
+            self._reopen_locked()
+
+    def _reopen_locked(self) -> None:
+        """Swap a handle inherited through ``fork()`` for a new one of this
+        process (with ``_OPEN_LOCK`` held, so it happens once)."""
+        if self._pid == os.getpid():
+            return
+        inherited, self._handle = self._handle, None
+        if inherited is not None:
+            # The library releases an inherited handle without touching the
+            # parent's file, locks or background thread.
+            self._lib.authkv_close(inherited)
+            try:
+                self._handle = self._open()
+            except Exception as error:  # noqa: BLE001 - raised at each call instead
+                status = getattr(error, "status", 304)  # else AUTHKV_INTERNAL
+                reason = getattr(error, "message", repr(error))
+                self._lost = (
+                    status,
+                    f"the engine could not be opened again in process {os.getpid()} "
+                    f"after fork(): {reason}",
+                )
+        self._pid = os.getpid()
 
     def close(self) -> None:
         """Flush pending touches and release the handle (idempotent). The
         file closes with the last handle of this process."""
-        handle, self._handle = self._handle, None
-        if handle is not None:
+        with self._lock:
+            handle, self._handle = self._handle, None
+            self._lost = None
+            if handle is None:
+                return
             status = self._lib.authkv_close(handle)
-            if status:
-                raise self._error(status)
+        if status:
+            raise self._error(status)
 
     def __enter__(self) -> "Engine":
         self._engine()

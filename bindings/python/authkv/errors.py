@@ -80,7 +80,8 @@ class TheftDetected(AuthkvError):
 
 
 class Locked(AuthkvError):
-    """Another process has the database file open (200)."""
+    """Another process has the database file open in the other mode: one
+    of the two asked for ``exclusive`` (200)."""
 
 
 class NotRedb(AuthkvError):

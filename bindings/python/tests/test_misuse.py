@@ -5,12 +5,8 @@ exception with the status and the library's message; nothing is stored."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
 import unittest
 
-import support
 from support import FAST, EngineTest
 
 import authkv
@@ -49,6 +45,7 @@ class WrongTypes(EngineTest):
             lambda: e.authenticate("GET", {b"Cookie": "a=1"}),
             lambda: e.session_cookie(None),
             lambda: authkv.Engine(self.path, manual_clock="yes"),
+            lambda: authkv.Engine(self.path, exclusive=1),
             lambda: authkv.Engine(self.path, token_prefix=None),
             lambda: authkv.Engine(self.path, no_such_option=1),
         ]
@@ -171,40 +168,6 @@ class LibraryRefusals(EngineTest):
         with self.assertRaises(authkv.Closed) as raised:
             self.engine.create_session("1.2.3.4", "ua")
         self.assertEqual(raised.exception.status, 303)
-
-
-class SecondProcess(EngineTest):
-    def test_a_second_process_gets_locked(self):
-        script = textwrap.dedent(
-            """
-            import sys, authkv
-            try:
-                authkv.Engine(sys.argv[1])
-            except authkv.Locked as locked:
-                print("Locked", locked.status, locked.message)
-            else:
-                print("opened")
-            """
-        )
-        child = subprocess.run(
-            [sys.executable, "-c", script, self.path],
-            env=support.child_env(),
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        self.assertEqual(child.returncode, 0, child.stderr)
-        self.assertIn("Locked 200", child.stdout)
-        self.assertIn("locked by another process", child.stdout)
-        self.engine.close()
-        child = subprocess.run(
-            [sys.executable, "-c", script, self.path],
-            env=support.child_env(),
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        self.assertEqual(child.stdout.strip(), "opened", child.stderr)
 
 
 if __name__ == "__main__":
