@@ -43,6 +43,8 @@ typedef struct authkv_options {
     size_t cookie_domain_len;
     bool cookie_host_prefix;
     bool expire_on_close;
+    bool exclusive;
+    bool quick_repair;
 } authkv_options;
 
 typedef struct authkv_gc_report {

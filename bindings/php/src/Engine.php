@@ -16,7 +16,19 @@ use FFI\CData;
  * stateful_domains, throttle_max_attempts, ...); text options are strings,
  * stateful_domains also a list. Call close() when done (the destructor
  * does it too). Every open of the same file in a process shares one
- * engine; another process gets Locked.
+ * engine, and any number of processes (php-fpm workers, the CLI, cron)
+ * may have the file open at once. Two options choose how:
+ *
+ * - 'exclusive' => true: this process alone may open the file; others
+ *   get Locked. Faster, but only for a single-process server (never for
+ *   php-fpm or `php -S` with workers). Every process must open a file in
+ *   the same mode. Default false.
+ * - 'quick_repair' => true: every commit records the allocator state, so
+ *   reopening after a crash is near instant, for a second fsync per
+ *   commit. Default false; always on when exclusive is false.
+ *
+ * A web server opens through Engine::shared(): one engine per worker
+ * process, kept open across requests.
  *
  * Strings cross as `const char *` plus a length; ids, tokens and payloads
  * are PHP strings. Refused calls throw the Exception subclass of their
@@ -34,8 +46,15 @@ final class Engine
     ];
     private const SAME_SITE = ['lax' => Abi::SAME_SITE_LAX, 'strict' => Abi::SAME_SITE_STRICT, 'none' => Abi::SAME_SITE_NONE];
 
+    /** @var array<string, self> the engines of shared(), by path and options */
+    private static array $shared = [];
+
     private FFI $ffi;
     private ?CData $handle = null;
+    /** The process that opened the handle: a child of fork() must open its own. */
+    private int $pid;
+    /** Whether close() flushes touches first (engines of shared()). */
+    private bool $flushOnClose = false;
 
     /** @param array<string, int|bool|string|list<string>> $options */
     public function __construct(string $path, array $options = [])
@@ -46,6 +65,43 @@ final class Engine
         $handle = $this->ffi->new('authkv_engine*');
         Library::check($this->ffi->authkv_open($path, strlen($path), FFI::addr($opts), FFI::addr($handle)));
         $this->handle = $handle;
+        $this->pid = getmypid();
+    }
+
+    /**
+     * The engine of this process for $path and $options, for servers that
+     * run many requests per process (php-fpm, `php -S` workers): the same
+     * object for every call until the request ends, and the same engine,
+     * its caches and its open file, for every request the process serves.
+     *
+     * PHP drops every object at the end of a request, so the process
+     * keeps one handle of its own open until it exits (see Process);
+     * later requests attach to that engine, which costs microseconds
+     * where opening the file costs milliseconds. An engine inherited
+     * through fork() (from a master that opened it) is dropped and the
+     * file opened anew. Closing it, or the end of the request, flushes
+     * pending touches so that other workers see them.
+     *
+     * @param array<string, int|bool|string|list<string>> $options
+     */
+    public static function shared(string $path, array $options = []): self
+    {
+        ksort($options);
+        $key = $path . "\0" . serialize($options);
+        $engine = self::$shared[$key] ?? null;
+        if ($engine !== null && $engine->pid === getmypid() && $engine->handle !== null) {
+            return $engine;
+        }
+        // Inherited or closed. Closing an inherited handle leaves the file
+        // alone, so dropping it is safe.
+        unset(self::$shared[$key], $engine);
+        $engine = new self($path, $options);
+        $engine->flushOnClose = true;
+        Process::once($key, static function () use ($path, $options): void {
+            $held = new self($path, $options);
+            $held->handle = null; // never closed: the process holds it until exit
+        });
+        return self::$shared[$key] = $engine;
     }
 
     /**
@@ -119,19 +175,32 @@ final class Engine
         Library::check($this->ffi->{'authkv_' . $name}($this->engine(), ...$args));
     }
 
-    /** Flush pending touches and release the handle (idempotent). */
+    /**
+     * Release the handle (idempotent). The last handle of the engine
+     * flushes pending touches; an engine of shared() flushes them anyway,
+     * since its process holds the engine open.
+     */
     public function close(): void
     {
         $handle = $this->handle;
         $this->handle = null;
         if ($handle !== null) {
-            Library::check($this->ffi->authkv_close($handle));
+            try {
+                if ($this->flushOnClose && $this->pid === getmypid()) {
+                    Library::check($this->ffi->authkv_flush($handle, null));
+                }
+            } finally {
+                Library::check($this->ffi->authkv_close($handle));
+            }
         }
     }
 
     public function __destruct()
     {
         if ($this->handle !== null) {
+            if ($this->flushOnClose && $this->pid === getmypid()) {
+                $this->ffi->authkv_flush($this->handle, null);
+            }
             $this->ffi->authkv_close($this->handle);
             $this->handle = null;
         }

@@ -7,9 +7,14 @@ namespace Authkv;
 /**
  * PHP's native sessions ($_SESSION, session_start()) stored in authkv.
  *
+ *     $engine = Authkv\Engine::shared('/var/lib/app/auth.redb');
  *     $handler = new Authkv\SessionHandler($engine, $_SERVER['REMOTE_ADDR'] ?? '', $_SERVER['HTTP_USER_AGENT'] ?? '');
  *     $handler->register();   // strict mode + session_set_save_handler()
  *     session_start();
+ *
+ * The handler is made anew in every request and holds no state of its
+ * own; the engine is the worker's (Engine::shared()), and close() leaves
+ * it open for the next request.
  *
  * Session ids are authkv's: create_sid() makes the session in authkv and
  * returns its id, and validateId() accepts only ids of live authkv
@@ -39,6 +44,7 @@ final class SessionHandler implements \SessionHandlerInterface, \SessionIdInterf
         return true;
     }
 
+    /** The engine stays open: it serves this worker's next requests. */
     public function close(): bool
     {
         return true;

@@ -7,7 +7,7 @@ declare(strict_types=1);
 
 foreach ([
     'Abi', 'Status', 'Exception', 'Errors', 'Library', 'Records', 'Token', 'Principal',
-    'SessionCalls', 'TokenCalls', 'CredentialCalls', 'RequestCalls', 'Engine',
+    'SessionCalls', 'TokenCalls', 'CredentialCalls', 'RequestCalls', 'Process', 'Engine',
     'SessionHandler', 'Guard',
 ] as $file) {
     require_once __DIR__ . "/{$file}.php";

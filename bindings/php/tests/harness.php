@@ -4,7 +4,8 @@ declare(strict_types=1);
 
 // A minimal test harness for the plain PHP test scripts: named tests,
 // checks that throw, a scratch directory, and a last line of
-// "N passed, N failed" with a non-zero exit status on any failure.
+// "N passed, N failed" (", N skipped" after it when a test could not run
+// here) with a non-zero exit status on any failure.
 // Output is held back until the end so that session_start() can still
 // send (in the CLI: pretend to send) its headers.
 
@@ -13,6 +14,8 @@ require_once __DIR__ . '/../src/autoload.php';
 ob_start();
 
 final class CheckFailed extends RuntimeException {}
+
+final class Skipped extends RuntimeException {}
 
 final class T
 {
@@ -31,6 +34,8 @@ final class T
     private static int $passed = 0;
     /** @var list<string> */
     private static array $failures = [];
+    /** @var list<string> */
+    private static array $skips = [];
     private static ?string $dir = null;
 
     public static function test(string $name, callable $body): void
@@ -38,10 +43,18 @@ final class T
         try {
             $body();
             self::$passed++;
+        } catch (Skipped $skip) {
+            self::$skips[] = "SKIP {$name}: {$skip->getMessage()}";
         } catch (Throwable $e) {
             self::$failures[] = "FAIL {$name}: " . get_class($e) . ': ' . $e->getMessage()
                 . "\n  at " . $e->getFile() . ':' . $e->getLine();
         }
+    }
+
+    /** End the running test as skipped: what it needs is missing here. */
+    public static function skip(string $reason): never
+    {
+        throw new Skipped($reason);
     }
 
     public static function check(bool $condition, string $what): void
@@ -109,11 +122,12 @@ final class T
     {
         $held = (string) ob_get_clean();
         echo $held;
-        foreach (self::$failures as $failure) {
-            echo $failure, "\n";
+        foreach ([...self::$skips, ...self::$failures] as $line) {
+            echo $line, "\n";
         }
         $failed = count(self::$failures);
-        echo self::$passed, ' passed, ', $failed, " failed\n";
+        $skipped = self::$skips === [] ? '' : ', ' . count(self::$skips) . ' skipped';
+        echo self::$passed, ' passed, ', $failed, " failed{$skipped}\n";
         exit($failed === 0 && self::$passed > 0 ? 0 : 1);
     }
 }

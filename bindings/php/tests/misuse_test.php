@@ -5,8 +5,7 @@ declare(strict_types=1);
 // Bad calls through the PHP binding: wrong types and null are TypeError
 // (strict types) before any call; negative ids are InvalidArgument; the
 // library refuses over-limit lengths, invalid UTF-8 and malformed values
-// with its status and message; nothing is stored. A second process gets
-// Locked.
+// with its status and message; nothing is stored.
 
 require __DIR__ . '/harness.php';
 
@@ -43,6 +42,7 @@ T::test('wrong types and null are TypeError', function (): void {
         fn () => $e->changePassword(42, 'pw', null, 'yes'),
         fn () => $e->authenticate('GET', ['Cookie' => 42]),
         fn () => new Authkv\Engine(T::dir() . '/x.redb', ['manual_clock' => 'yes']),
+        fn () => new Authkv\Engine(T::dir() . '/x.redb', ['exclusive' => 1]),
         fn () => new Authkv\Engine(T::dir() . '/x.redb', ['token_prefix' => null]),
         fn () => new Authkv\Engine(T::dir() . '/x.redb', ['no_such_option' => 1]),
         fn () => new Authkv\Engine(T::dir() . '/x.redb', ['token_prefix_len' => 3]),
@@ -136,19 +136,6 @@ T::test('bad options name their field', function (): void {
     foreach ($cases as [$options, $message]) {
         T::throws(Authkv\InvalidArgument::class, fn () => T::engine('fresh', $options), $message);
     }
-});
-
-T::test('a second process gets Locked while this one has the file open', function (): void {
-    $e = T::engine('locked');
-    $path = T::dir() . '/locked.redb';
-    $script = 'require ' . var_export(__DIR__ . '/../src/autoload.php', true) . ';'
-        . 'try { new Authkv\Engine($argv[1]); echo "opened"; }'
-        . ' catch (Authkv\Locked $l) { echo "Locked ", $l->getStatus(), " ", $l->getMessage(); }';
-    $run = fn () => shell_exec(escapeshellarg(PHP_BINARY) . ' -r ' . escapeshellarg($script) . ' ' . escapeshellarg($path) . ' 2>&1');
-    $out = (string) $run();
-    T::check(str_contains($out, 'Locked 200') && str_contains($out, 'locked by another process'), "child said: {$out}");
-    $e->close();
-    T::same('opened', trim((string) $run()), 'after close');
 });
 
 T::finish();

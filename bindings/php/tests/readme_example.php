@@ -4,7 +4,7 @@ declare(strict_types=1);
 
 require __DIR__ . '/../src/autoload.php';  // bindings/php/src/autoload.php
 
-$engine = new Authkv\Engine('app.redb');
+$engine = Authkv\Engine::shared('app.redb');  // one engine per worker, kept across requests
 
 // PHP's own sessions ($_SESSION), stored in authkv with authkv's ids.
 $ip = $_SERVER['REMOTE_ADDR'] ?? '203.0.113.9';
