@@ -19,19 +19,20 @@ use redb::{
 };
 
 use crate::cache::{Changed, RecordCache, ShardKey, take_changed};
-use crate::config::{Concurrency, Config};
+use crate::config::{Concurrency, Config, Create};
 use crate::error::{Error, OpenError, Result};
 use crate::group_commit::GroupCommit;
 use crate::processes::coherence::{Follower, Invalidate, View, publish, unfinished_commit};
 use crate::processes::lease::Lease;
 use crate::processes::open_files::{Store, open_store};
+use crate::processes::quiet_panic;
 use crate::record::SessionRecord;
 use crate::secret::Digest;
 use crate::session_auth::SessionAuth;
 use crate::token_auth::TokenAuth;
 
 /// Schema version this build writes and reads.
-pub const SCHEMA_VERSION: u64 = 1;
+pub const SCHEMA_VERSION: u64 = 2;
 
 pub(crate) const META: TableDefinition<&str, &str> = TableDefinition::new("meta");
 pub(crate) const SESSIONS: TableDefinition<Digest, &[u8]> = TableDefinition::new("sessions");
@@ -241,6 +242,18 @@ impl Core {
     /// the next successful sync).
     pub(crate) fn write<T>(&self, f: impl FnOnce(&WriteTransaction) -> Result<T>) -> Result<T> {
         self.store.stamp.check()?;
+        if let Some(damage) = self.store.damage() {
+            return Err(Error::Corrupt {
+                table: "(file)",
+                detail: format!(
+                    "writes stopped, the file is left as found for repair or restore: {damage}"
+                ),
+            });
+        }
+        self.contain(|| self.write_contained(f))
+    }
+
+    fn write_contained<T>(&self, f: impl FnOnce(&WriteTransaction) -> Result<T>) -> Result<T> {
         if self.store.multi_process {
             // Other processes share the file: redb refuses non-durable
             // commits, so each transaction is durable on its own.
@@ -342,15 +355,34 @@ impl Core {
 
     /// Run `f` in one read transaction (a consistent snapshot).
     pub(crate) fn read<T>(&self, f: impl FnOnce(&ReadTransaction) -> Result<T>) -> Result<T> {
-        let txn = self.begin_read()?;
-        f(&txn)
+        self.store.stamp.check()?;
+        self.contain(|| f(&self.store.db.begin_read()?))
     }
 
-    /// A read transaction, refused in a child of the process that opened
-    /// the file.
-    pub(crate) fn begin_read(&self) -> Result<ReadTransaction> {
-        self.store.stamp.check()?;
-        Ok(self.store.db.begin_read()?)
+    /// Run `f`, which uses the file: a panic in the storage engine, its
+    /// report of corruption, and a record failing its checksum all become
+    /// [`Error::Corrupt`] and stop every further write to the file.
+    pub(crate) fn contain<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        let result = quiet_panic::catch(f).unwrap_or_else(|message| {
+            Err(Error::Corrupt {
+                table: "(storage)",
+                detail: format!("the storage engine failed on the file: {message}"),
+            })
+        });
+        result.map_err(|error| match error {
+            Error::Storage(redb::Error::Corrupted(detail)) => {
+                self.store.mark_damaged(&detail);
+                Error::Corrupt {
+                    table: "(storage)",
+                    detail,
+                }
+            }
+            Error::Corrupt { table, detail } => {
+                self.store.mark_damaged(&format!("table {table}: {detail}"));
+                Error::Corrupt { table, detail }
+            }
+            other => other,
+        })
     }
 
     /// The record under `key` from `cache`, else read by `load` from a
@@ -493,11 +525,22 @@ impl Engine {
     pub fn open(path: impl AsRef<Path>, config: Config) -> Result<Engine> {
         config.validate()?;
         let path = path.as_ref();
-        let (cache_size, concurrency) = (config.cache_size, config.concurrency);
-        let store = open_store(path, concurrency, |path| {
-            let db = open_database(path, cache_size, concurrency)?;
-            check_schema(&db)?;
-            Ok(db)
+        let store = open_store(path, config.concurrency, |path| {
+            let db = open_database(path, &config)?;
+            let checked = quiet_panic::catch(|| check_schema(&db))
+                .unwrap_or_else(|panic| Err(OpenError::Corrupt(panic).into()));
+            match checked {
+                Ok(()) => Ok(db),
+                Err(Error::Storage(redb::Error::Corrupted(detail))) => {
+                    std::mem::forget(db); // no close-time write: leave it as found
+                    Err(OpenError::Corrupt(detail).into())
+                }
+                Err(e @ Error::Open(OpenError::Corrupt(_))) => {
+                    std::mem::forget(db);
+                    Err(e)
+                }
+                Err(e) => Err(e),
+            }
         })?;
         let (cache_entries, auth_cache_entries) = (config.cache_entries, config.auth_cache_entries);
         let follower = Follower::new(&store.region);
@@ -527,7 +570,10 @@ impl Engine {
                 }
                 Ok(())
             })?;
-        } else if unfinished_commit(&core.store.region) {
+        } else {
+            crate::migrate::migrate(&core)?;
+        }
+        if unfinished_commit(&core.store.region) {
             // A writer died between announcing a commit and ending it:
             // until some commit repairs that, every process reads past its
             // caches. An empty commit does (see `processes::coherence`).
@@ -646,11 +692,13 @@ impl Engine {
         core.flush()?;
         if core.store.multi_process {
             core.release_housekeeping_lease()?;
-        } else if !core.config.durable_commits {
+        } else if !core.config.durable_commits && core.store.damage().is_none() {
             // An empty durable commit persists every earlier non-durable one.
-            let mut txn = core.store.db.begin_write()?;
-            txn.set_quick_repair(core.config.quick_repair);
-            txn.commit()?;
+            core.contain(|| {
+                let mut txn = core.store.db.begin_write()?;
+                txn.set_quick_repair(core.config.quick_repair);
+                Ok(txn.commit()?)
+            })?;
         }
         Ok(())
     }
@@ -673,33 +721,78 @@ impl Drop for Engine {
     }
 }
 
-/// Open or create the redb file, turning each failure into its own variant.
-/// redb may panic on a file that is not a database; that becomes `NotRedb`.
-fn open_database(path: &Path, cache_size: usize, concurrency: Concurrency) -> Result<Database> {
-    let mode = match concurrency {
+/// redb's magic number, the first bytes of every redb file.
+const REDB_MAGIC: [u8; 9] = [b'r', b'e', b'd', b'b', 0x1A, 0x0A, 0xA9, 0x0D, 0x0A];
+
+/// Open or create the redb file, turning each failure into its own variant:
+/// a file that starts like redb's (or is cut inside its magic number) but
+/// cannot be opened is [`OpenError::Corrupt`], any other is
+/// [`OpenError::NotRedb`]. redb may panic on a damaged file; that becomes
+/// an error too, and nothing is written to the file.
+fn open_database(path: &Path, config: &Config) -> Result<Database> {
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if config.create == Create::Never {
+                return Err(OpenError::Missing.into());
+            }
+        }
+        Err(e) => return Err(OpenError::Io(e).into()),
+        Ok(meta) if meta.len() == 0 && config.create != Create::IfMissingOrEmpty => {
+            return Err(OpenError::Corrupt(
+                "the file is empty (0 bytes); open with Create::IfMissingOrEmpty to make a new \
+                 database in it"
+                    .into(),
+            )
+            .into());
+        }
+        Ok(_) => {}
+    }
+    let mode = match config.concurrency {
         Concurrency::MultiProcess => ConcurrencyMode::MultiWriter,
         Concurrency::Exclusive => ConcurrencyMode::ExclusiveWriter,
     };
-    let opened = catch_unwind(AssertUnwindSafe(|| {
+    let opened = quiet_panic::catch(|| {
         Database::builder()
-            .set_cache_size(cache_size)
+            .set_cache_size(config.cache_size)
             .set_concurrency_mode(mode)
             .create(path)
-    }));
-    match opened {
-        Ok(Ok(db)) => Ok(db),
+    });
+    let failure = match opened {
+        Ok(Ok(db)) => return Ok(db),
         Ok(Err(DatabaseError::DatabaseAlreadyOpen | DatabaseError::LockProtocolMismatch)) => {
-            Err(OpenError::Locked.into())
+            return Err(OpenError::Locked.into());
         }
-        // redb reports a file without its magic number as InvalidData.
         Ok(Err(DatabaseError::Storage(StorageError::Io(e))))
-            if e.kind() == std::io::ErrorKind::InvalidData =>
+            if e.kind() != std::io::ErrorKind::InvalidData
+                && e.kind() != std::io::ErrorKind::UnexpectedEof =>
         {
-            Err(OpenError::NotRedb(e.to_string()).into())
+            return Err(OpenError::Io(e).into());
         }
-        Ok(Err(DatabaseError::Storage(StorageError::Io(e)))) => Err(OpenError::Io(e).into()),
-        Ok(Err(e)) => Err(OpenError::NotRedb(e.to_string()).into()),
-        Err(_) => Err(OpenError::NotRedb("the file's header is not redb's".into()).into()),
+        Ok(Err(e)) => e.to_string(),
+        Err(panic) => format!("the storage engine failed on it: {panic}"),
+    };
+    Err(damaged_or_foreign(path, failure).into())
+}
+
+/// Why a file redb could not open was refused: damaged when it looks like
+/// a redb file, foreign otherwise.
+fn damaged_or_foreign(path: &Path, failure: String) -> OpenError {
+    let mut head = Vec::with_capacity(REDB_MAGIC.len());
+    let len = std::fs::File::open(path)
+        .and_then(|file| {
+            use std::io::Read;
+            file.take(REDB_MAGIC.len() as u64).read_to_end(&mut head)
+        })
+        .ok();
+    let size = std::fs::metadata(path).map_or(0, |m| m.len());
+    match len {
+        Some(n) if n == REDB_MAGIC.len() && head == REDB_MAGIC => {
+            OpenError::Corrupt(format!("{size} bytes: {failure}"))
+        }
+        Some(n) if n < REDB_MAGIC.len() && REDB_MAGIC.starts_with(&head) => OpenError::Corrupt(
+            format!("truncated to {size} bytes, inside redb's header: {failure}"),
+        ),
+        _ => OpenError::NotRedb(failure),
     }
 }
 
@@ -762,7 +855,7 @@ mod tests {
     }
 
     #[test]
-    fn a_write_that_panics_gives_up_its_place_in_the_group() {
+    fn a_write_that_panics_is_corrupt_gives_up_its_place_and_stops_writes() {
         let dir = tempfile::tempdir().expect("tempdir");
         let config = Config {
             clock: Clock::Manual(ManualClock::new(1_700_000_000)),
@@ -770,17 +863,50 @@ mod tests {
             ..Config::default()
         };
         let engine = Engine::open(dir.path().join("p.redb"), config).expect("open");
+        let session = engine.create_session("1.2.3.4", "ua").expect("create");
         let core = &engine.core;
         let group_commit = &core.store.group_commit;
-        let panicked = catch_unwind(AssertUnwindSafe(|| {
-            core.write(|_| -> Result<()> { panic!("inside the transaction") })
-        }));
-        assert!(panicked.is_err());
+        let panicked = core.write(|_| -> Result<()> { panic!("inside the transaction") });
+        match panicked {
+            Err(Error::Corrupt { detail, .. }) => {
+                assert!(detail.contains("inside the transaction"), "{detail}");
+            }
+            other => panic!("a panicking write returned {other:?}"),
+        }
         // With the panicked writer no longer in flight, the next one is alone.
         assert!(group_commit.begin(), "a writer is still counted in flight");
         group_commit.abandoned();
-        let before = group_commit.syncs();
-        core.write(|_| Ok(())).expect("write");
-        assert_eq!(group_commit.syncs(), before + 1);
+        // The file is left as found from now on; reads go on.
+        assert!(matches!(
+            engine.create_session("1.2.3.4", "ua"),
+            Err(Error::Corrupt { .. })
+        ));
+        assert!(
+            engine
+                .load_session(session.id.expose())
+                .expect("load")
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn close_after_damage_reports_the_refused_flush_once_and_never_panics() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let clock = ManualClock::new(1_700_000_000);
+        let config = Config {
+            clock: Clock::Manual(clock.clone()),
+            ..Config::default()
+        };
+        let engine = Engine::open(dir.path().join("d.redb"), config).expect("open");
+        let session = engine.create_session("1.2.3.4", "ua").expect("create");
+        clock.advance(120);
+        engine.load_session(session.id.expose()).expect("load"); // a pending touch
+        engine.core.store.mark_damaged("found by the test");
+        match engine.close() {
+            Err(Error::Corrupt { detail, .. }) => {
+                assert!(detail.contains("found by the test"), "{detail}");
+            }
+            other => panic!("close of a damaged file returned {other:?}"),
+        }
     }
 }

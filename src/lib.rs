@@ -16,7 +16,9 @@
 mod ability;
 #[cfg(feature = "axum")]
 pub mod axum;
+mod backup;
 mod cache;
+mod checksum;
 mod clock;
 mod config;
 mod crc32;
@@ -31,6 +33,7 @@ mod guard;
 mod housekeeping;
 pub mod http;
 mod import;
+mod migrate;
 mod password;
 mod processes;
 mod record;
@@ -47,7 +50,7 @@ mod verify;
 
 pub use ability::{Abilities, WILDCARD};
 pub use clock::{Clock, ManualClock};
-pub use config::{Concurrency, Config};
+pub use config::{Concurrency, Config, Create};
 pub use credential::{AttemptOutcome, MAX_LOGIN_LEN, MAX_PASSWORD_LEN};
 pub use engine::{Engine, SCHEMA_VERSION, Stats};
 pub use error::{CredentialError, Error, OpenError, RejectedRow, Result, SessionError, TokenError};

@@ -1,7 +1,9 @@
-//! Stored records, serialized with rkyv. Bytes read from the file are only
-//! ever decoded through rkyv's validation, so a damaged record is a
-//! [`Error::Corrupt`], never undefined behaviour. The archive format is
-//! unaligned, so values are read in place from redb's pages without a copy.
+//! Stored records, serialized with rkyv and sealed with a CRC-32C. Bytes
+//! read from the file are checked against their checksum and then decoded
+//! through rkyv's validation, so a damaged record is an [`Error::Corrupt`],
+//! never another record's data and never undefined behaviour. The archive
+//! format is unaligned, so values are read in place from redb's pages
+//! without a copy.
 
 use rkyv::api::high::{HighDeserializer, HighSerializer, HighValidator};
 use rkyv::bytecheck::CheckBytes;
@@ -9,6 +11,7 @@ use rkyv::ser::allocator::ArenaHandle;
 use rkyv::util::AlignedVec;
 use rkyv::{Archive, Deserialize, Serialize, rancor};
 
+use crate::checksum;
 use crate::error::Error;
 use crate::secret::Digest;
 
@@ -100,27 +103,41 @@ pub(crate) struct RememberRecord {
     pub expires_at: u64,
 }
 
-/// Serialize a record for storage.
+/// Serialize and seal a record for storage.
 pub(crate) fn encode<T>(record: &T) -> Result<Vec<u8>, Error>
 where
     T: for<'a> Serialize<HighSerializer<AlignedVec, ArenaHandle<'a>, rancor::Error>>,
 {
     rkyv::to_bytes::<rancor::Error>(record)
-        .map(AlignedVec::into_vec)
+        .map(|bytes| checksum::seal(bytes.into_vec()))
         .map_err(|e| Error::Corrupt {
             table: "(encode)",
             detail: e.to_string(),
         })
 }
 
-/// Validate and decode a record read from `table`.
+/// The archived record inside stored `bytes` read from `table`, checked
+/// against its checksum and validated, read in place.
+pub(crate) fn access<'a, A>(table: &'static str, bytes: &'a [u8]) -> Result<&'a A, Error>
+where
+    A: rkyv::Portable + for<'b> CheckBytes<HighValidator<'b, rancor::Error>>,
+{
+    let record = checksum::open(bytes).map_err(|detail| Error::Corrupt { table, detail })?;
+    rkyv::access::<A, rancor::Error>(record).map_err(|e| Error::Corrupt {
+        table,
+        detail: e.to_string(),
+    })
+}
+
+/// Check, validate and decode a record read from `table`.
 pub(crate) fn decode<T>(table: &'static str, bytes: &[u8]) -> Result<T, Error>
 where
     T: Archive,
     T::Archived: for<'a> CheckBytes<HighValidator<'a, rancor::Error>>
         + Deserialize<T, HighDeserializer<rancor::Error>>,
 {
-    rkyv::from_bytes::<T, rancor::Error>(bytes).map_err(|e| Error::Corrupt {
+    let archived = access::<T::Archived>(table, bytes)?;
+    rkyv::deserialize::<T, rancor::Error>(archived).map_err(|e| Error::Corrupt {
         table,
         detail: e.to_string(),
     })
@@ -175,6 +192,19 @@ mod tests {
         let mut shifted = vec![0u8];
         shifted.extend_from_slice(&bytes);
         assert!(decode_session(&shifted[1..]).expect("decode") == sample());
+    }
+
+    #[test]
+    fn any_flipped_byte_is_corrupt_never_other_data() {
+        let bytes = encode(&sample()).expect("encode");
+        for i in 0..bytes.len() {
+            let mut flipped = bytes.clone();
+            flipped[i] ^= 0x01;
+            assert!(
+                matches!(decode_session(&flipped), Err(Error::Corrupt { .. })),
+                "byte {i}"
+            );
+        }
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use crate::engine::{Core, Engine, SESSIONS, Touch};
 use crate::error::{Error, Result};
-use crate::record::ArchivedSessionRecord;
+use crate::record::{ArchivedSessionRecord, access};
 use crate::secret::{Digest, RANDOM_LEN, to_hex};
 use crate::session::session_digest;
 
@@ -28,8 +28,7 @@ impl SessionAuth {
             table: "sessions",
             detail,
         };
-        let archived = rkyv::access::<ArchivedSessionRecord, rkyv::rancor::Error>(bytes)
-            .map_err(|e| corrupt(e.to_string()))?;
+        let archived = access::<ArchivedSessionRecord>("sessions", bytes)?;
         let csrf = <[u8; RANDOM_LEN]>::try_from(archived.csrf.as_bytes())
             .map_err(|_| corrupt("CSRF token of the wrong length".into()))?;
         Ok(Self {

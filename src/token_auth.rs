@@ -4,8 +4,8 @@
 
 use crate::ability::Abilities;
 use crate::engine::{Core, TOKENS};
-use crate::error::{Error, Result};
-use crate::record::ArchivedTokenRecord;
+use crate::error::Result;
+use crate::record::{ArchivedTokenRecord, access};
 use crate::secret::Digest;
 
 /// A token's summary, decoded in place from its stored record.
@@ -25,13 +25,7 @@ pub(crate) struct TokenAuth {
 impl TokenAuth {
     /// Read the summary from a stored record's bytes, validating them.
     pub(crate) fn decode(bytes: &[u8]) -> Result<Self> {
-        let archived =
-            rkyv::access::<ArchivedTokenRecord, rkyv::rancor::Error>(bytes).map_err(|e| {
-                Error::Corrupt {
-                    table: "tokens",
-                    detail: e.to_string(),
-                }
-            })?;
+        let archived = access::<ArchivedTokenRecord>("tokens", bytes)?;
         Ok(Self {
             user_id: archived.user_id.to_native(),
             abilities: Abilities::new(archived.abilities.iter().map(|a| a.as_str())),

@@ -1,0 +1,163 @@
+//! Schema migrations, run at open: a file written by an older authkv is
+//! brought to this build's schema, in one write transaction, before any
+//! record is read. Processes still running the older build must be stopped
+//! first: they would not read the new records.
+//!
+//! - 1 → 2: every record (sessions, tokens, credentials, remember-me) gets
+//!   its CRC-32C appended (see `checksum`).
+
+use redb::{ReadTransaction, ReadableTable, WriteTransaction};
+
+use crate::cache::{Changed, note_changed};
+use crate::checksum;
+use crate::engine::{CREDENTIALS, Core, META, REMEMBER, SCHEMA_VERSION, SESSIONS, TOKENS};
+use crate::error::Result;
+
+/// The schema version a file records, if it records one.
+fn stored_version(meta: &impl ReadableTable<&'static str, &'static str>) -> Result<Option<u64>> {
+    Ok(meta
+        .get("schema_version")?
+        .and_then(|v| v.value().parse().ok()))
+}
+
+fn version_in(txn: &ReadTransaction) -> Result<Option<u64>> {
+    stored_version(&txn.open_table(META)?)
+}
+
+/// Bring the file to [`SCHEMA_VERSION`] when it is older.
+pub(crate) fn migrate(core: &Core) -> Result<()> {
+    if !core
+        .read(version_in)?
+        .is_some_and(|version| version < SCHEMA_VERSION)
+    {
+        return Ok(());
+    }
+    core.write(|txn| {
+        let mut meta = txn.open_table(META)?;
+        // Another process may have migrated it meanwhile.
+        if stored_version(&meta)? == Some(1) {
+            seal_records(txn)?;
+            meta.insert("schema_version", SCHEMA_VERSION.to_string().as_str())?;
+        }
+        Ok(())
+    })
+}
+
+/// Read every row of a table holding records and write it back sealed;
+/// `$noted` tells the caches which records changed (credentials and
+/// remember-me records are not cached).
+macro_rules! seal_table {
+    ($txn:expr, $table:expr, $owned:expr, $key:expr, $noted:expr) => {{
+        let mut table = $txn.open_table($table)?;
+        let mut rows = Vec::new();
+        for row in table.iter()? {
+            let (key, value) = row?;
+            rows.push(($owned(key.value()), checksum::seal(value.value().to_vec())));
+        }
+        for (key, sealed) in &rows {
+            table.insert($key(key), sealed.as_slice())?;
+            $noted(key);
+        }
+    }};
+}
+
+fn seal_records(txn: &WriteTransaction) -> Result<()> {
+    seal_table!(txn, SESSIONS, |k| k, |k: &[u8; 32]| *k, |k: &[u8; 32]| {
+        note_changed(Changed::Session(*k))
+    });
+    seal_table!(txn, TOKENS, |k| k, |k: &u64| *k, |k: &u64| note_changed(
+        Changed::Token(*k)
+    ));
+    seal_table!(
+        txn,
+        CREDENTIALS,
+        |k: &str| k.to_owned(),
+        String::as_str,
+        |_| {}
+    );
+    seal_table!(txn, REMEMBER, |k| k, |k: &[u8; 32]| *k, |_| {});
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::engine::Engine;
+    use crate::password::PasswordParams;
+
+    /// Turn the file into what version 1 wrote: records without checksums.
+    fn make_version_1(engine: &Engine) {
+        engine
+            .core
+            .write(|txn| {
+                let strip = |sealed: &[u8]| sealed[..sealed.len() - checksum::LEN].to_vec();
+                let mut sessions = txn.open_table(SESSIONS)?;
+                let rows: Vec<_> = sessions
+                    .iter()?
+                    .map(|row| row.map(|(k, v)| (k.value(), strip(v.value()))))
+                    .collect::<std::result::Result<_, _>>()?;
+                for (key, value) in rows {
+                    sessions.insert(key, value.as_slice())?;
+                }
+                let mut tokens = txn.open_table(TOKENS)?;
+                let rows: Vec<_> = tokens
+                    .iter()?
+                    .map(|row| row.map(|(k, v)| (k.value(), strip(v.value()))))
+                    .collect::<std::result::Result<_, _>>()?;
+                for (key, value) in rows {
+                    tokens.insert(key, value.as_slice())?;
+                }
+                let mut credentials = txn.open_table(CREDENTIALS)?;
+                let rows: Vec<_> = credentials
+                    .iter()?
+                    .map(|row| row.map(|(k, v)| (k.value().to_owned(), strip(v.value()))))
+                    .collect::<std::result::Result<_, _>>()?;
+                for (key, value) in rows {
+                    credentials.insert(key.as_str(), value.as_slice())?;
+                }
+                txn.open_table(META)?.insert("schema_version", "1")?;
+                Ok(())
+            })
+            .expect("rewrite as version 1");
+    }
+
+    #[test]
+    fn a_version_1_file_is_sealed_at_open_and_reads_as_before() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("v1.redb");
+        let mut config = Config::default();
+        config.argon2 = PasswordParams::new(8, 1, 1);
+        let engine = Engine::open(&path, config.clone()).expect("open");
+        let visitor = engine.create_session("1.2.3.4", "ua").expect("create");
+        let session = engine.login(visitor.id.expose(), 7).expect("login");
+        let id = session.id.expose().to_owned();
+        engine.save_session(&id, b"cart", None).expect("save");
+        let token = engine.create_token(7, "ci", ["read"], None).expect("token");
+        engine
+            .set_password(7, "ada", "a long password")
+            .expect("password");
+        make_version_1(&engine);
+        engine.close().expect("close");
+
+        let engine = Engine::open(&path, config).expect("open a version 1 file");
+        let loaded = engine.load_session(&id).expect("load").expect("live");
+        assert_eq!(
+            (loaded.user_id, loaded.payload.as_slice()),
+            (Some(7), &b"cart"[..])
+        );
+        let auth = engine
+            .authenticate_token(token.plain_text.expose())
+            .expect("auth")
+            .expect("valid");
+        assert_eq!(auth.user_id, 7);
+        assert!(
+            engine
+                .verify_password(7, "a long password")
+                .expect("verify")
+        );
+        assert!(engine.verify().expect("verify").is_consistent());
+        let version = engine.core.read(version_in).expect("read");
+        assert_eq!(version, Some(SCHEMA_VERSION));
+    }
+}
