@@ -129,6 +129,22 @@
 #define AUTHKV_SAME_SITE_NONE 2
 
 /**
+ * `create`: make a new database when the file does not exist; an existing
+ * empty file is refused as `AUTHKV_CORRUPT` (the default).
+ */
+#define AUTHKV_CREATE_IF_MISSING 0
+
+/**
+ * `create`: make a new database when the file does not exist or is empty.
+ */
+#define AUTHKV_CREATE_IF_MISSING_OR_EMPTY 1
+
+/**
+ * `create`: never; a missing file is `AUTHKV_IO`.
+ */
+#define AUTHKV_CREATE_NEVER 2
+
+/**
  * Longest `token_prefix`, in bytes.
  */
 #define AUTHKV_TOKEN_PREFIX_MAX_LEN 32
@@ -594,6 +610,13 @@ typedef struct authkv_options {
      * fsync per commit. Default false; always on when `exclusive` is false.
      */
     bool quick_repair;
+    /**
+     * When opening makes a new database: `AUTHKV_CREATE_IF_MISSING` (the
+     * default; an existing empty file is refused, so that a file truncated
+     * to nothing never silently becomes a new database),
+     * `AUTHKV_CREATE_IF_MISSING_OR_EMPTY` or `AUTHKV_CREATE_NEVER`.
+     */
+    uint32_t create;
 } authkv_options;
 
 /**

@@ -33,6 +33,21 @@ pub enum Concurrency {
     Exclusive,
 }
 
+/// When opening makes a new database.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Create {
+    /// When the file does not exist. An existing empty file is refused as
+    /// [`crate::OpenError::Corrupt`]: a database truncated to nothing must
+    /// not silently become a new, empty one. The default.
+    #[default]
+    IfMissing,
+    /// When the file does not exist or is empty (made by `mktemp`, say).
+    IfMissingOrEmpty,
+    /// Never: a missing file is [`crate::OpenError::Missing`].
+    Never,
+}
+
 /// How an [`crate::Engine`] behaves. `Config::default()` gives Laravel's
 /// defaults with authkv's limits.
 #[derive(Clone, Debug)]
@@ -78,6 +93,8 @@ pub struct Config {
     pub auth_cache_entries: usize,
     /// Who else may open the file. Default [`Concurrency::MultiProcess`].
     pub concurrency: Concurrency,
+    /// When opening makes a new database. Default [`Create::IfMissing`].
+    pub create: Create,
     /// When true (the default) every commit is on disk before the call
     /// returns. False skips the fsync — for bulk loads and tests only: a
     /// crash may lose commits made since the last durable one (the file
@@ -140,6 +157,7 @@ impl Default for Config {
             cache_entries: 65_536,
             auth_cache_entries: 1 << 20,
             concurrency: Concurrency::default(),
+            create: Create::default(),
             durable_commits: true,
             quick_repair: false,
             token_prefix: String::new(),

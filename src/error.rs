@@ -25,6 +25,12 @@ pub enum OpenError {
     },
     /// The file could not be read or created.
     Io(std::io::Error),
+    /// The file is a damaged or truncated database (or empty, and the
+    /// caller did not ask to create one in an empty file). Nothing was
+    /// written to it.
+    Corrupt(String),
+    /// The file does not exist, and `Config::create` is `Create::Never`.
+    Missing,
 }
 
 impl fmt::Display for OpenError {
@@ -43,6 +49,10 @@ impl fmt::Display for OpenError {
                 "database schema version {found} is newer than this build supports ({supported})"
             ),
             OpenError::Io(e) => write!(f, "cannot open database file: {e}"),
+            OpenError::Corrupt(reason) => {
+                write!(f, "database file is damaged, left untouched: {reason}")
+            }
+            OpenError::Missing => f.write_str("database file does not exist"),
         }
     }
 }

@@ -186,11 +186,10 @@ impl Core {
         let upper = (cutoff, [0xffu8; 32]);
         let batch = self.config.gc_batch_size;
         loop {
-            let due = {
-                let txn = self.begin_read()?;
+            let due = self.read(|txn| {
                 let table = txn.open_table(index)?;
-                table.range(..=upper)?.next().is_some()
-            };
+                Ok(table.range(..=upper)?.next().is_some())
+            })?;
             if !due {
                 return Ok(());
             }
@@ -238,11 +237,10 @@ impl Core {
         let upper = (cutoff, [0xffu8; 32]);
         loop {
             // Peek first: when nothing is due, no write transaction begins.
-            let due = {
-                let txn = self.begin_read()?;
+            let due = self.read(|txn| {
                 let table = txn.open_table(index.definition())?;
-                table.range(..=upper)?.next().is_some()
-            };
+                Ok(table.range(..=upper)?.next().is_some())
+            })?;
             if !due {
                 return Ok(());
             }

@@ -85,11 +85,10 @@ impl Core {
         let batch = self.config.gc_batch_size;
         loop {
             // Peek first: when nothing is due, no write transaction begins.
-            let due = {
-                let txn = self.begin_read()?;
+            let due = self.read(|txn| {
                 let table = txn.open_table(index.definition())?;
-                table.range(before)?.next().is_some()
-            };
+                Ok(table.range(before)?.next().is_some())
+            })?;
             if !due {
                 return Ok(());
             }

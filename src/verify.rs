@@ -9,7 +9,8 @@ use crate::engine::{
     THROTTLE_BY_WINDOW, TOKENS, TOKENS_BY_CREATED, TOKENS_BY_DIGEST, TOKENS_BY_EXPIRY,
     TOKENS_BY_USER,
 };
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::processes::quiet_panic;
 use crate::record::{
     TokenRecord, decode_credential, decode_remember, decode_session, decode_token,
 };
@@ -35,90 +36,117 @@ impl VerifyReport {
 }
 
 impl Engine {
-    /// Check, in one snapshot, that the tables and their indexes agree.
+    /// Check, in one snapshot, that every record is intact (its checksum
+    /// and its encoding) and that the tables and their indexes agree. Each
+    /// area (sessions, tokens, credentials, remember-me, throttles) is
+    /// walked on its own: one the storage engine cannot read, or panics on,
+    /// is reported as a problem and the others are still checked.
     ///
     /// # Errors
-    /// [`crate::Error::Storage`] when the file cannot be read. Damaged
-    /// records are reported as problems, not errors.
+    /// [`crate::Error::Storage`] or [`crate::Error::Corrupt`] when no
+    /// snapshot of the file can be read at all. Damaged records are
+    /// reported as problems, not errors.
     pub fn verify(&self) -> Result<VerifyReport> {
         self.core.read(|txn| {
             let mut report = VerifyReport::default();
-            let records = txn.open_table(SESSIONS)?;
-            let by_activity = txn.open_table(SESSIONS_BY_ACTIVITY)?;
-            let by_created = txn.open_table(SESSIONS_BY_CREATED)?;
-            let by_user = txn.open_table(SESSIONS_BY_USER)?;
-
-            for row in records.iter()? {
-                let (key, value) = row?;
-                let digest = key.value();
-                let handle = to_hex(&digest);
-                report.records_checked += 1;
-                let record = match decode_session(value.value()) {
-                    Ok(record) => record,
-                    Err(e) => {
-                        report.problems.push(format!("sessions {handle}: {e}"));
-                        continue;
-                    }
-                };
-                if by_activity.get((record.last_activity, digest))?.is_none() {
-                    report
-                        .problems
-                        .push(format!("sessions {handle}: no sessions_by_activity row"));
-                }
-                if by_created.get((record.created_at, digest))?.is_none() {
-                    report
-                        .problems
-                        .push(format!("sessions {handle}: no sessions_by_created row"));
-                }
-                if let Some(user) = record.user_id
-                    && by_user.get((user, digest))?.is_none()
-                {
-                    report
-                        .problems
-                        .push(format!("sessions {handle}: no sessions_by_user row"));
-                }
-            }
-
-            let indexes = [
-                ("sessions_by_activity", &by_activity),
-                ("sessions_by_created", &by_created),
-                ("sessions_by_user", &by_user),
+            let areas: [(&str, Check); 5] = [
+                ("sessions", verify_sessions),
+                ("tokens", verify_tokens),
+                ("credentials", check_credentials),
+                ("remember-me tokens", check_remember),
+                ("throttles", check_throttle),
             ];
-            for (name, index) in indexes {
-                for row in index.iter()? {
-                    let (key, _) = row?;
-                    let (value, digest) = key.value();
-                    report.index_rows_checked += 1;
-                    let handle = to_hex(&digest);
-                    let Some(bytes) = records.get(&digest)? else {
-                        report
-                            .problems
-                            .push(format!("{name} {handle}: no session record"));
-                        continue;
-                    };
-                    let Ok(record) = decode_session(bytes.value()) else {
-                        continue; // already reported above
-                    };
-                    let expected = match name {
-                        "sessions_by_activity" => Some(record.last_activity),
-                        "sessions_by_created" => Some(record.created_at),
-                        _ => record.user_id,
-                    };
-                    if expected != Some(value) {
-                        report.problems.push(format!(
-                            "{name} {handle}: row says {value}, record says {expected:?}"
-                        ));
-                    }
+            for (area, check) in areas {
+                let walked =
+                    quiet_panic::catch(|| check(txn, &mut report)).unwrap_or_else(|panic| {
+                        Err(Error::Corrupt {
+                            table: "(storage)",
+                            detail: format!("the storage engine failed: {panic}"),
+                        })
+                    });
+                if let Err(e) = walked {
+                    report.problems.push(format!("{area}: unreadable: {e}"));
                 }
             }
-            let _ = records.len()?;
-            verify_tokens(txn, &mut report)?;
-            check_credentials(txn, &mut report)?;
-            check_remember(txn, &mut report)?;
-            check_throttle(txn, &mut report)?;
             Ok(report)
         })
     }
+}
+
+/// Walks one area of the snapshot, adding what it finds to the report.
+type Check = fn(&ReadTransaction, &mut VerifyReport) -> Result<()>;
+
+fn verify_sessions(txn: &ReadTransaction, report: &mut VerifyReport) -> Result<()> {
+    let records = txn.open_table(SESSIONS)?;
+    let by_activity = txn.open_table(SESSIONS_BY_ACTIVITY)?;
+    let by_created = txn.open_table(SESSIONS_BY_CREATED)?;
+    let by_user = txn.open_table(SESSIONS_BY_USER)?;
+
+    for row in records.iter()? {
+        let (key, value) = row?;
+        let digest = key.value();
+        let handle = to_hex(&digest);
+        report.records_checked += 1;
+        let record = match decode_session(value.value()) {
+            Ok(record) => record,
+            Err(e) => {
+                report.problems.push(format!("sessions {handle}: {e}"));
+                continue;
+            }
+        };
+        if by_activity.get((record.last_activity, digest))?.is_none() {
+            report
+                .problems
+                .push(format!("sessions {handle}: no sessions_by_activity row"));
+        }
+        if by_created.get((record.created_at, digest))?.is_none() {
+            report
+                .problems
+                .push(format!("sessions {handle}: no sessions_by_created row"));
+        }
+        if let Some(user) = record.user_id
+            && by_user.get((user, digest))?.is_none()
+        {
+            report
+                .problems
+                .push(format!("sessions {handle}: no sessions_by_user row"));
+        }
+    }
+
+    let indexes = [
+        ("sessions_by_activity", &by_activity),
+        ("sessions_by_created", &by_created),
+        ("sessions_by_user", &by_user),
+    ];
+    for (name, index) in indexes {
+        for row in index.iter()? {
+            let (key, _) = row?;
+            let (value, digest) = key.value();
+            report.index_rows_checked += 1;
+            let handle = to_hex(&digest);
+            let Some(bytes) = records.get(&digest)? else {
+                report
+                    .problems
+                    .push(format!("{name} {handle}: no session record"));
+                continue;
+            };
+            let Ok(record) = decode_session(bytes.value()) else {
+                continue; // already reported above
+            };
+            let expected = match name {
+                "sessions_by_activity" => Some(record.last_activity),
+                "sessions_by_created" => Some(record.created_at),
+                _ => record.user_id,
+            };
+            if expected != Some(value) {
+                report.problems.push(format!(
+                    "{name} {handle}: row says {value}, record says {expected:?}"
+                ));
+            }
+        }
+    }
+    let _ = records.len()?;
+    Ok(())
 }
 
 /// Each credential has the user row naming its login, and each user row

@@ -2,7 +2,7 @@
 
 mod common;
 
-use authkv::{Concurrency, Config, Engine, Error, OpenError};
+use authkv::{Concurrency, Config, Create, Engine, Error, OpenError};
 use redb::ReadableTable;
 
 fn open_err(path: &std::path::Path) -> OpenError {
@@ -27,11 +27,65 @@ fn opening_a_missing_path_creates_the_file() {
 }
 
 #[test]
-fn an_empty_file_is_initialised() {
+fn an_empty_file_is_a_new_database_only_when_asked_for() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("empty.redb");
     std::fs::write(&path, b"").expect("touch");
-    Engine::open(&path, Config::default()).expect("open");
+    match Engine::open(&path, Config::default()) {
+        Err(Error::Open(OpenError::Corrupt(reason))) => {
+            assert!(reason.contains("empty"), "{reason}");
+        }
+        other => panic!("an empty file opened as {other:?}"),
+    }
+    assert_eq!(
+        std::fs::metadata(&path).expect("meta").len(),
+        0,
+        "left as found"
+    );
+    let mut config = Config::default();
+    config.create = Create::IfMissingOrEmpty;
+    Engine::open(&path, config).expect("open");
+}
+
+#[test]
+fn a_missing_file_is_refused_when_creating_is_not_allowed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("missing.redb");
+    let mut config = Config::default();
+    config.create = Create::Never;
+    assert!(matches!(
+        Engine::open(&path, config),
+        Err(Error::Open(OpenError::Missing))
+    ));
+    assert!(!path.exists());
+}
+
+#[test]
+fn a_truncated_file_is_corrupt_with_its_size_and_left_as_found() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("whole.redb");
+    let engine = Engine::open(&path, Config::default()).expect("create");
+    for _ in 0..50 {
+        engine.create_session("1.2.3.4", "ua").expect("create");
+    }
+    engine.close().expect("close");
+    let whole = std::fs::read(&path).expect("read");
+    for cut in [5, 100, 319, 320, 4096, whole.len() / 2] {
+        let cut_path = dir.path().join(format!("cut-{cut}.redb"));
+        std::fs::write(&cut_path, &whole[..cut]).expect("write");
+        match Engine::open(&cut_path, Config::default()) {
+            Err(Error::Open(OpenError::Corrupt(reason))) => {
+                assert!(reason.contains(&cut.to_string()), "cut at {cut}: {reason}");
+            }
+            Err(other) => panic!("cut at {cut}: {other:?}"),
+            Ok(_) => panic!("cut at {cut}: opened"),
+        }
+        assert_eq!(
+            std::fs::read(&cut_path).expect("read"),
+            whole[..cut],
+            "cut at {cut}"
+        );
+    }
 }
 
 #[test]
@@ -221,10 +275,8 @@ fn a_file_with_a_damaged_header_is_refused_without_a_panic() {
     std::fs::write(&path, &bytes).expect("write");
     let result = Engine::open(&path, Config::default());
     assert!(
-        matches!(
-            result,
-            Err(Error::Open(OpenError::NotRedb(_))) | Err(Error::Storage(_))
-        ),
+        matches!(result, Err(Error::Open(OpenError::Corrupt(_)))),
         "{result:?}"
     );
+    assert_eq!(std::fs::read(&path).expect("read"), bytes, "left as found");
 }

@@ -45,6 +45,7 @@ typedef struct authkv_options {
     bool expire_on_close;
     bool exclusive;
     bool quick_repair;
+    uint32_t create;
 } authkv_options;
 
 typedef struct authkv_gc_report {

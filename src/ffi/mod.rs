@@ -86,6 +86,7 @@ pub use guard::{
 };
 pub use handle::authkv_engine;
 pub use options::{
+    AUTHKV_CREATE_IF_MISSING, AUTHKV_CREATE_IF_MISSING_OR_EMPTY, AUTHKV_CREATE_NEVER,
     AUTHKV_SAME_SITE_LAX, AUTHKV_SAME_SITE_NONE, AUTHKV_SAME_SITE_STRICT,
     AUTHKV_TOKEN_PREFIX_MAX_LEN, authkv_options, authkv_options_default,
 };

@@ -6,13 +6,14 @@ use std::fmt::Display;
 use std::time::Duration;
 
 use crate::clock::{Clock, ManualClock};
-use crate::config::{Concurrency, Config};
+use crate::config::{Concurrency, Config, Create};
 use crate::guard::GuardConfig;
 use crate::http::{CookieOptions, SameSite, StatefulDomains, render_set_cookie};
 use crate::password::PasswordParams;
 
 use super::boundary::Failure;
 use super::options::{
+    AUTHKV_CREATE_IF_MISSING, AUTHKV_CREATE_IF_MISSING_OR_EMPTY, AUTHKV_CREATE_NEVER,
     AUTHKV_SAME_SITE_LAX, AUTHKV_SAME_SITE_NONE, AUTHKV_SAME_SITE_STRICT, authkv_options,
 };
 use super::slice;
@@ -58,6 +59,7 @@ pub(crate) struct OpenOptions {
     expire_on_close: bool,
     exclusive: bool,
     quick_repair: bool,
+    create: u32,
 }
 
 /// Copy one text option, checking its length, UTF-8 and NUL bytes.
@@ -160,6 +162,7 @@ impl OpenOptions {
             expire_on_close: opts.expire_on_close,
             exclusive: opts.exclusive,
             quick_repair: opts.quick_repair,
+            create: opts.create,
         })
     }
 
@@ -250,6 +253,17 @@ impl OpenOptions {
             } else {
                 Concurrency::MultiProcess
             },
+            create: match self.create {
+                AUTHKV_CREATE_IF_MISSING => Create::IfMissing,
+                AUTHKV_CREATE_IF_MISSING_OR_EMPTY => Create::IfMissingOrEmpty,
+                AUTHKV_CREATE_NEVER => Create::Never,
+                other => {
+                    return Err(refused(
+                        "opts.create",
+                        format!("{other} is not an AUTHKV_CREATE_ value"),
+                    ));
+                }
+            },
             durable_commits: self.durable_commits,
             quick_repair: self.quick_repair,
             token_prefix: self.token_prefix.clone(),
@@ -311,7 +325,8 @@ impl OpenOptions {
             cookie_host_prefix,
             expire_on_close,
             exclusive,
-            quick_repair
+            quick_repair,
+            create
         );
         None
     }

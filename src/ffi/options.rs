@@ -18,6 +18,14 @@ pub const AUTHKV_SAME_SITE_STRICT: u32 = 1;
 /// `cookie_secure`.
 pub const AUTHKV_SAME_SITE_NONE: u32 = 2;
 
+/// `create`: make a new database when the file does not exist; an existing
+/// empty file is refused as `AUTHKV_CORRUPT` (the default).
+pub const AUTHKV_CREATE_IF_MISSING: u32 = 0;
+/// `create`: make a new database when the file does not exist or is empty.
+pub const AUTHKV_CREATE_IF_MISSING_OR_EMPTY: u32 = 1;
+/// `create`: never; a missing file is `AUTHKV_IO`.
+pub const AUTHKV_CREATE_NEVER: u32 = 2;
+
 /// Longest `token_prefix`, in bytes.
 pub const AUTHKV_TOKEN_PREFIX_MAX_LEN: usize = 32;
 
@@ -168,6 +176,11 @@ pub struct authkv_options {
     /// the file after a crash is near instant, at the price of a second
     /// fsync per commit. Default false; always on when `exclusive` is false.
     pub quick_repair: bool,
+    /// When opening makes a new database: `AUTHKV_CREATE_IF_MISSING` (the
+    /// default; an existing empty file is refused, so that a file truncated
+    /// to nothing never silently becomes a new database),
+    /// `AUTHKV_CREATE_IF_MISSING_OR_EMPTY` or `AUTHKV_CREATE_NEVER`.
+    pub create: u32,
 }
 
 /// A (pointer, length) pair pointing at static text.
@@ -225,6 +238,7 @@ impl authkv_options {
             expire_on_close: false,
             exclusive: false,
             quick_repair: false,
+            create: AUTHKV_CREATE_IF_MISSING,
         }
     }
 }

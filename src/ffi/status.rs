@@ -171,7 +171,8 @@ impl From<&Error> for authkv_status {
                 OpenError::NotRedb(_) => AUTHKV_NOT_REDB,
                 OpenError::NotAuthkv => AUTHKV_NOT_AUTHKV,
                 OpenError::SchemaTooNew { .. } => AUTHKV_SCHEMA_TOO_NEW,
-                OpenError::Io(_) => AUTHKV_IO,
+                OpenError::Io(_) | OpenError::Missing => AUTHKV_IO,
+                OpenError::Corrupt(_) => AUTHKV_CORRUPT,
             },
             Error::Session(session) => match session {
                 SessionError::NotFound | SessionError::UnknownHandle => AUTHKV_NOT_FOUND,

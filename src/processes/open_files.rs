@@ -4,9 +4,10 @@
 //! refused by redb's lock.
 
 use std::collections::HashMap;
+use std::mem::ManuallyDrop;
 use std::os::unix::fs::MetadataExt;
-use std::path::Path;
-use std::sync::{Arc, Weak};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock, Weak};
 
 use parking_lot::Mutex;
 use redb::Database;
@@ -15,11 +16,14 @@ use crate::config::Concurrency;
 use crate::error::{OpenError, Result};
 use crate::group_commit::GroupCommit;
 use crate::processes::fork::ProcessStamp;
+use crate::processes::quiet_panic;
 use crate::processes::shared_memory::SharedMemory;
 
 /// One open database file, shared by every engine on it in this process.
 pub(crate) struct Store {
-    pub db: Database,
+    /// Dropped by hand: not at all once the file is found damaged (see
+    /// [`Store::mark_damaged`]).
+    pub db: ManuallyDrop<Database>,
     /// The change counter and log every handle on the file follows.
     pub region: SharedMemory,
     /// Where this process's durable writers meet to share an fsync.
@@ -29,10 +33,42 @@ pub(crate) struct Store {
     pub multi_process: bool,
     /// The process that opened it.
     pub stamp: ProcessStamp,
+    /// The path it was opened by.
+    pub path: PathBuf,
+    /// The first sign of damage seen in the file, once there was one.
+    damage: OnceLock<String>,
+}
+
+impl Store {
+    /// Stop writing to the file for good: from now on it is left exactly as
+    /// it was found, so that it can be repaired or restored. Reads that
+    /// still succeed are served.
+    pub(crate) fn mark_damaged(&self, what: &str) {
+        let _ = self.damage.set(what.to_owned());
+    }
+
+    /// What damage was found, if any.
+    pub(crate) fn damage(&self) -> Option<&str> {
+        self.damage.get().map(String::as_str)
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        if self.damage().is_some() || !self.stamp.is_current() {
+            // redb's close writes to the file (and a child of fork() would
+            // release the parent's locks): leave it as it is.
+            return;
+        }
+        // SAFETY: dropped once, here, and never used again.
+        let _ = quiet_panic::catch(|| unsafe { ManuallyDrop::drop(&mut self.db) });
+    }
 }
 
 /// (device, inode) → the store open on that file.
-static OPEN: Mutex<Option<HashMap<(u64, u64), Weak<Store>>>> = Mutex::new(None);
+type OpenFiles = HashMap<(u64, u64), Weak<Store>>;
+
+static OPEN: Mutex<Option<OpenFiles>> = Mutex::new(None);
 
 /// `(device, inode)` of a file that exists and is not empty.
 fn identity(path: &Path) -> Option<(u64, u64)> {
@@ -60,19 +96,23 @@ pub(crate) fn open_store(
     }
     // The map is not locked while the file opens (that may take long, and a
     // fork meanwhile would leave the child's copy locked for good).
-    let db = open_db(path)?;
     let multi_process = concurrency == Concurrency::MultiProcess;
-    let region = if multi_process {
-        SharedMemory::beside(path).map_err(OpenError::Io)?
+    let (region, opening) = if multi_process {
+        let (region, opening) = SharedMemory::beside(path).map_err(OpenError::Io)?;
+        (region, Some(opening))
     } else {
-        SharedMemory::private()
+        (SharedMemory::private(), None)
     };
+    let db = open_db(path)?;
+    drop(opening);
     let store = Arc::new(Store {
-        db,
+        db: ManuallyDrop::new(db),
         region,
         group_commit: GroupCommit::default(),
         multi_process,
         stamp,
+        path: path.to_path_buf(),
+        damage: OnceLock::new(),
     });
     let meta = std::fs::metadata(path).map_err(OpenError::Io)?;
     let mut open = OPEN.lock();

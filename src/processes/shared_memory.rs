@@ -66,9 +66,12 @@ impl SharedMemory {
     }
 
     /// Map the side file of `database`, creating and initialising it when
-    /// it is new (under an exclusive `flock`, so that two processes never
-    /// initialise it at once, and a region in use is never reset).
-    pub(crate) fn beside(database: &Path) -> io::Result<Self> {
+    /// it is new, under an exclusive `flock` (so that two processes never
+    /// initialise it at once, and a region in use is never reset). The lock
+    /// is held until the returned guard drops: processes opening the file
+    /// meanwhile wait, so none sees a database file another is still
+    /// creating.
+    pub(crate) fn beside(database: &Path) -> io::Result<(Self, OpeningLock)> {
         let path = side_file_path(database)?;
         let file = OpenOptions::new()
             .read(true)
@@ -77,7 +80,8 @@ impl SharedMemory {
             .truncate(false)
             .open(&path)
             .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
-        let _locked = Flock::exclusive(&file)?;
+        let locked = OpeningLock::take(file)?;
+        let file = &locked.0;
         let len = std::mem::size_of::<Region>();
         if file.metadata()?.len() < len as u64 {
             file.set_len(len as u64)?;
@@ -104,7 +108,7 @@ impl SharedMemory {
             shared.reset();
             shared.magic.store(MAGIC, Ordering::Release);
         }
-        Ok(SharedMemory::Mapped(region))
+        Ok((SharedMemory::Mapped(region), locked))
     }
 }
 
@@ -143,29 +147,42 @@ impl Region {
 }
 
 /// `<canonical path of the database>-shm`: every path to the file that
-/// resolves to the same name (symlinks, `..`) shares one side file.
+/// resolves to the same name (symlinks, `..`) shares one side file. A
+/// database not created yet is named by its canonical directory.
 pub(crate) fn side_file_path(database: &Path) -> io::Result<PathBuf> {
-    let mut name = std::fs::canonicalize(database)?.into_os_string();
+    let canonical = match std::fs::canonicalize(database) {
+        Ok(path) => path,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            let parent = match database.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p,
+                _ => Path::new("."),
+            };
+            let name = database.file_name().ok_or(e)?;
+            std::fs::canonicalize(parent)?.join(name)
+        }
+        Err(e) => return Err(e),
+    };
+    let mut name = canonical.into_os_string();
     name.push("-shm");
     Ok(PathBuf::from(name))
 }
 
-/// An exclusive `flock`, released when dropped.
-struct Flock<'a>(&'a File);
+/// The side file, locked with an exclusive `flock` until dropped.
+pub(crate) struct OpeningLock(File);
 
-impl<'a> Flock<'a> {
-    fn exclusive(file: &'a File) -> io::Result<Self> {
+impl OpeningLock {
+    fn take(file: File) -> io::Result<Self> {
         // SAFETY: flock on a descriptor we own; blocks until granted.
         if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
             return Err(io::Error::last_os_error());
         }
-        Ok(Flock(file))
+        Ok(OpeningLock(file))
     }
 }
 
-impl Drop for Flock<'_> {
+impl Drop for OpeningLock {
     fn drop(&mut self) {
-        // SAFETY: unlocks the lock taken in `exclusive`.
+        // SAFETY: unlocks the lock taken in `take`.
         unsafe { libc::flock(self.0.as_raw_fd(), libc::LOCK_UN) };
     }
 }

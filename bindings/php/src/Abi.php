@@ -19,6 +19,9 @@ final class Abi
     public const SAME_SITE_LAX = 0;
     public const SAME_SITE_STRICT = 1;
     public const SAME_SITE_NONE = 2;
+    public const CREATE_IF_MISSING = 0;
+    public const CREATE_IF_MISSING_OR_EMPTY = 1;
+    public const CREATE_NEVER = 2;
     public const TOKEN_PREFIX_MAX_LEN = 32;
     public const SESSION_ID_LEN = 40;
     public const SESSION_ID_SIZE = 41;

@@ -83,6 +83,7 @@ class Options(Structure):
         ("expire_on_close", c_bool),
         ("exclusive", c_bool),
         ("quick_repair", c_bool),
+        ("create", c_uint32),
     ]
 
 
