@@ -267,6 +267,14 @@ fn command(options: &Options, words: &[&str]) -> Result<DbCommand, UsageError> {
             options.only(&[], "export")?;
             DbCommand::Export
         }
+        ["backup", to] => {
+            options.only(&[], "backup")?;
+            DbCommand::Backup { to: (*to).into() }
+        }
+        ["compact"] => {
+            options.only(&[], "compact")?;
+            DbCommand::Compact
+        }
         [first, ..] => {
             let topic = crate::help::topic(first);
             let message = match topic {

@@ -88,6 +88,10 @@ pub enum DbCommand {
     Import(ImportArgs),
     /// Export non-secret records as JSON lines.
     Export,
+    /// Copy the live database to a new file.
+    Backup { to: PathBuf },
+    /// Rewrite the file without free space (needs it to itself).
+    Compact,
 }
 
 /// Options every database command takes.

@@ -7,7 +7,9 @@ use std::ops::ControlFlow;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use authkv::{Config, Engine, Error, Exported, MAX_PASSWORD_LEN, OpenError, SessionError};
+use authkv::{
+    Concurrency, Config, Engine, Error, Exported, MAX_PASSWORD_LEN, OpenError, SessionError,
+};
 
 use crate::command::{Command, DbCommand, Global, ImportKind, Invocation};
 use crate::json::Json;
@@ -35,6 +37,9 @@ pub fn run(invocation: Invocation) -> Result<Exit, Failure> {
                 .clone()
                 .ok_or_else(|| Failure::new(Exit::Usage, "--db FILE is required"))?;
             let engine = open(&path, &global, &command)?;
+            if command == DbCommand::Compact {
+                return compact(engine, &path, global.json);
+            }
             let exit = execute(&engine, &path, &global, command)?;
             engine.close()?;
             Ok(exit)
@@ -82,6 +87,10 @@ fn open(path: &Path, global: &Global, command: &DbCommand) -> Result<Engine, Fai
         )));
     }
     let mut config = Config::default();
+    if *command == DbCommand::Compact {
+        // Rewriting the file needs it to itself.
+        config.concurrency = Concurrency::Exclusive;
+    }
     let seconds = Duration::from_secs;
     if let Some(idle) = global.idle_lifetime {
         config.idle_lifetime = seconds(idle);
@@ -118,6 +127,23 @@ fn open(path: &Path, global: &Global, command: &DbCommand) -> Result<Engine, Fai
     })
 }
 
+/// Rewrite the file without its free space and report both sizes.
+fn compact(engine: Engine, path: &Path, json: bool) -> Result<Exit, Failure> {
+    let size = || std::fs::metadata(path).map_or(0, |m| m.len());
+    let before = size();
+    engine.compact()?.close()?;
+    let after = size();
+    print(&if json {
+        format!("{{\"bytes_before\":{before},\"bytes_after\":{after}}}\n")
+    } else {
+        format!(
+            "compacted {}: {before} bytes -> {after} bytes\n",
+            path.display()
+        )
+    })?;
+    Ok(Exit::Ok)
+}
+
 fn execute(
     engine: &Engine,
     path: &Path,
@@ -130,6 +156,16 @@ fn execute(
             let bytes = std::fs::metadata(path).map_or(0, |m| m.len());
             print(&output::stats(&engine.stats()?, path, bytes, json))?;
         }
+        DbCommand::Backup { to } => {
+            let rows = engine.backup_to(&to)?;
+            print(&if json {
+                format!("{{\"rows\":{rows}}}\n")
+            } else {
+                format!("backed up {rows} rows to {}\n", to.display())
+            })?;
+        }
+        // Run by `compact`, which needs the engine itself.
+        DbCommand::Compact => return Err(Failure::failed("compact cannot run here")),
         DbCommand::Verify => {
             let report = engine.verify()?;
             print(&output::verify(&report, json))?;

@@ -27,6 +27,9 @@ Commands:
   import sanctum FILE                Sanctum's personal_access_tokens (CSV or JSON lines)
   import sessions FILE               Laravel's sessions table (CSV or JSON lines)
   export                             every record's non-secret fields, as JSON lines
+  backup FILE                        a consistent copy of the live database in a new FILE
+  compact                            rewrite the file without the space deletions left;
+                                     needs the file to itself (stop the application)
 
 Options:
   --db FILE                the database (required except for help and --version)
@@ -62,6 +65,22 @@ Usage: authkv --db FILE stats [--json]
 Counts the stored sessions, personal access tokens, credentials and
 remember-me tokens (expired ones not yet collected included), and the file's
 size in bytes.
+";
+
+const BACKUP: &str = "\
+Usage: authkv --db FILE backup COPY [--json]
+
+Writes every table, as of one moment, to the new file COPY (it must not
+exist), while the application goes on reading and writing. The copy opens
+like any authkv file and is as compact as a fresh import.
+";
+
+const COMPACT: &str = "\
+Usage: authkv --db FILE compact [--json]
+
+Rewrites FILE without the free space that deletions (gc, revocations) left,
+by a backup renamed over it. Needs the file to itself: exit 3 while the
+application has it open.
 ";
 
 const VERIFY: &str = "\
@@ -209,6 +228,8 @@ pub fn topic(word: &str) -> Option<&'static str> {
         "users" => "users",
         "import" => "import",
         "export" => "export",
+        "backup" => "backup",
+        "compact" => "compact",
         "options" => "options",
         _ => return None,
     })
@@ -225,6 +246,8 @@ pub fn page(topic: &str) -> Option<&'static str> {
         "users" => USERS,
         "import" => IMPORT,
         "export" => EXPORT,
+        "backup" => BACKUP,
+        "compact" => COMPACT,
         "options" => OPTIONS_TOPIC,
         _ => return None,
     })
