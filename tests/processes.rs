@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use authkv::{Config, Engine, Error, GuardError, PasswordParams, Request};
+use authkv::{Clock, Config, Engine, Error, GuardError, ManualClock, PasswordParams, Request};
 
 /// The child's role and its arguments, separated by spaces.
 const ROLE_ENV: &str = "AUTHKV_PROCESS_ROLE";
@@ -26,11 +26,12 @@ fn main() {
             "writer" => writer(Path::new(args[1])),
             "lease_holder" => lease_holder(Path::new(args[1])),
             "saver" => saver(Path::new(args[1]), args[2], Path::new(args[3])),
+            "toucher" => toucher(Path::new(args[1]), args[2].parse().expect("clock")),
             other => panic!("unknown role {other}"),
         }
         return;
     }
-    let tests: [(&str, fn()); 6] = [
+    let tests: [(&str, fn()); 7] = [
         (
             "eight_processes_reading_and_writing_keep_their_own_state_exact",
             eight_processes_reading_and_writing_keep_their_own_state_exact,
@@ -50,6 +51,10 @@ fn main() {
         (
             "a_writer_killed_mid_write_loses_nothing_acknowledged_and_the_others_go_on",
             a_writer_killed_mid_write_loses_nothing_acknowledged_and_the_others_go_on,
+        ),
+        (
+            "touches_flushed_by_several_processes_keep_the_latest_activity",
+            touches_flushed_by_several_processes_keep_the_latest_activity,
         ),
         (
             "the_housekeeping_lease_passes_to_another_process_when_its_holder_dies",
@@ -553,6 +558,98 @@ fn writer(path: &Path) {
         writeln!(out, "{}", session.id.expose()).expect("print");
         out.flush().expect("flush");
     }
+}
+
+// ---------------------------------------------------------------------------
+
+const T0: u64 = 1_700_000_000;
+
+fn manual_config(at: u64) -> Config {
+    let mut config = Config::default();
+    config.clock = Clock::Manual(ManualClock::new(at));
+    config
+}
+
+/// Each process coalesces its own touches; whichever flushes last, the
+/// stored `last_activity` is the latest any of them saw.
+fn touches_flushed_by_several_processes_keep_the_latest_activity() {
+    let (_dir, path) = scratch();
+    let engine = Engine::open(&path, manual_config(T0 + 200)).expect("open");
+    let session = {
+        let creator = Engine::open(&path, manual_config(T0)).expect("creator");
+        let visitor = creator.create_session("10.0.0.7", "ua").expect("create");
+        let session = creator.login(visitor.id.expose(), 8).expect("login");
+        creator.close().expect("close");
+        session.id.expose().to_owned()
+    };
+    // Another process, its clock at T0 + 100, touches the session in memory.
+    let mut child = spawn(&format!("toucher {} {}", path.display(), T0 + 100));
+    let mut to_child = child.stdin.take().expect("stdin");
+    let mut from_child = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut command = |line: &str| {
+        writeln!(to_child, "{line}").expect("send");
+        to_child.flush().expect("flush");
+        let mut answer = String::new();
+        from_child.read_line(&mut answer).expect("answer");
+        answer.trim().to_owned()
+    };
+    assert_eq!(command(&format!("load {session}")), (T0 + 100).to_string());
+    // This process, later, touches and flushes first; the earlier touch
+    // flushed after it must not move the time back.
+    let loaded = engine.load_session(&session).expect("load").expect("live");
+    assert_eq!(loaded.last_activity, T0 + 200);
+    assert_eq!(engine.flush().expect("flush"), 1);
+    assert_eq!(
+        command("flush"),
+        "0",
+        "an older touch was written over a newer one"
+    );
+    let stored = |engine: &Engine| {
+        let info = engine.user_sessions(8).expect("list");
+        info[0].last_activity
+    };
+    assert_eq!(stored(&engine), T0 + 200);
+    // The other way round: a later touch flushed after an earlier one wins.
+    assert_eq!(
+        command(&format!("advance 300 {session}")),
+        (T0 + 400).to_string()
+    );
+    assert_eq!(command("flush"), "1");
+    assert_eq!(stored(&engine), T0 + 400);
+    drop(to_child);
+    assert!(child.wait().expect("toucher").success());
+}
+
+/// Loads sessions (touching them in memory), moves its clock and flushes
+/// on command; answers with the activity seen or the records flushed.
+fn toucher(path: &Path, at: u64) {
+    let clock = ManualClock::new(at);
+    let mut config = Config::default();
+    config.clock = Clock::Manual(clock.clone());
+    let engine = Engine::open(path, config).expect("toucher open");
+    let mut out = std::io::stdout().lock();
+    for line in std::io::stdin().lock().lines() {
+        let line = line.expect("line");
+        let words: Vec<&str> = line.split(' ').collect();
+        let answer = match words[0] {
+            "load" => last_activity(&engine, words[1]),
+            "advance" => {
+                clock.advance(words[1].parse().expect("seconds"));
+                last_activity(&engine, words[2])
+            }
+            _ => engine.flush().expect("flush") as u64,
+        };
+        writeln!(out, "{answer}").expect("answer");
+        out.flush().expect("flush");
+    }
+}
+
+fn last_activity(engine: &Engine, id: &str) -> u64 {
+    engine
+        .load_session(id)
+        .expect("load")
+        .expect("live")
+        .last_activity
 }
 
 // ---------------------------------------------------------------------------
