@@ -14,7 +14,7 @@ use std::time::Duration;
 use parking_lot::{Condvar, Mutex};
 use redb::{
     ConcurrencyMode, Database, DatabaseError, Durability, ReadTransaction, ReadableDatabase,
-    ReadableTable, ReadableTableMetadata, StorageError, TableDefinition, TableError,
+    ReadableTable, ReadableTableMetadata, StorageError, TableDefinition, TableError, TableHandle,
     WriteTransaction,
 };
 
@@ -801,22 +801,35 @@ fn damaged_or_foreign(path: &Path, failure: String) -> OpenError {
 /// process a moment ago) and gets authkv's tables.
 fn check_schema(db: &Database) -> Result<()> {
     let txn = db.begin_read()?;
+    // A file with authkv's tables but no readable schema record is an
+    // authkv file that was damaged, not another application's.
+    let not_authkv = || -> Result<Error> {
+        let ours = txn
+            .list_tables()?
+            .any(|table| table.name() == SESSIONS.name() || table.name() == TOKENS.name());
+        Ok(if ours {
+            OpenError::Corrupt("authkv's schema record is damaged or missing".into()).into()
+        } else {
+            OpenError::NotAuthkv.into()
+        })
+    };
     let meta = match txn.open_table(META) {
         Ok(meta) => meta,
         Err(TableError::TableDoesNotExist(_)) if txn.list_tables()?.next().is_none() => {
             return Ok(());
         }
         Err(TableError::TableDoesNotExist(_) | TableError::TableTypeMismatch { .. }) => {
-            return Err(OpenError::NotAuthkv.into());
+            return Err(not_authkv()?);
         }
         Err(e) => return Err(e.into()),
     };
-    let version = meta
+    let version = match meta
         .get("schema_version")?
-        .ok_or(OpenError::NotAuthkv)?
-        .value()
-        .parse::<u64>()
-        .map_err(|_| OpenError::NotAuthkv)?;
+        .map(|v| v.value().parse::<u64>())
+    {
+        Some(Ok(version)) => version,
+        _ => return Err(not_authkv()?),
+    };
     if version > SCHEMA_VERSION {
         return Err(OpenError::SchemaTooNew {
             found: version,
