@@ -81,7 +81,11 @@ pub enum authkv_status {
     /// The operating system refused a read or write (permissions, missing
     /// directory, full disk).
     AUTHKV_IO = 300,
-    /// A stored record or page failed validation: the file is damaged.
+    /// The file is damaged: a stored record failed its checksum or
+    /// validation, the storage engine failed on it, or it is truncated or
+    /// empty. From the first sign of damage the engine writes nothing more
+    /// to the file (writes return this status; reads that succeed are
+    /// served), so it can be repaired or restored.
     AUTHKV_CORRUPT = 301,
     /// The storage engine failed for another reason.
     AUTHKV_STORAGE = 302,
