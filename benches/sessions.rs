@@ -1,6 +1,8 @@
 //! Session hot paths: load with 100k stored, durable create, 1 KiB save,
-//! repeated load within the touch interval, the request guard by cookie,
-//! and GC of 100k expired.
+//! repeated load within the touch interval, the record checksum, the
+//! request guard by cookie, and GC of 100k expired. One process alone on
+//! its file (`Concurrency::Exclusive`); `benches/processes.rs` measures
+//! the file shared by several.
 //!
 //! `cargo bench --bench sessions`
 
@@ -29,6 +31,7 @@ fn engine_with_cache(
     let clock = ManualClock::new(T0);
     let mut config = Config::default();
     config.clock = Clock::Manual(clock.clone());
+    config.concurrency = authkv::Concurrency::Exclusive;
     config.durable_commits = false;
     config.cache_entries = cache_entries;
     let engine = Engine::open(&path, config.clone()).expect("open");
@@ -104,6 +107,17 @@ fn sessions(c: &mut Criterion) {
     c.bench_function("save 1 KiB payload (durable commit)", |b| {
         b.iter(|| black_box(engine.save_session(&hot, &payload, None).expect("save")))
     });
+    // What sealing and checking a record costs, beside the loads and the
+    // save above: a session without payload is about 200 bytes encoded.
+    for (label, len) in [
+        ("200 B record (a session, no payload)", 200),
+        ("1.2 KiB record (1 KiB payload)", 1_250),
+    ] {
+        let record = vec![0x5a_u8; len];
+        c.bench_function(&format!("record checksum, {label}"), |b| {
+            b.iter(|| black_box(authkv::bench_support::record_checksum(black_box(&record))))
+        });
+    }
     let stats = engine.stats().expect("stats");
     println!(
         "after the benches: {} sessions, {} commits, {} touches pending",

@@ -65,6 +65,15 @@ pub use session_auth::GuardSession;
 pub use token::{AuthenticatedToken, NewToken, PlainTextToken, TokenInfo};
 pub use verify::VerifyReport;
 
+/// Internals the benches time on their own; not part of the API.
+#[doc(hidden)]
+pub mod bench_support {
+    /// The CRC-32C every stored record is sealed with and checked against.
+    pub fn record_checksum(bytes: &[u8]) -> u32 {
+        crate::checksum::crc32c(bytes)
+    }
+}
+
 /// Internals reachable only from the fuzz targets (`--cfg fuzzing`).
 #[cfg(fuzzing)]
 #[doc(hidden)]

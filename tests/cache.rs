@@ -73,7 +73,10 @@ fn a_cached_token_stops_working_when_revoked() {
 
 #[test]
 fn readers_and_writers_in_parallel_never_see_a_stale_version() {
-    let f = fixture_with(|c| c.durable_commits = false);
+    let f = fixture_with(|c| {
+        exclusive(c);
+        c.durable_commits = false;
+    });
     let s = f.engine.create_session("1.2.3.4", "ua").expect("create");
     let id = s.id.expose().to_owned();
     std::thread::scope(|scope| {

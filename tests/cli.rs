@@ -129,7 +129,9 @@ fn the_cli_revokes_and_collects_while_the_application_holds_the_file() {
 fn backup_copies_a_live_file_and_compact_needs_it_to_itself() {
     let cli = Cli::with_db();
     let app = cli.engine(); // the live application, in this process
-    let visitor = app.create_session("203.0.113.9", "Firefox").expect("session");
+    let visitor = app
+        .create_session("203.0.113.9", "Firefox")
+        .expect("session");
     let session = app.login(visitor.id.expose(), 42).expect("login");
     let copy = cli.dir.path().join("copy.redb");
     let run = cli
@@ -137,14 +139,29 @@ fn backup_copies_a_live_file_and_compact_needs_it_to_itself() {
         .expect_code(0);
     assert!(run.json().get("rows").and_then(Json::as_u64).expect("rows") > 0);
     let copied = Engine::open(&copy, Config::default()).expect("the copy opens");
-    assert!(copied.load_session(session.id.expose()).expect("load").is_some());
+    assert!(
+        copied
+            .load_session(session.id.expose())
+            .expect("load")
+            .is_some()
+    );
     drop(copied);
     let refused = cli.run(&["compact"]).expect_code(3);
     assert!(refused.stderr.contains("locked"), "{}", refused.stderr);
     app.close().expect("close");
     let compacted = cli.run(&["compact", "--json"]).expect_code(0).json();
-    assert!(compacted.get("bytes_after").and_then(Json::as_u64).is_some());
-    assert!(cli.engine().load_session(session.id.expose()).expect("load").is_some());
+    assert!(
+        compacted
+            .get("bytes_after")
+            .and_then(Json::as_u64)
+            .is_some()
+    );
+    assert!(
+        cli.engine()
+            .load_session(session.id.expose())
+            .expect("load")
+            .is_some()
+    );
 }
 
 #[test]

@@ -190,7 +190,10 @@ fn the_guard_sees_every_commit() {
 
 #[test]
 fn guard_readers_and_a_writer_in_parallel_never_see_a_stale_version() {
-    let f = fixture_with(|c| c.durable_commits = false);
+    let f = fixture_with(|c| {
+        exclusive(c);
+        c.durable_commits = false;
+    });
     let visitor = f.engine.create_session("1.2.3.4", "ua").expect("create");
     let user = f.engine.login(visitor.id.expose(), 9).expect("login");
     let id = user.id.expose().to_owned();

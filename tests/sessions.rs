@@ -610,7 +610,10 @@ fn sessions_survive_reopening_the_file() {
 fn engine_is_send_and_sync_and_serves_many_threads() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<authkv::Engine>();
-    let f = fixture_with(|c| c.durable_commits = false);
+    let f = fixture_with(|c| {
+        exclusive(c);
+        c.durable_commits = false;
+    });
     std::thread::scope(|scope| {
         for t in 0..4u64 {
             let engine = &f.engine;

@@ -152,6 +152,7 @@ fn another_ip_has_its_own_counter() {
 fn parallel_guesses_cannot_exceed_the_limit() {
     let f = fixture_with(|c| {
         c.argon2 = FAST;
+        c.concurrency = authkv::Concurrency::Exclusive;
         c.durable_commits = false;
     });
     f.engine.set_password(1, "alice", "pw").expect("set");
@@ -205,6 +206,7 @@ fn gc_deletes_spent_counters_in_batches() {
     let f = fixture_with(|c| {
         c.argon2 = FAST;
         c.gc_batch_size = 3;
+        c.concurrency = authkv::Concurrency::Exclusive;
         c.durable_commits = false;
     });
     for i in 0..7 {

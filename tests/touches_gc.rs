@@ -117,7 +117,10 @@ fn close_flushes_pending_touches() {
 
 #[test]
 fn gc_with_many_live_sessions_and_none_expired_examines_no_record_and_commits_nothing() {
-    let f = fixture_with(|c| c.durable_commits = false);
+    let f = fixture_with(|c| {
+        exclusive(c);
+        c.durable_commits = false;
+    });
     for _ in 0..100_000 {
         f.engine.create_session("1.2.3.4", "ua").expect("create");
     }

@@ -37,6 +37,7 @@ pub fn build(dir: &Path, n: usize, begun: Instant) -> Fixture {
         .as_secs();
     let mut config = Config::default();
     config.clock = Clock::Manual(ManualClock::new(t0));
+    config.concurrency = authkv::Concurrency::Exclusive;
     config.durable_commits = false;
     let mut ids = Vec::with_capacity(n);
     while ids.len() < n {

@@ -86,6 +86,7 @@ pub fn config(clock: &ManualClock) -> Config {
     c.absolute_lifetime = Some(Duration::from_secs(ABSOLUTE_S));
     c.touch_interval = Duration::from_secs(TOUCH_S);
     c.gc_batch_size = 3;
+    c.concurrency = authkv::Concurrency::Exclusive;
     c.durable_commits = false;
     c.token_expiration = Some(Duration::from_secs(TOKEN_EXPIRATION_S));
     c.token_prune_hours = 1;

@@ -77,6 +77,7 @@ static inline authkv_options test_options(void) {
     options.manual_clock = true;
     options.manual_clock_start = T0;
     options.durable_commits = false;
+    options.exclusive = true; /* this process alone: commits without fsync */
     options.argon2_m_cost = 64;
     options.argon2_t_cost = 1;
     options.argon2_p_cost = 1;
