@@ -26,10 +26,10 @@ fn version_in(txn: &ReadTransaction) -> Result<Option<u64>> {
 
 /// Bring the file to [`SCHEMA_VERSION`] when it is older.
 pub(crate) fn migrate(core: &Core) -> Result<()> {
-    if !core
+    let older = core
         .read(version_in)?
-        .is_some_and(|version| version < SCHEMA_VERSION)
-    {
+        .is_some_and(|version| version < SCHEMA_VERSION);
+    if !older {
         return Ok(());
     }
     core.write(|txn| {
@@ -126,8 +126,10 @@ mod tests {
     fn a_version_1_file_is_sealed_at_open_and_reads_as_before() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("v1.redb");
-        let mut config = Config::default();
-        config.argon2 = PasswordParams::new(8, 1, 1);
+        let config = Config {
+            argon2: PasswordParams::new(8, 1, 1),
+            ..Config::default()
+        };
         let engine = Engine::open(&path, config.clone()).expect("open");
         let visitor = engine.create_session("1.2.3.4", "ua").expect("create");
         let session = engine.login(visitor.id.expose(), 7).expect("login");

@@ -158,18 +158,18 @@ fn mixed_worker(path: &Path, worker: u64) {
             .save_session(session.id.expose(), &payload, None)
             .expect("save");
         sessions.push((session.id.expose().to_owned(), payload));
-        if n % 3 == 0 {
+        if n.is_multiple_of(3) {
             let token = engine
                 .create_token(user, "worker", ["read"], None)
                 .expect("token");
             tokens.push((token.id, token.plain_text.expose().to_owned()));
         }
-        if n % 5 == 0 {
+        if n.is_multiple_of(5) {
             let (id, _) = sessions.remove(0);
             assert!(engine.destroy_session(&id).expect("destroy"));
             assert!(engine.load_session(&id).expect("load").is_none());
         }
-        if n % 7 == 0 && !tokens.is_empty() {
+        if n.is_multiple_of(7) && !tokens.is_empty() {
             let (id, text) = tokens.remove(0);
             assert!(engine.revoke_token(id).expect("revoke"));
             assert!(engine.authenticate_token(&text).expect("auth").is_none());
