@@ -41,6 +41,9 @@ impl AuthkvPeer {
         }
         let mut config = Config::default();
         config.clock = Clock::Manual(self.clock.clone());
+        // One server process, as the peers run here; `benches/processes.rs`
+        // measures the file shared by several.
+        config.concurrency = authkv::Concurrency::Exclusive;
         config.durable_commits = durable;
         if let Some(batch) = self.gc_batch {
             config.gc_batch_size = batch;
