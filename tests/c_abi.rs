@@ -66,10 +66,22 @@ fn link_args(command: &mut Command, link: Link) {
     let dir = lib_dir();
     match link {
         Link::Shared => {
+            // The library's SONAME is libauthkv.so.0 (build.rs), the name the
+            // loader looks for: a link by that name beside the programs, on
+            // their rpath too.
+            let soname = out_dir().join("libauthkv.so.0");
+            if let Err(e) = std::os::unix::fs::symlink("../libauthkv.so", &soname) {
+                assert_eq!(
+                    e.kind(),
+                    std::io::ErrorKind::AlreadyExists,
+                    "{soname:?}: {e}"
+                );
+            }
             command
                 .arg(format!("-L{}", dir.display()))
                 .arg("-lauthkv")
-                .arg(format!("-Wl,-rpath,{}", dir.display()));
+                .arg(format!("-Wl,-rpath,{}", dir.display()))
+                .arg(format!("-Wl,-rpath,{}", out_dir().display()));
         }
         Link::Static | Link::Sanitized => {
             command.arg(dir.join("libauthkv.a")).args(SYSTEM_LIBS);
@@ -335,4 +347,91 @@ fn header_compiles_as_strict_c11() {
     for link in [Link::Shared, Link::Static] {
         run_checked(command("header", link), &format!("header ({link:?})"));
     }
+}
+
+/// `packaging/install.sh` lays out an installed copy (the library built by
+/// this run, through `AUTHKV_LIB_DIR`) in a scratch prefix; a program built
+/// with `pkg-config --cflags --libs authkv` alone, not this repository's
+/// `include/`, loads the installed `libauthkv.so.0` and works. `PKG_CONFIG`
+/// overrides the pkg-config command.
+#[test]
+fn a_program_builds_with_pkg_config_against_an_installed_copy() {
+    let prefix = tempfile::tempdir().expect("tempdir");
+    let prefix = prefix.path();
+    let mut install = Command::new("sh");
+    install
+        .arg(repo().join("packaging/install.sh"))
+        .arg(prefix)
+        .env("AUTHKV_LIB_DIR", lib_dir());
+    run_checked(install, "packaging/install.sh");
+
+    let lib = prefix.join("lib");
+    let real = format!("libauthkv.so.{}", env!("CARGO_PKG_VERSION"));
+    let target = |link: &str| {
+        std::fs::read_link(lib.join(link))
+            .unwrap_or_else(|e| panic!("{link} is not a symlink: {e}"))
+    };
+    assert_eq!(target("libauthkv.so"), Path::new("libauthkv.so.0"));
+    assert_eq!(target("libauthkv.so.0"), Path::new(&real));
+    for file in [
+        lib.join(&real),
+        lib.join("libauthkv.a"),
+        lib.join("pkgconfig/authkv.pc"),
+        prefix.join("include/authkv.h"),
+    ] {
+        assert!(file.is_file(), "{} not installed", file.display());
+    }
+    let dynamic = run_checked(
+        {
+            let mut readelf = Command::new("readelf");
+            readelf.arg("-d").arg(lib.join(&real));
+            readelf
+        },
+        "readelf -d",
+    );
+    assert!(
+        String::from_utf8_lossy(&dynamic.stdout).contains("Library soname: [libauthkv.so.0]"),
+        "SONAME: {}",
+        String::from_utf8_lossy(&dynamic.stdout)
+    );
+
+    let pkg_config = |args: &[&str]| {
+        let mut command = Command::new(tool("PKG_CONFIG", "pkg-config"));
+        command
+            .args(args)
+            .arg("authkv")
+            .env("PKG_CONFIG_PATH", lib.join("pkgconfig"))
+            .env_remove("PKG_CONFIG_SYSROOT_DIR");
+        let what = format!(
+            "pkg-config {args:?} authkv (without pkg-config: apt-get install -y pkg-config, or \
+             set PKG_CONFIG)"
+        );
+        String::from_utf8(run_checked(command, &what).stdout).expect("UTF-8 from pkg-config")
+    };
+    assert_eq!(
+        pkg_config(&["--modversion"]).trim(),
+        env!("CARGO_PKG_VERSION")
+    );
+    let flags = pkg_config(&["--cflags", "--libs"]);
+    assert!(
+        flags.contains(&format!("-I{}", prefix.join("include").display())),
+        "{flags}"
+    );
+
+    let binary = out_dir().join("pkgconfig-installed");
+    let mut build = Command::new(tool("CC", "cc"));
+    build
+        .args(C_FLAGS)
+        .arg(repo().join("tests/c/pkgconfig.c"))
+        .arg("-o")
+        .arg(&binary)
+        .args(flags.split_whitespace());
+    run_checked(build, "compiling pkgconfig.c with pkg-config's flags");
+
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let mut run = Command::new(&binary);
+    run.arg(scratch.path()).env("LD_LIBRARY_PATH", &lib);
+    let output = run_checked(run, "pkgconfig");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("pkgconfig: ok"), "{stdout}");
 }

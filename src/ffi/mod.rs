@@ -5,20 +5,20 @@
 //! Conventions, the same for every function (the header states them once at
 //! the top and each function's comment refers to them):
 //!
-//! - Every export runs inside [`boundary::run`]: a panic becomes
+//! - Every export runs inside `boundary::run`: a panic becomes
 //!   `AUTHKV_PANIC`, a refusal a status plus a message for
 //!   `authkv_last_error()`.
-//! - Inputs are `(pointer, length)` views borrowed for the call ([`slice`]);
+//! - Inputs are `(pointer, length)` views borrowed for the call (`slice.rs`);
 //!   text is UTF-8 without NUL bytes, not NUL-terminated.
 //! - Outputs are written only on success. Fixed-size secrets go into caller
-//!   buffers with a NUL ([`buffer::SecretBuffer`]), checked before anything
+//!   buffers with a NUL (`buffer::SecretBuffer`), checked before anything
 //!   is committed; variable data comes back in library-owned objects with a
-//!   `_free` that accepts NULL ([`buffer::into_owned`]).
+//!   `_free` that accepts NULL (`buffer::into_owned`).
 //! - An `authkv_engine` handle is thread-safe; `authkv_open` of a file that
-//!   is already open shares its engine ([`handle`]).
+//!   is already open shares its engine (`handle.rs`).
 //!
 //! Adding an area (tokens, credentials, …) means one new file here that
-//! follows `session.rs`: parse arguments with [`slice`], resolve the engine
+//! follows `session.rs`: parse arguments with `slice.rs`, resolve the engine
 //! with `handle::engine`, call the Rust API, write outputs last, and map any
 //! new error enum in `status.rs` (the compiler asks for it).
 

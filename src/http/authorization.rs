@@ -12,7 +12,8 @@ use super::{HttpError, check_len, trim_ows};
 ///
 /// # Errors
 ///
-/// [`HttpError::HeaderTooLong`] when `header` is over [`MAX_HEADER_LEN`] bytes.
+/// [`HttpError::HeaderTooLong`] when `header` is over
+/// [`MAX_HEADER_LEN`](super::MAX_HEADER_LEN) bytes.
 pub fn bearer_token(header: &str) -> Result<Option<&str>, HttpError> {
     check_len("Authorization", header)?;
     let Some((scheme, rest)) = trim_ows(header).split_once(' ') else {

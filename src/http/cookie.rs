@@ -13,9 +13,9 @@ use super::{HttpError, MAX_COOKIES, check_len, is_cookie_octet, is_token, trim_o
 ///
 /// # Errors
 ///
-/// [`HttpError::HeaderTooLong`] when `header` is over [`MAX_HEADER_LEN`] bytes, and
-/// [`HttpError::TooManyCookies`] when it has more than [`MAX_COOKIES`] non-empty
-/// segments (malformed ones included).
+/// [`HttpError::HeaderTooLong`] when `header` is over
+/// [`MAX_HEADER_LEN`](super::MAX_HEADER_LEN) bytes, and [`HttpError::TooManyCookies`]
+/// when it has more than [`MAX_COOKIES`] non-empty segments (malformed ones included).
 pub fn find_cookie<'a>(header: &'a str, name: &str) -> Result<Option<&'a str>, HttpError> {
     check_len("Cookie", header)?;
     let mut pairs = 0usize;
