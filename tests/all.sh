@@ -16,6 +16,7 @@ command -v cc >/dev/null && command -v c++ >/dev/null || need_apt+=(build-essent
 command -v php >/dev/null || need_apt+=(php-cli)
 command -v python3 >/dev/null || need_apt+=(python3)
 command -v chromium >/dev/null || need_apt+=(chromium)
+command -v pkg-config >/dev/null || need_apt+=(pkg-config)
 if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update && apt-get install -y --no-install-recommends "${need_apt[@]}"
 fi
@@ -23,6 +24,9 @@ fi
 step "formatting and lints"
 cargo fmt --all -- --check
 cargo clippy --release --all-targets --all-features --quiet -- -D warnings
+
+step "API docs build without warnings"
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --all-features --quiet
 
 step "the committed C header matches the code"
 bash tests/c/check_header.sh

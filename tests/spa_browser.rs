@@ -173,8 +173,9 @@ fn the_spa_logs_in_manages_tokens_and_logs_out_in_chromium() {
     );
 }
 
-/// Capture the page as a PNG of the emulated size and write it to
-/// `docs/spa.png`, where the README shows it.
+/// Capture the page as a PNG of the emulated size and write it to the
+/// target directory; with `AUTHKV_REFRESH_SCREENSHOT=1` to `docs/spa.png`,
+/// where the README shows it (a test run never rewrites a tracked file).
 fn save_screenshot(page: &mut Cdp) {
     let shot = page.call("Page.captureScreenshot", json!({ "format": "png" }));
     let png = base64_decode(shot["data"].as_str().expect("base64 data")).expect("valid base64");
@@ -183,7 +184,14 @@ fn save_screenshot(page: &mut Cdp) {
         Some((WIDTH, HEIGHT)),
         "a PNG of the viewport"
     );
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/spa.png");
-    std::fs::create_dir_all(path.parent().expect("docs/")).expect("docs dir");
-    std::fs::write(&path, png).expect("write docs/spa.png");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let path = if std::env::var_os("AUTHKV_REFRESH_SCREENSHOT").is_some() {
+        root.join("docs/spa.png")
+    } else {
+        std::env::var_os("CARGO_TARGET_DIR")
+            .map_or_else(|| root.join("target"), std::path::PathBuf::from)
+            .join("spa.png")
+    };
+    std::fs::create_dir_all(path.parent().expect("a directory")).expect("screenshot dir");
+    std::fs::write(&path, png).expect("write the screenshot");
 }
