@@ -78,6 +78,30 @@ fn usage_errors_exit_2_name_the_problem_and_never_open_the_file() {
 }
 
 #[test]
+fn authkv_db_names_the_database_when_db_is_not_given() {
+    let cli = Cli::with_db();
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_authkv"))
+        .args(["stats", "--json"])
+        .env("AUTHKV_DB", &cli.db)
+        .output()
+        .expect("run authkv");
+    assert_eq!(run.status.code(), Some(0), "{run:?}");
+    let stats: Json = serde_json::from_slice(&run.stdout).expect("JSON");
+    assert_eq!(
+        stats.get("file").and_then(Json::as_str),
+        cli.db.to_str(),
+        "--db defaults to AUTHKV_DB"
+    );
+    let other = cli.dir.path().join("other.redb");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_authkv"))
+        .args(["--db", other.to_str().expect("utf-8"), "stats"])
+        .env("AUTHKV_DB", &cli.db)
+        .output()
+        .expect("run authkv");
+    assert_eq!(run.status.code(), Some(3), "--db wins over AUTHKV_DB");
+}
+
+#[test]
 fn a_missing_file_exits_3_unless_create_is_given() {
     let cli = Cli::new();
     let run = cli.run(&["stats"]).expect_code(3);
@@ -240,9 +264,7 @@ fn verify_exits_0_when_consistent_and_4_with_the_problems_listed() {
     let json = cli.run(&["verify", "--json"]).expect_code(4).json();
     assert_eq!(json.get("consistent"), Some(&Json::Bool(false)));
     assert_eq!(
-        json.get("problems")
-            .and_then(Json::as_array)
-            .map(<[Json]>::len),
+        json.get("problems").and_then(Json::as_array).map(Vec::len),
         Some(1)
     );
 }
@@ -346,7 +368,7 @@ fn sessions_are_listed_by_handle_and_revoked_one_by_one_or_per_user() {
     let none = cli
         .run(&["sessions", "list", "--user", "42", "--json"])
         .expect_code(0);
-    assert_eq!(none.json(), Json::Arr(Vec::new()));
+    assert_eq!(none.json(), Json::Array(Vec::new()));
     assert_eq!(
         cli.engine().stats().expect("stats").sessions,
         1,
@@ -444,7 +466,7 @@ fn tokens_are_listed_without_secrets_revoked_and_pruned() {
     let list = list.as_array().expect("array");
     assert_eq!(list.len(), 2);
     assert_eq!(list[0].get("name").and_then(Json::as_str), Some("laptop"));
-    assert_eq!(list[0].get("abilities"), Some(&Json::strs(&["read"])));
+    assert_eq!(list[0].get("abilities"), Some(&serde_json::json!(["read"])));
     assert_eq!(list[1].get("expired"), Some(&Json::Bool(true)));
     let text = cli.run(&["tokens", "list", "--user", "3"]).expect_code(0);
     assert!(text.stdout.contains("expired") && text.stdout.contains("laptop"));

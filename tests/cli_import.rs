@@ -4,6 +4,9 @@
 
 mod cli_support;
 
+use std::io::{BufRead, BufReader};
+
+use authkv::LaravelSession;
 use cli_support::*;
 use sha2::{Digest, Sha256};
 
@@ -309,7 +312,7 @@ fn export_gives_every_record_as_json_lines_and_never_a_secret() {
     let lines: Vec<Json> = run
         .stdout
         .lines()
-        .map(|l| json::parse(l).expect("JSON line"))
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
         .collect();
     let kinds: Vec<&str> = lines
         .iter()
@@ -328,7 +331,7 @@ fn export_gives_every_record_as_json_lines_and_never_a_secret() {
         lines[4].get("login").and_then(Json::as_str),
         Some("ada@example.com")
     );
-    assert_eq!(lines[3].get("abilities"), Some(&Json::strs(&["*"])));
+    assert_eq!(lines[3].get("abilities"), Some(&serde_json::json!(["*"])));
 
     let plaintext = token.plain_text.expose();
     let secret = plaintext.split_once('|').expect("id|secret").1;
@@ -352,4 +355,38 @@ fn export_gives_every_record_as_json_lines_and_never_a_secret() {
             "export contains {forbidden:?}"
         );
     }
+}
+
+#[test]
+fn export_into_a_pipe_closed_after_the_first_line_ends_quietly() {
+    let cli = Cli::with_db();
+    // Far more than a pipe holds, so the export is still writing when the
+    // reader goes away, as with `authkv export | head -1`.
+    let rows: Vec<LaravelSession> = (0..5000u64)
+        .map(|i| LaravelSession {
+            id: format!("{i:040}"),
+            user_id: Some(i),
+            ip: "203.0.113.9".into(),
+            user_agent: "Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101".into(),
+            payload: Vec::new(),
+            last_activity: now(),
+        })
+        .collect();
+    let engine = cli.engine();
+    engine.import_sessions(&rows).expect("import");
+    engine.close().expect("close");
+
+    let mut child = spawn(&["--db", cli.db.to_str().expect("utf-8"), "export"]);
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut first = String::new();
+    stdout.read_line(&mut first).expect("the first line");
+    assert!(
+        first.starts_with('{') && first.ends_with("}\n"),
+        "{first:?}"
+    );
+    drop(stdout);
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "stderr: {stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
 }

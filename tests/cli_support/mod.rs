@@ -1,18 +1,15 @@
 //! Running the real `authkv` binary from tests: a temp dir with a database
-//! path, the binary's exit status, stdout and stderr, and the binary's own
-//! JSON parser (unit-tested on its own) to read `--json` output back.
+//! path, the binary's exit status, stdout and stderr, and `--json` output
+//! read back with serde_json.
 #![allow(dead_code)]
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 
 use authkv::{Clock, Config, Engine, ManualClock};
 
-#[path = "../../src/bin/authkv/json.rs"]
-pub mod json;
-
-pub use json::Json;
+pub use serde_json::Value as Json;
 
 /// What one run of the binary did.
 #[derive(Debug)]
@@ -35,7 +32,7 @@ impl Run {
 
     /// stdout parsed as one JSON document.
     pub fn json(&self) -> Json {
-        json::parse(&self.stdout).unwrap_or_else(|e| panic!("{e}: {:?}", self.stdout))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("{e}: {:?}", self.stdout))
     }
 }
 
@@ -65,6 +62,18 @@ pub fn authkv(args: &[&str], stdin: Option<&str>) -> Run {
         stdout: String::from_utf8(out.stdout).expect("utf-8 stdout"),
         stderr: String::from_utf8(out.stderr).expect("utf-8 stderr"),
     }
+}
+
+/// Start the binary with `args`, stdout and stderr piped, for a test that
+/// reads its output as it comes.
+pub fn spawn(args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_authkv"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn authkv")
 }
 
 /// A temp dir and the database path the binary is pointed at.

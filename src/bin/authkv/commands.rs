@@ -2,80 +2,39 @@
 //! settings, calling the library, printing the result, and choosing the
 //! exit status.
 
-use std::io::{BufRead, IsTerminal, Read, Write};
+use std::io::Write;
 use std::ops::ControlFlow;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use authkv::{
-    Concurrency, Config, Engine, Error, Exported, MAX_PASSWORD_LEN, OpenError, SessionError,
-};
+use authkv::{Concurrency, Config, Engine, Error, Exported, OpenError, SessionError};
+use serde_json::json;
 
-use crate::command::{Command, DbCommand, Global, ImportKind, Invocation};
-use crate::json::Json;
-use crate::{Exit, Failure, help, import, output, time};
+use crate::command::{Cli, Command, Global, ImportKind, Quiet, Sessions, Tokens, Users};
+use crate::progress::{self, GcProgress, Unit};
+use crate::stdout::{self, print};
+use crate::{Exit, Failure, import, output, password, time};
 
-/// How often `gc` may print a progress line.
-const PROGRESS_EVERY: Duration = Duration::from_secs(1);
-
-/// Run a command line; `Ok` carries the exit status of a command that ran.
-pub fn run(invocation: Invocation) -> Result<Exit, Failure> {
-    let Invocation { global, command } = invocation;
-    match command {
-        Command::Help(topic) => show_help(topic.as_deref()),
-        Command::Version => {
-            print(&format!(
-                "authkv {} (database schema {})\n",
-                env!("CARGO_PKG_VERSION"),
-                authkv::SCHEMA_VERSION
-            ))?;
-            Ok(Exit::Ok)
-        }
-        Command::Db(command) => {
-            let path = global
-                .db
-                .clone()
-                .ok_or_else(|| Failure::new(Exit::Usage, "--db FILE is required"))?;
-            let engine = open(&path, &global, &command)?;
-            if command == DbCommand::Compact {
-                return compact(engine, &path, global.json);
-            }
-            let exit = execute(&engine, &path, &global, command)?;
-            engine.close()?;
-            Ok(exit)
-        }
+/// Run a checked command line; `Ok` carries the exit status of a command
+/// that ran.
+pub fn run(cli: Cli) -> Result<Exit, Failure> {
+    let Cli { global, command } = cli;
+    let path = global
+        .db
+        .clone()
+        .ok_or_else(|| Failure::new(Exit::Usage, "--db FILE is required"))?;
+    let engine = open(&path, &global, &command)?;
+    if command == Command::Compact {
+        return compact(engine, &path, global.json);
     }
-}
-
-fn show_help(topic: Option<&str>) -> Result<Exit, Failure> {
-    let text = match topic {
-        None => help::OVERVIEW,
-        Some(topic) => help::page(topic).ok_or_else(|| {
-            Failure::new(
-                Exit::Usage,
-                format!(
-                    "no help on {topic:?}; topics: stats, verify, gc, sessions, tokens, users, \
-                     import, export, options"
-                ),
-            )
-        })?,
-    };
-    print(text)?;
-    Ok(Exit::Ok)
-}
-
-/// Write `text` to stdout. A closed stdout (a pipe into `head`) is a
-/// failure like any other write error.
-fn print(text: &str) -> Result<(), Failure> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .map_err(|e| Failure::failed(format!("cannot write to stdout: {e}")))
+    let exit = execute(&engine, &path, &global, command)?;
+    engine.close()?;
+    Ok(exit)
 }
 
 /// Open the database with the application's settings. A missing file is
 /// refused unless `--create` was given, so a typo never makes a new file.
-fn open(path: &Path, global: &Global, command: &DbCommand) -> Result<Engine, Failure> {
+fn open(path: &Path, global: &Global, command: &Command) -> Result<Engine, Failure> {
     let cannot_open = |message: String| Failure::new(Exit::CannotOpen, message);
     let shown = path.display();
     if !global.create
@@ -87,7 +46,7 @@ fn open(path: &Path, global: &Global, command: &DbCommand) -> Result<Engine, Fai
         )));
     }
     let mut config = Config::default();
-    if *command == DbCommand::Compact {
+    if *command == Command::Compact {
         // Rewriting the file needs it to itself.
         config.concurrency = Concurrency::Exclusive;
     }
@@ -103,17 +62,12 @@ fn open(path: &Path, global: &Global, command: &DbCommand) -> Result<Engine, Fai
     if let Some(prefix) = &global.token_prefix {
         config.token_prefix.clone_from(prefix);
     }
-    if let DbCommand::Gc {
-        batch_size,
-        token_prune_hours,
-        ..
-    } = command
-    {
-        if let Some(batch) = batch_size {
-            config.gc_batch_size = *batch;
+    if let Command::Gc(gc) = command {
+        if let Some(batch) = gc.batch_size {
+            config.gc_batch_size = batch;
         }
-        if let Some(hours) = token_prune_hours {
-            config.token_prune_hours = *hours;
+        if let Some(hours) = gc.token_prune_hours {
+            config.token_prune_hours = hours;
         }
     }
     Engine::open(path, config).map_err(|e| match e {
@@ -133,14 +87,12 @@ fn compact(engine: Engine, path: &Path, json: bool) -> Result<Exit, Failure> {
     let before = size();
     engine.compact()?.close()?;
     let after = size();
-    print(&if json {
-        format!("{{\"bytes_before\":{before},\"bytes_after\":{after}}}\n")
-    } else {
-        format!(
-            "compacted {}: {before} bytes -> {after} bytes\n",
-            path.display()
-        )
-    })?;
+    let value = json!({ "bytes_before": before, "bytes_after": after });
+    let sentence = format!(
+        "compacted {}: {before} bytes -> {after} bytes",
+        path.display()
+    );
+    print(&output::done(&value, &sentence, json))?;
     Ok(Exit::Ok)
 }
 
@@ -148,25 +100,22 @@ fn execute(
     engine: &Engine,
     path: &Path,
     global: &Global,
-    command: DbCommand,
+    command: Command,
 ) -> Result<Exit, Failure> {
     let json = global.json;
     match command {
-        DbCommand::Stats => {
+        Command::Stats => {
             let bytes = std::fs::metadata(path).map_or(0, |m| m.len());
             print(&output::stats(&engine.stats()?, path, bytes, json))?;
         }
-        DbCommand::Backup { to } => {
+        Command::Backup { to } => {
             let rows = engine.backup_to(&to)?;
-            print(&if json {
-                format!("{{\"rows\":{rows}}}\n")
-            } else {
-                format!("backed up {rows} rows to {}\n", to.display())
-            })?;
+            let sentence = format!("backed up {rows} rows to {}", to.display());
+            print(&output::done(&json!({ "rows": rows }), &sentence, json))?;
         }
         // Run by `compact`, which needs the engine itself.
-        DbCommand::Compact => return Err(Failure::failed("compact cannot run here")),
-        DbCommand::Verify => {
+        Command::Compact => return Err(Failure::failed("compact cannot run here")),
+        Command::Verify => {
             let report = engine.verify()?;
             print(&output::verify(&report, json))?;
             if !report.is_consistent() {
@@ -174,77 +123,26 @@ fn execute(
                 return Ok(Exit::Inconsistent);
             }
         }
-        DbCommand::Gc { quiet, .. } => {
-            let mut last: Option<Instant> = None;
-            let report = engine.gc_with_progress(|so_far| {
-                if quiet || last.is_some_and(|at| at.elapsed() < PROGRESS_EVERY) {
-                    return;
-                }
-                eprintln!("authkv: gc: so far {}", output::gc_line(so_far));
-                last = Some(Instant::now());
-            })?;
-            print(&output::gc(&report, json))?;
+        Command::Gc(gc) => {
+            let mut progress = GcProgress::new(gc.quiet.quiet);
+            let report = engine.gc_with_progress(|so_far| progress.update(so_far));
+            progress.finish();
+            print(&output::gc(&report?, json))?;
         }
-        DbCommand::SessionsList { user } => {
-            print(&output::sessions(user, &engine.user_sessions(user)?, json))?;
-        }
-        DbCommand::SessionsRevoke { handle } => {
-            match engine.revoke_session(&handle) {
-                Err(Error::Session(SessionError::UnknownHandle)) => {
-                    return Err(Failure::failed(format!("no session has handle {handle}")));
-                }
-                other => other?,
-            }
-            let sentence = format!("revoked session {handle}");
-            let value = Json::obj([("revoked", Json::str(&handle))]);
-            print(&output::done(&value, &sentence, json))?;
-        }
-        DbCommand::SessionsRevokeUser { user } => {
-            let n = engine.revoke_user_sessions(user, None)?;
-            print(&output::count("revoked", "sessions revoked", n, json))?;
-        }
-        DbCommand::TokensCreate {
-            user,
-            name,
-            abilities,
-            expires_in,
-        } => {
-            let expires_at = expires_in.map(|d| time::now().saturating_add(d));
-            let token = engine.create_token(user, &name, &abilities, expires_at)?;
-            print(&output::new_token(&token, user, json))?;
-            eprintln!(
-                "authkv: created token {} for user {user}; it is shown this once",
-                token.id
-            );
-        }
-        DbCommand::TokensList { user } => {
-            print(&output::tokens(user, &engine.user_tokens(user)?, json))?;
-        }
-        DbCommand::TokensRevoke { id } => {
-            if !engine.revoke_token(id)? {
-                return Err(Failure::failed(format!("no token has id {id}")));
-            }
-            let sentence = format!("revoked token {id}");
-            let value = Json::obj([("revoked", Json::num(id))]);
-            print(&output::done(&value, &sentence, json))?;
-        }
-        DbCommand::TokensPrune { hours } => {
-            let n = engine.prune_expired_tokens(hours)?;
-            let n = usize::try_from(n).unwrap_or(usize::MAX);
-            print(&output::count("pruned", "tokens pruned", n, json))?;
-        }
-        DbCommand::SetPassword { user, login } => {
-            let password = read_password()?;
+        Command::Sessions(command) => sessions(engine, command, json)?,
+        Command::Tokens(command) => tokens(engine, command, json)?,
+        Command::Users(Users::SetPassword { user, login }) => {
+            let password = password::read()?;
             engine.set_password(user, &login, &password)?;
             drop(password);
             let sentence = format!(
                 "password set for user {user} (login {})",
                 output::clean(&login)
             );
-            let value = Json::obj([("user_id", Json::num(user)), ("login", Json::str(login))]);
+            let value = json!({ "user_id": user, "login": login });
             print(&output::done(&value, &sentence, json))?;
         }
-        DbCommand::Import(args) => {
+        Command::Import(args) => {
             let outcome = import::run(engine, &args)?;
             let what = match args.kind {
                 ImportKind::Sanctum => "tokens",
@@ -260,55 +158,87 @@ fn execute(
                 return Ok(Exit::BadRows);
             }
         }
-        DbCommand::Export => export(engine)?,
+        Command::Export(quiet) => export(engine, quiet)?,
     }
     Ok(Exit::Ok)
 }
 
-/// The password from stdin: one line, its line ending removed. From a
-/// terminal only the first line is read; from a pipe or file the input must
-/// be that one line, so that a wrong file is not taken for a password.
-fn read_password() -> Result<String, Failure> {
-    let stdin = std::io::stdin();
-    let limit = u64::try_from(MAX_PASSWORD_LEN).unwrap_or(u64::MAX) + 3;
-    let mut bytes = Vec::new();
-    let read = if stdin.is_terminal() {
-        eprint!("password (it will echo; pipe it in to avoid that): ");
-        stdin.lock().take(limit).read_until(b'\n', &mut bytes)
-    } else {
-        stdin.lock().take(limit).read_to_end(&mut bytes)
-    };
-    read.map_err(|e| Failure::failed(format!("cannot read the password from stdin: {e}")))?;
-    if bytes.len() as u64 >= limit {
-        return Err(Failure::failed(format!(
-            "the password on stdin is longer than {MAX_PASSWORD_LEN} bytes"
-        )));
+fn sessions(engine: &Engine, command: Sessions, json: bool) -> Result<(), Failure> {
+    match command {
+        Sessions::List { user } => {
+            print(&output::sessions(user, &engine.user_sessions(user)?, json))
+        }
+        Sessions::Revoke { handle } => {
+            match engine.revoke_session(&handle) {
+                Err(Error::Session(SessionError::UnknownHandle)) => {
+                    return Err(Failure::failed(format!("no session has handle {handle}")));
+                }
+                other => other?,
+            }
+            let sentence = format!("revoked session {handle}");
+            print(&output::done(
+                &json!({ "revoked": handle }),
+                &sentence,
+                json,
+            ))
+        }
+        Sessions::RevokeUser { user } => {
+            let n = engine.revoke_user_sessions(user, None)?;
+            print(&output::count("revoked", "sessions revoked", n, json))
+        }
     }
-    let text = String::from_utf8(bytes)
-        .map_err(|_| Failure::failed("the password on stdin is not UTF-8 text"))?;
-    let line = text.strip_suffix('\n').unwrap_or(&text);
-    let line = line.strip_suffix('\r').unwrap_or(line);
-    if line.contains('\n') {
-        return Err(Failure::failed(
-            "stdin holds more than one line; give the password alone on one line",
-        ));
+}
+
+fn tokens(engine: &Engine, command: Tokens, json: bool) -> Result<(), Failure> {
+    match command {
+        Tokens::Create {
+            user,
+            name,
+            abilities,
+            expires_in,
+        } => {
+            let expires_at = expires_in.map(|d| time::now().saturating_add(d));
+            let token = engine.create_token(user, &name, &abilities, expires_at)?;
+            print(&output::new_token(&token, user, json))?;
+            eprintln!(
+                "authkv: created token {} for user {user}; it is shown this once",
+                token.id
+            );
+            Ok(())
+        }
+        Tokens::List { user } => print(&output::tokens(user, &engine.user_tokens(user)?, json)),
+        Tokens::Revoke { id } => {
+            if !engine.revoke_token(id)? {
+                return Err(Failure::failed(format!("no token has id {id}")));
+            }
+            let sentence = format!("revoked token {id}");
+            print(&output::done(&json!({ "revoked": id }), &sentence, json))
+        }
+        Tokens::Prune { hours } => {
+            let n = engine.prune_expired_tokens(hours)?;
+            let n = usize::try_from(n).unwrap_or(usize::MAX);
+            print(&output::count("pruned", "tokens pruned", n, json))
+        }
     }
-    Ok(line.to_owned())
 }
 
 /// Stream every record as a JSON line; counts go to stderr.
-fn export(engine: &Engine) -> Result<(), Failure> {
+fn export(engine: &Engine, quiet: Quiet) -> Result<(), Failure> {
+    let stats = engine.stats()?;
+    let total = stats.sessions + stats.tokens + stats.credentials;
+    let bar = progress::bar(quiet.quiet, "export", Some(total), Unit::Items);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut failed = None;
     let (mut sessions, mut tokens, mut credentials) = (0u64, 0u64, 0u64);
-    engine.export(|record| {
+    let exported = engine.export(|record| {
         match &record {
             Exported::Session(_) => sessions += 1,
             Exported::Token(_) => tokens += 1,
             Exported::Credential(_) => credentials += 1,
             _ => {}
         }
+        bar.inc(1);
         let Some(line) = output::exported(&record) else {
             return ControlFlow::Continue(());
         };
@@ -319,9 +249,11 @@ fn export(engine: &Engine) -> Result<(), Failure> {
                 ControlFlow::Break(())
             }
         }
-    })?;
+    });
+    bar.finish_and_clear();
+    exported?;
     if let Some(e) = failed.or_else(|| out.flush().err()) {
-        return Err(Failure::failed(format!("cannot write to stdout: {e}")));
+        return Err(stdout::failure(e));
     }
     eprintln!("authkv: exported {sessions} sessions, {tokens} tokens, {credentials} credentials");
     Ok(())

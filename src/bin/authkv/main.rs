@@ -6,18 +6,17 @@
 //! Data goes to stdout, messages to stderr, and the exit status says what
 //! happened (see [`Exit`]), so scripts can rely on all three.
 
-mod args;
-mod base64;
 mod command;
 mod commands;
-mod csv;
 mod help;
 mod import;
-mod json;
-#[cfg(test)]
-mod json_tests;
 mod output;
+mod password;
+mod progress;
+mod stdout;
 mod time;
+mod usage;
+mod values;
 
 use std::process::ExitCode;
 
@@ -69,6 +68,11 @@ impl Failure {
     pub fn failed(message: impl Into<String>) -> Self {
         Self::new(Exit::Failed, message)
     }
+
+    /// stdout's reader went away (`| head`): stop, say nothing, exit 0.
+    pub fn closed_stdout() -> Self {
+        Self::new(Exit::Ok, "")
+    }
 }
 
 impl From<authkv::Error> for Failure {
@@ -78,29 +82,16 @@ impl From<authkv::Error> for Failure {
 }
 
 fn main() -> ExitCode {
-    let args: Result<Vec<String>, _> = std::env::args_os()
-        .skip(1)
-        .map(std::ffi::OsString::into_string)
-        .collect();
-    let Ok(args) = args else {
-        eprintln!("authkv: every argument must be UTF-8 text");
-        return Exit::Usage.into();
+    let cli = match usage::parse(std::env::args_os().collect()) {
+        Ok(cli) => cli,
+        Err(exit) => return exit.into(),
     };
-    let invocation = match args::parse(args) {
-        Ok(invocation) => invocation,
-        Err(e) => {
-            eprintln!("authkv: {}", e.message);
-            match e.topic {
-                Some(topic) => eprintln!("(see `authkv help {topic}`)"),
-                None => eprintln!("(see `authkv --help`)"),
-            }
-            return Exit::Usage.into();
-        }
-    };
-    match commands::run(invocation) {
+    match commands::run(cli) {
         Ok(exit) => exit.into(),
         Err(failure) => {
-            eprintln!("authkv: {}", failure.message);
+            if !failure.message.is_empty() {
+                eprintln!("authkv: {}", failure.message);
+            }
             failure.exit.into()
         }
     }
