@@ -3,7 +3,11 @@
 //! and every `bindings/php/tests/*_test.php` script must pass under the
 //! real `php` CLI (each prints `N passed, N failed` last). Among them,
 //! `workers_test.php` runs PHP's built-in web server with 4 workers on a
-//! free loopback port, with clients in `php` processes of their own.
+//! free loopback port, with clients in `php` processes of their own, and
+//! `composer_test.php` checks the Composer package (with `composer
+//! validate` and `composer dump-autoload` when the `composer` command is
+//! installed, else that part is skipped). `tests/php_fpm.rs` serves the
+//! same web app through nginx and php-fpm.
 //!
 //! PHP is required, not optional: without it these tests fail and say to
 //! install `php-cli` (on Debian 12 it includes the FFI extension; the CLI
@@ -121,7 +125,7 @@ fn php_readme_example_runs() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(
         stdout,
-        "browser: user 42\napi: user 42 via token 1\n",
+        "browser: user 42 via session, 1 device\napi: user 42 via token 1\n",
         "stderr: {}",
         String::from_utf8_lossy(&output.stderr)
     );

@@ -8,7 +8,9 @@ declare(strict_types=1);
 // live in one .redb file through Authkv\SessionHandler on each process's
 // Engine::shared(). 20 browsers (web/client.php, each its own process and
 // cookie jar) log in, count and log out at the same time; their requests
-// land on any process, so each session moves between them.
+// land on any process, so each session moves between them. The login goes
+// through SessionHandler::login(), so the guard knows the user from the
+// session cookie alone.
 
 require __DIR__ . '/harness.php';
 
@@ -212,14 +214,17 @@ T::test('20 browsers on 4 php -S workers: sessions live across workers, then end
             $pids[$m[1]] = true;
             $lookupsByPid[$m[1]] = max($lookupsByPid[$m[1]] ?? 0, (int) $m[2]);
             $expected = match (true) {
-                $i === 0 => [200, "user {$user}"],
-                $i <= COUNTS => [200, "count {$i} user {$user} bound {$user}"],
-                $i === COUNTS + 1 => [200, 'logged out'],
-                default => [401, 'no user'],
+                $i === 0 => [200, "user {$user} csrf "],
+                $i <= COUNTS => [200, "count {$i} user {$user} pid "],
+                $i === COUNTS + 1 => [200, 'logged out pid '],
+                default => [401, 'no user pid '],
             };
             T::same($expected[0], $request['status'], "{$what}: status");
-            T::check(str_starts_with((string) $request['body'], $expected[1] . ' pid '), "{$what}: expected \"{$expected[1]}\"");
+            T::check(str_starts_with((string) $request['body'], $expected[1]), "{$what}: expected \"{$expected[1]}...\"");
         }
+        T::check(str_contains((string) $requests[0]['body'], ' sessions 1 pid '), "client {$user}: after the login userSessions() lists this session");
+        T::check($requests[0]['sent'] === null && $requests[1]['sent'] !== null, "client {$user}: the login set the session cookie");
+        T::check($requests[COUNTS + 2]['sent'] !== null && $requests[COUNTS + 2]['sent'] !== $requests[1]['sent'], "client {$user}: the logout set a new session cookie");
         $clientsOnSeveralWorkers += count($pids) > 1 ? 1 : 0;
         T::check($requests[1]['sent'] !== null && $requests[1]['sent'] === $requests[COUNTS + 1]['sent'], "client {$user} kept one session from login to logout");
     }
@@ -236,7 +241,7 @@ T::test('20 browsers on 4 php -S workers: sessions live across workers, then end
         T::throws(Authkv\NotFound::class, fn () => $engine->loadSession($requests[1]['sent']));
         T::same([], $engine->userSessions($user), "user {$user} has no session left");
     }
-    // What is left: the anonymous session each browser got with its last request.
+    // What is left: the anonymous session each browser got at its logout.
     T::same(CLIENTS, $engine->stats()['sessions'], 'sessions left');
     T::same([], $engine->verify(), 'consistent');
     $engine->close();

@@ -2,14 +2,22 @@
 
 declare(strict_types=1);
 
-// The web app of workers_test.php, served by `php -S` with several
-// workers: PHP's native sessions in authkv through Authkv\SessionHandler,
-// on the engine each worker keeps open (Engine::shared).
+// The web app of workers_test.php (`php -S` with several workers) and of
+// tests/php_fpm.rs (nginx and php-fpm): PHP's native sessions in authkv
+// through Authkv\SessionHandler, on the engine each worker keeps open
+// (Engine::shared), and the browser's user decided by Authkv\Guard from
+// the session cookie (a same-origin request: Origin names the Host).
 //
-//   GET /login?user=N  a session for user N: $_SESSION['user'], and the
-//                      authkv session bound to N (its id rotates)
-//   GET /count         $_SESSION['count'] + 1 (401 before a login)
-//   GET /logout        the session destroyed
+//   GET  /ping          "pong" and the ffi.enable setting, before any
+//                       session (a readiness probe)
+//   GET  /login?user=N  log user N in: the session rotates (a new cookie)
+//                       and is bound to N; $_SESSION['count'] = 0; the
+//                       answer names the new CSRF token and how many
+//                       sessions N has
+//   GET  /count         the Guard's user, $_SESSION['count'] + 1 (401
+//                       before a login)
+//   POST /logout        log out (X-CSRF-TOKEN: the token of the login): a
+//                       new anonymous session, the data flushed
 //
 // Each answer ends with the worker's pid and how many lookups its engine
 // has served, to show the engine lived on from one request to the next.
@@ -19,36 +27,54 @@ declare(strict_types=1);
 require __DIR__ . '/../../src/autoload.php';
 
 ini_set('session.gc_probability', '0');
+header('Content-Type: text/plain');
 
-$engine = Authkv\Engine::shared((string) getenv('AUTHKV_WEB_DB'));
-(new Authkv\SessionHandler($engine, $_SERVER['REMOTE_ADDR'] ?? '', $_SERVER['HTTP_USER_AGENT'] ?? ''))->register();
+$path = parse_url($_SERVER['REQUEST_URI'], PHP_URL_PATH);
+if ($path === '/ping') {
+    echo 'pong pid ', getmypid(), ' ffi.enable ', ini_get('ffi.enable'), " \n";
+    return;
+}
+
+$engine = Authkv\Engine::shared((string) getenv('AUTHKV_WEB_DB'), ['same_host_is_stateful' => true]);
+$handler = new Authkv\SessionHandler($engine, $_SERVER['REMOTE_ADDR'] ?? '', $_SERVER['HTTP_USER_AGENT'] ?? '');
+$handler->register();
+session_name('authkv_session'); // the cookie the guard reads (the engine's session_cookie)
 session_start();
 
-header('Content-Type: text/plain');
-switch (parse_url($_SERVER['REQUEST_URI'], PHP_URL_PATH)) {
-    case '/login':
+/** The user the guard finds for this request, or null (401/419 sent). */
+function user(Authkv\Engine $engine): ?int
+{
+    try {
+        return (new Authkv\Guard($engine))->authenticate()->userId;
+    } catch (Authkv\Unauthenticated) {
+        http_response_code(401);
+        echo 'no user';
+    } catch (Authkv\CsrfMismatch) {
+        http_response_code(419);
+        echo 'CSRF token mismatch';
+    }
+    return null;
+}
+
+switch ($_SERVER['REQUEST_METHOD'] . ' ' . $path) {
+    case 'GET /login':
         $user = (int) ($_GET['user'] ?? 0);
-        $_SESSION = ['user' => $user, 'count' => 0];
-        // authkv's login rotates the id: store the data, log in, and go on
-        // under the new id (PHP sends it in a new cookie).
-        session_write_close();
-        session_id($engine->login(session_id(), $user)->id);
-        session_start();
-        echo "user {$user}";
+        $new = $handler->login($user);
+        $_SESSION['count'] = 0;
+        echo "user {$user} csrf {$new->csrfToken} sessions ", count($engine->userSessions($user));
         break;
-    case '/count':
-        if (!isset($_SESSION['user'])) {
-            http_response_code(401);
-            echo 'no user';
-            break;
+    case 'GET /count':
+        $user = user($engine);
+        if ($user !== null) {
+            $_SESSION['count']++;
+            echo "count {$_SESSION['count']} user {$user}";
         }
-        $_SESSION['count']++;
-        $bound = $engine->loadSession(session_id())->userId;
-        echo "count {$_SESSION['count']} user {$_SESSION['user']} bound {$bound}";
         break;
-    case '/logout':
-        session_destroy();
-        echo 'logged out';
+    case 'POST /logout':
+        if (user($engine) !== null) {
+            $handler->logout();
+            echo 'logged out';
+        }
         break;
     default:
         http_response_code(404);
