@@ -18,6 +18,8 @@ command -v composer >/dev/null || need_apt+=(composer)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need_apt+=(nginx-light)
 command -v php-fpm >/dev/null || compgen -G '/usr/sbin/php-fpm*' >/dev/null || need_apt+=(php-fpm)
 command -v python3 >/dev/null || need_apt+=(python3)
+# The Python framework tests make a virtualenv (Debian ships venv separately).
+if ! command -v python3 >/dev/null || ! python3 -c 'import ensurepip, venv' 2>/dev/null; then need_apt+=(python3-venv); fi
 command -v chromium >/dev/null || need_apt+=(chromium)
 command -v pkg-config >/dev/null || need_apt+=(pkg-config)
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -58,7 +58,8 @@ def library_version() -> str:
     """The version of the loaded ``libauthkv``, for example ``"0.1.0"``."""
     from ._ffi import load
 
-    return load().authkv_version_str().decode("ascii")
+    version: bytes = load().authkv_version_str()
+    return version.decode("ascii")
 
 
 __all__ = [

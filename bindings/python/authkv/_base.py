@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+from typing import Any, Optional, Tuple
 
 from . import _ffi
 from .errors import AuthkvError, Closed, error_for
@@ -14,19 +15,19 @@ class EngineBase:
 
     def __init__(self) -> None:
         self._lib = _ffi.load()
-        self._handle = None
+        self._handle: Optional[ctypes.c_void_p] = None
         #: The process the handle belongs to: the library refuses it in a
         #: child of ``fork()``, so a call from another process reopens first.
         self._pid = os.getpid()
         #: ``(status, message)`` when this engine could not be opened again
         #: in a child of ``fork()``: every call raises it instead of Closed.
-        self._lost = None
+        self._lost: Optional[Tuple[int, str]] = None
 
     def _reopen_in_child(self) -> None:
         """Replace a handle inherited through ``fork()`` (see ``Engine``)."""
         raise NotImplementedError
 
-    def _engine(self):
+    def _engine(self) -> ctypes.c_void_p:
         if self._pid != os.getpid():
             # Forked without Python's at-fork hooks (uWSGI runs none unless
             # told to): reopen now, at the child's first call.
@@ -41,23 +42,24 @@ class EngineBase:
         message = self._lib.authkv_last_error().decode("utf-8", "replace")
         return error_for(status, message)
 
-    def _call(self, name: str, *args) -> None:
+    def _call(self, name: str, *args: Any) -> None:
         """Call ``authkv_<name>`` on this engine; raise on a status."""
         status = getattr(self._lib, "authkv_" + name)(self._engine(), *args)
         if status:
             raise self._error(status)
 
     @staticmethod
-    def _buffer(size: int):
+    def _buffer(size: int) -> "ctypes.Array[ctypes.c_char]":
         return ctypes.create_string_buffer(size)
 
     @staticmethod
-    def _secret(buffer) -> str:
+    def _secret(buffer: "ctypes.Array[ctypes.c_char]") -> str:
         return buffer.value.decode("ascii")
 
-    def _take_string(self, pointer) -> str:
+    def _take_string(self, pointer: Any) -> str:
         """The text of a library-owned ``authkv_string``, freed after."""
         try:
-            return pointer.contents.text.text()
+            text: str = pointer.contents.text.text()
+            return text
         finally:
             self._lib.authkv_string_free(pointer)

@@ -7,13 +7,14 @@ the library, which answers with a status and a message.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Optional, Tuple
 
 from .errors import InvalidArgument
 
 U64_MAX = 2**64 - 1
 
 
-def text(value, name: str) -> bytes:
+def text(value: object, name: str) -> bytes:
     """A required ``str`` as UTF-8 bytes. Lone surrogates are passed through
     as the invalid bytes they encode to, so that the library refuses them
     with its own message."""
@@ -22,19 +23,19 @@ def text(value, name: str) -> bytes:
     return value.encode("utf-8", "surrogatepass")
 
 
-def optional_text(value, name: str):
+def optional_text(value: object, name: str) -> Optional[bytes]:
     """``None``, or ``text(value)``."""
     return None if value is None else text(value, name)
 
 
-def payload(value, name: str = "payload") -> bytes:
+def payload(value: object, name: str = "payload") -> bytes:
     """Bytes-like data as ``bytes``."""
     if not isinstance(value, (bytes, bytearray, memoryview)):
         raise TypeError(f"{name} must be bytes, not {type(value).__name__}")
     return bytes(value)
 
 
-def u64(value, name: str) -> int:
+def u64(value: object, name: str) -> int:
     """An ``int`` (not a ``bool``) in 0..2**64-1."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{name} must be int, not {type(value).__name__}")
@@ -43,12 +44,12 @@ def u64(value, name: str) -> int:
     return value
 
 
-def optional_u64(value, name: str):
+def optional_u64(value: object, name: str) -> Tuple[bool, int]:
     """``(False, 0)`` for ``None``, else ``(True, u64(value))``."""
     return (False, 0) if value is None else (True, u64(value, name))
 
 
-def abilities(values, name: str = "abilities") -> bytes:
+def abilities(values: object, name: str = "abilities") -> bytes:
     """An iterable of ``str`` as the newline-separated list the C API
     takes. A lone ``str`` is refused (it would be read letter by letter),
     and so are an ability holding a newline (it would split in two) and an
@@ -66,6 +67,6 @@ def abilities(values, name: str = "abilities") -> bytes:
     return b"\n".join(items)
 
 
-def nbytes(value):
+def nbytes(value: Optional[bytes]) -> Tuple[Optional[bytes], int]:
     """``(value, len)`` for a C (pointer, length) pair; ``None`` is (NULL, 0)."""
     return (value, 0) if value is None else (value, len(value))

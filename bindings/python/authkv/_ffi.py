@@ -23,6 +23,7 @@ from ctypes import (
     c_void_p,
 )
 from pathlib import Path
+from typing import Any, Optional, Tuple
 
 LIBRARY_ENV = "AUTHKV_LIBRARY"
 
@@ -175,7 +176,7 @@ class Abilities(Structure):
 
     _fields_ = [("items", POINTER(Str)), ("len", c_size_t)]
 
-    def texts(self) -> tuple:
+    def texts(self) -> Tuple[str, ...]:
         return tuple(self.items[i].text() for i in range(self.len))
 
 
@@ -251,7 +252,7 @@ out_size = POINTER(c_size_t)
 out_u64 = POINTER(c_uint64)
 
 
-def _out(struct):
+def _out(struct: Any) -> Any:
     return POINTER(POINTER(struct))
 
 
@@ -347,34 +348,48 @@ FUNCTIONS = {
 }
 
 
+#: The directory of this package: a wheel carries the library here.
+PACKAGE_DIR = Path(__file__).resolve().parent
+#: The names the wheel build gives the bundled library, by platform.
+BUNDLED_NAMES = ("libauthkv.so", "libauthkv.dylib", "authkv.dll")
+
+
 def library_path() -> str:
     """Where the shared library is loaded from.
 
-    1. ``$AUTHKV_LIBRARY``, when set (a file path);
-    2. ``target/release/libauthkv.so`` of the repository this package sits
+    1. ``$AUTHKV_LIBRARY``, when set (a file path): a test or a deployment
+       picks its build;
+    2. the copy bundled in this package by ``pip install`` (the wheel build
+       runs cargo and puts the library next to this file);
+    3. ``target/release/libauthkv.so`` of the repository this package sits
        in (``../../target/release/`` from ``bindings/python/``), when it
-       exists;
-    3. ``libauthkv`` as the system's loader finds it.
+       exists: the package used straight from a checkout;
+    4. ``libauthkv`` as the system's loader finds it.
     """
     explicit = os.environ.get(LIBRARY_ENV)
     if explicit:
         return explicit
-    in_tree = Path(__file__).resolve().parents[3] / "target" / "release" / "libauthkv.so"
+    for name in BUNDLED_NAMES:
+        bundled = PACKAGE_DIR / name
+        if bundled.is_file():
+            return str(bundled)
+    in_tree = PACKAGE_DIR.parents[2] / "target" / "release" / "libauthkv.so"
     if in_tree.is_file():
         return str(in_tree)
     found = ctypes.util.find_library("authkv")
     if found:
         return found
     raise OSError(
-        "libauthkv not found: set AUTHKV_LIBRARY to the path of libauthkv.so, or build it "
-        "with `cargo build --release` (it is then found in target/release/)"
+        "libauthkv not found: set AUTHKV_LIBRARY to the path of libauthkv.so, install the "
+        "package with `pip install bindings/python` (which builds it into the package), or "
+        "build it with `cargo build --release` (it is then found in target/release/)"
     )
 
 
-_LIB = None
+_LIB: Optional[ctypes.CDLL] = None
 
 
-def load():
+def load() -> ctypes.CDLL:
     """The library with every signature applied (loaded once)."""
     global _LIB
     if _LIB is None:

@@ -4,8 +4,7 @@ a response sends."""
 from __future__ import annotations
 
 import ctypes
-from collections.abc import Mapping
-from typing import Optional
+from typing import Any, Dict, Iterable, Optional, Protocol, Tuple
 
 from . import _convert as conv
 from . import _ffi
@@ -24,34 +23,58 @@ HEADERS = {
 }
 
 
-def _lowered(headers: Mapping) -> dict:
-    """The headers by lower-case name; a name given twice is refused."""
-    if not isinstance(headers, Mapping):
+class HeaderItems(Protocol):
+    """Anything with ``items()`` giving (name, value) pairs: a ``dict``,
+    werkzeug's ``Headers``/``EnvironHeaders`` (not ``Mapping`` subclasses),
+    Django's ``request.headers`` or ``request.META``, a WSGI environ."""
+
+    def items(self) -> Iterable[Tuple[str, Any]]: ...
+
+
+def _header_name(name: str) -> str:
+    """The lower-case header name; a CGI-style key (``HTTP_X_CSRF_TOKEN``
+    of Django's ``request.META`` or a WSGI environ) is turned back into the
+    header it stands for (``x-csrf-token``)."""
+    if name.startswith("HTTP_"):
+        return name[5:].replace("_", "-").lower()
+    return name.lower()
+
+
+def _read_headers(headers: HeaderItems) -> Dict[str, Any]:
+    """The headers the guard reads, by lower-case name. One of them given
+    twice (two cases, or both ``Cookie`` and ``HTTP_COOKIE``) is refused,
+    since which one wins would be a guess; other names may repeat."""
+    items = getattr(headers, "items", None)
+    if isinstance(headers, (str, bytes)) or not callable(items):
         raise TypeError(f"headers must be a mapping, not {type(headers).__name__}")
-    lowered = {}
-    for name, value in headers.items():
+    found: Dict[str, Any] = {}
+    for name, value in items():
         if not isinstance(name, str):
             raise TypeError(f"header names must be str, not {type(name).__name__}")
-        key = name.lower()
-        if key in lowered:
+        key = _header_name(name)
+        if key not in HEADERS:
+            continue
+        if key in found:
             raise ValueError(f"header {name!r} is given twice (names are case-insensitive)")
-        lowered[key] = value
-    return lowered
+        found[key] = value
+    return found
 
 
 class GuardMixin(EngineBase):
     """The request half of ``Engine``."""
 
     def authenticate(
-        self, method: str, headers: Mapping, form_token: Optional[str] = None
+        self, method: str, headers: HeaderItems, form_token: Optional[str] = None
     ) -> Principal:
         """Who sent this request, as ``auth:sanctum`` decides: the session
         cookie for first-party requests (Referer/Origin in
         ``stateful_domains``; CSRF checked on writes), else the bearer
-        token. ``headers`` maps header names (any case) to values; those the
+        token. ``headers`` is any mapping of header names (any case) to
+        values: a ``dict``, werkzeug's ``request.headers``, Django's
+        ``request.headers`` or ``request.META`` (``HTTP_*`` keys). Those the
         guard reads are Cookie, Authorization, Origin, Referer, Host,
-        X-CSRF-TOKEN and X-XSRF-TOKEN. ``form_token`` is the ``_token``
-        field of a parsed form body.
+        X-CSRF-TOKEN and X-XSRF-TOKEN; others are ignored. ``form_token`` is
+        the ``_token`` field of a parsed form body.
 
         Raises ``Unauthenticated``, ``CsrfMismatch``, or ``InvalidArgument``
         for a header the parser refuses (over 8 KiB, too many cookies).
@@ -59,11 +82,9 @@ class GuardMixin(EngineBase):
         request = _ffi.Request()
         raw_method = conv.text(method, "method")
         request.method, request.method_len = raw_method, len(raw_method)
-        values = {field: None for field in _ffi.REQUEST_HEADERS}
-        for name, value in _lowered(headers).items():
-            field = HEADERS.get(name)
-            if field is not None:
-                values[field] = conv.text(value, f"headers[{name!r}]")
+        values: Dict[str, Optional[bytes]] = {field: None for field in _ffi.REQUEST_HEADERS}
+        for name, value in _read_headers(headers).items():
+            values[HEADERS[name]] = conv.text(value, f"headers[{name!r}]")
         values["form_token"] = conv.optional_text(form_token, "form_token")
         for field, value in values.items():
             if value is not None:  # absent headers stay (NULL, 0)
@@ -73,7 +94,7 @@ class GuardMixin(EngineBase):
         self._call("guard_authenticate", ctypes.byref(request), ctypes.byref(out))
         return Principal(self._lib, out)
 
-    def _cookie(self, name: str, *args) -> str:
+    def _cookie(self, name: str, *args: Any) -> str:
         out = ctypes.POINTER(_ffi.String)()
         self._call(name, *args, ctypes.byref(out))
         return self._take_string(out)

@@ -4,7 +4,7 @@ user's devices."""
 from __future__ import annotations
 
 import ctypes
-from typing import List, Optional
+from typing import Any, List, Optional
 
 from . import _convert as conv
 from . import _ffi
@@ -16,7 +16,7 @@ from .records import NewSession, Session, SessionInfo
 class SessionsMixin(EngineBase):
     """The session half of ``Engine``."""
 
-    def _new_session(self, name: str, *args) -> NewSession:
+    def _new_session(self, name: str, *args: Any) -> NewSession:
         sid = self._buffer(_ffi.SESSION_ID_SIZE)
         csrf = self._buffer(_ffi.CSRF_TOKEN_SIZE)
         self._call(name, *args, sid, len(sid), csrf, len(csrf), None)

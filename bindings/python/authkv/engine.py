@@ -7,7 +7,7 @@ import ctypes
 import os
 import threading
 import weakref
-from typing import List
+from typing import Any, List, Union
 
 from . import _convert as conv
 from . import _ffi
@@ -29,14 +29,14 @@ TEXT_OPTIONS = (
 )
 
 
-def _options(given: dict) -> _ffi.Options:
+def _options(given: "dict[str, Any]") -> _ffi.Options:
     """``authkv_options``: the library's defaults with ``given`` applied."""
     lib = _ffi.load()
     options = _ffi.Options()
     status = lib.authkv_options_default(ctypes.byref(options))
     if status:
         raise RuntimeError(f"authkv_options_default returned {status}")
-    known = {name for name, _ in _ffi.Options._fields_ if not name.endswith("_len")}
+    known = {field[0] for field in _ffi.Options._fields_ if not field[0].endswith("_len")}
     for name, value in given.items():
         if name not in known:
             raise TypeError(f"unknown option {name!r}")
@@ -126,7 +126,7 @@ class Engine(SessionsMixin, TokensMixin, CredentialsMixin, GuardMixin):
     #: module globals may already be cleared.
     _lock = _OPEN_LOCK
 
-    def __init__(self, path, **options) -> None:
+    def __init__(self, path: Union[str, bytes, "os.PathLike[str]"], **options: Any) -> None:
         super().__init__()
         self._path = os.fsencode(path)
         self._options = _options(options)  # kept for reopening after fork()
@@ -186,7 +186,7 @@ class Engine(SessionsMixin, TokensMixin, CredentialsMixin, GuardMixin):
         self._engine()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def __del__(self) -> None:

@@ -1,8 +1,10 @@
 """Exceptions: one class per status of the C API, all under ``AuthkvError``.
 
-Each carries ``.status`` (the number, stable across releases) and
+Each carries ``.status`` (the number, stable across releases),
 ``.message`` (the library's ``authkv_last_error()`` text, which names the
-function and what was wrong, never a secret).
+function and what was wrong, never a secret) and ``.http_status``, the
+response a web application answers with when it lets the error through
+(401, 403, 419, 429, …; 500 for what is the server's fault).
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ class AuthkvError(Exception):
 
     #: The ``AUTHKV_*`` status number.
     status: int = -1
+    #: The HTTP status a web application answers with.
+    http_status: int = 500
 
-    def __init__(self, status: int, message: str):
+    def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
@@ -23,6 +27,8 @@ class AuthkvError(Exception):
 class InvalidArgument(AuthkvError, ValueError):
     """Malformed or out-of-range input (statuses 1, 2)."""
 
+    http_status = 400
+
 
 class BufferTooSmall(AuthkvError):
     """An output buffer was too small (3); a binding bug if it ever shows."""
@@ -30,6 +36,8 @@ class BufferTooSmall(AuthkvError):
 
 class PayloadTooLarge(AuthkvError, ValueError):
     """A session payload is larger than ``max_payload`` (4)."""
+
+    http_status = 413
 
 
 class Misuse(AuthkvError):
@@ -40,42 +48,59 @@ class Misuse(AuthkvError):
 class NotFound(AuthkvError, LookupError):
     """No such live session, handle, token or credential (100)."""
 
+    http_status = 404
+
 
 class Conflict(AuthkvError):
     """The session changed since it was read (101, HTTP 409)."""
+
+    http_status = 409
 
 
 class CsrfMismatch(AuthkvError):
     """The CSRF token does not match (102, HTTP 419)."""
 
+    http_status = 419
+
 
 class Unauthenticated(AuthkvError):
     """No valid credentials (103, HTTP 401)."""
 
+    http_status = 401
+
 
 class Forbidden(AuthkvError):
     """An ability is missing (104, HTTP 403)."""
+
+    http_status = 403
 
 
 class Throttled(AuthkvError):
     """Too many failed logins (105, HTTP 429); retry after ``.retry_after``
     seconds."""
 
+    http_status = 429
     retry_after: int = 0
 
 
 class AlreadyExists(AuthkvError):
     """The login, token id or token digest is taken (106, HTTP 409)."""
 
+    http_status = 409
+
 
 class InvalidCredentials(AuthkvError):
-    """Unknown login or wrong password (107)."""
+    """Unknown login or wrong password (107, HTTP 401)."""
+
+    http_status = 401
 
 
 class TheftDetected(AuthkvError):
     """A stolen remember-me cookie was replayed (108): every remember-me
-    token of ``.user_id`` has been revoked."""
+    token of ``.user_id`` has been revoked; the visitor logs in again
+    (HTTP 401)."""
 
+    http_status = 401
     user_id: int = 0
 
 

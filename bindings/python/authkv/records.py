@@ -5,9 +5,10 @@ their checks run in the library (``Token`` and ``Principal``).
 
 from __future__ import annotations
 
+import ctypes
 import weakref
 from dataclasses import dataclass
-from typing import Optional, Tuple
+from typing import Any, Iterable, Optional, Tuple, Type, TypeVar
 
 from . import _convert, _ffi
 
@@ -119,9 +120,13 @@ class GcReport:
     remember_tokens_deleted: int
 
 
-def copy_fields(record_type, struct):
+R = TypeVar("R")
+
+
+def copy_fields(record_type: Type[R], struct: Any) -> R:
     """A record of ``record_type`` with the same-named fields of ``struct``."""
-    return record_type(**{name: getattr(struct, name) for name in record_type.__dataclass_fields__})
+    names = record_type.__dataclass_fields__  # type: ignore[attr-defined]
+    return record_type(**{name: getattr(struct, name) for name in names})
 
 
 class _Owned:
@@ -130,7 +135,7 @@ class _Owned:
 
     _free_name = ""
 
-    def __init__(self, lib, pointer):
+    def __init__(self, lib: Any, pointer: Any) -> None:
         self._lib = lib
         self._ptr = pointer
         self._finalizer = weakref.finalize(self, getattr(lib, self._free_name), pointer)
@@ -140,7 +145,7 @@ class _Owned:
         stay readable, the checks that call the library do not."""
         self._finalizer()
 
-    def _pointer(self):
+    def _pointer(self) -> Any:
         if not self._finalizer.alive:
             raise ValueError(f"this {type(self).__name__} was closed")
         return self._ptr
@@ -157,7 +162,7 @@ class Token(_Owned):
 
     _free_name = "authkv_token_free"
 
-    def __init__(self, lib, pointer):
+    def __init__(self, lib: Any, pointer: Any) -> None:
         super().__init__(lib, pointer)
         c = pointer.contents
         #: The token's id.
@@ -169,14 +174,14 @@ class Token(_Owned):
 
     def can(self, ability: str) -> bool:
         """Whether the token grants ``ability`` (exactly, or through ``*``)."""
-        answer = _ffi.c_bool()
+        answer = ctypes.c_bool()
         raw = _convert.text(ability, "ability")
         self._check(self._lib.authkv_token_can(self._pointer(), raw, len(raw), answer))
         return answer.value
 
     def cant(self, ability: str) -> bool:
         """Whether the token lacks ``ability``."""
-        answer = _ffi.c_bool()
+        answer = ctypes.c_bool()
         raw = _convert.text(ability, "ability")
         self._check(self._lib.authkv_token_cant(self._pointer(), raw, len(raw), answer))
         return answer.value
@@ -190,7 +195,7 @@ class Principal(_Owned):
 
     _free_name = "authkv_principal_free"
 
-    def __init__(self, lib, pointer):
+    def __init__(self, lib: Any, pointer: Any) -> None:
         super().__init__(lib, pointer)
         c = pointer.contents
         #: The authenticated user.
@@ -206,7 +211,9 @@ class Principal(_Owned):
             Session._from_c(c.session.contents) if c.session else None
         )
 
-    def require(self, all=(), any=()) -> None:  # noqa: A002 - Sanctum's names
+    def require(  # noqa: A002 - Sanctum's names
+        self, all: Iterable[str] = (), any: Iterable[str] = ()
+    ) -> None:
         """Raise ``Forbidden`` unless the principal has every ability in
         ``all`` and, when ``any`` is not empty, one in ``any``."""
         every = _convert.abilities(all, "all")
