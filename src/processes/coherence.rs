@@ -209,6 +209,13 @@ impl Follower {
             }
             if region.ended.load(Ordering::Acquire) == begun {
                 let head = region.log_head.load(Ordering::Acquire);
+                if region.begun.load(Ordering::Acquire) != begun {
+                    // A writer began after `begun` was read, and `head` may
+                    // hold its keys: replayed now, they would be consumed
+                    // before its commit and missing from the in-flight set
+                    // built next. Look again.
+                    continue;
+                }
                 if !read_log(region, *log_pos, head, |changed| {
                     caches.invalidate(&changed)
                 }) {
