@@ -574,9 +574,11 @@ impl Engine {
             crate::migrate::migrate(&core)?;
         }
         if unfinished_commit(&core.store.region) {
-            // A writer died between announcing a commit and ending it:
-            // until some commit repairs that, every process reads past its
-            // caches. An empty commit does (see `processes::coherence`).
+            // A commit announced and not ended: its writer is committing now
+            // (this engine's follower must not serve before it ends) or died
+            // (until some commit repairs that, every process reads past its
+            // caches). An empty commit waits for the one and repairs the
+            // other (see `processes::coherence`).
             core.write(|_| Ok(()))?;
         }
         let background = match core.config.background_interval {

@@ -157,6 +157,12 @@ pub(crate) trait Invalidate {
 
 impl Follower {
     /// A follower whose caches are empty: it needs nothing logged before now.
+    ///
+    /// Starting at the current head is only right when no commit is under
+    /// way: the head may already hold an unfinished commit's keys, which a
+    /// fill before that commit ends would then miss. `Engine::open` makes
+    /// sure of it, with an empty commit (which waits for any under way)
+    /// before the engine serves a lookup.
     pub(crate) fn new(region: &Region) -> Self {
         Self {
             seen: AtomicU64::new(u64::MAX),
