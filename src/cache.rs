@@ -1,15 +1,15 @@
 //! The hot-path cache: decoded session and token records kept in memory so
 //! that authenticating a request reads no page and decodes nothing.
 //!
-//! Within the engine the cache stays coherent with two rules. Every write
-//! transaction notes the records it changed (see [`note_changed`]); after
-//! the commit, before the writer returns, those entries are dropped and the
-//! cache's epoch moves. A reader that missed reads the record from a
-//! snapshot and fills the cache only if the epoch is still the one it saw
-//! before that snapshot — checked under the entry's shard lock — so a
-//! record read before a commit can never be cached after the commit's
-//! invalidation. Commits by other handles on the file reach the cache the
-//! same way, through `processes::coherence`, which also vetoes a fill.
+//! Every write transaction notes the records it changed (see
+//! [`note_changed`]) and announces them, through `processes::coherence`, to
+//! every handle on the file — this engine included — before it commits.
+//! The next lookup drops those entries first, moving the cache's epoch. A
+//! reader that missed reads the record from a snapshot and fills the cache
+//! only if the epoch is still the one it saw before that snapshot and the
+//! file's change counter has not moved (both checked under the entry's
+//! shard lock), so a record read before a commit can never be cached after
+//! the commit's invalidation.
 
 use std::cell::RefCell;
 use std::collections::HashMap;

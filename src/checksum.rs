@@ -6,27 +6,7 @@
 /// The reflected form of the Castagnoli polynomial 0x1EDC6F41.
 const POLY: u32 = 0x82F6_3B78;
 
-const TABLE: [u32; 256] = table();
-
-const fn table() -> [u32; 256] {
-    let mut table = [0u32; 256];
-    let mut byte = 0;
-    while byte < 256 {
-        let mut crc = byte as u32;
-        let mut bit = 0;
-        while bit < 8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ POLY
-            } else {
-                crc >> 1
-            };
-            bit += 1;
-        }
-        table[byte] = crc;
-        byte += 1;
-    }
-    table
-}
+const TABLE: [u32; 256] = crate::crc32::table(POLY);
 
 /// Bytes a checksum adds to a stored record.
 pub(crate) const LEN: usize = 4;

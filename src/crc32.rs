@@ -7,9 +7,11 @@
 const POLY: u32 = 0xEDB8_8320;
 
 /// One entry per byte value, computed at compile time.
-const TABLE: [u32; 256] = table();
+const TABLE: [u32; 256] = table(POLY);
 
-const fn table() -> [u32; 256] {
+/// The byte-at-a-time lookup table of a reflected CRC-32 polynomial (the
+/// IEEE one here, Castagnoli's for record checksums).
+pub(crate) const fn table(poly: u32) -> [u32; 256] {
     let mut table = [0u32; 256];
     let mut byte = 0;
     while byte < 256 {
@@ -17,7 +19,7 @@ const fn table() -> [u32; 256] {
         let mut bit = 0;
         while bit < 8 {
             crc = if crc & 1 == 1 {
-                (crc >> 1) ^ POLY
+                (crc >> 1) ^ poly
             } else {
                 crc >> 1
             };

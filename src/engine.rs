@@ -314,8 +314,8 @@ impl Core {
 
     /// One transaction; returns `f`'s result and, for [`Commit::Alone`],
     /// how many group commits its durable commit covers. The records it
-    /// changed are announced to every handle on the file before the commit
-    /// and dropped from this engine's caches after it.
+    /// changed are announced to every handle on the file, this engine
+    /// included, before the commit (see `processes::coherence`).
     fn commit_one<T>(
         &self,
         f: impl FnOnce(&WriteTransaction) -> Result<T>,
@@ -345,10 +345,9 @@ impl Core {
         let changed = take_changed();
         let publication = publish(&self.store.region, &changed);
         let committed = txn.commit();
+        // Ending the ticket is what makes this engine, like every other
+        // handle on the file, drop the changed records at its next lookup.
         drop(publication);
-        for record in &changed {
-            self.invalidate(record);
-        }
         committed?;
         Ok((out, covered))
     }

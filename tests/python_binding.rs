@@ -36,26 +36,5 @@ fn python_binding_unittest_suite_passes() {
             python.to_string_lossy()
         )
     });
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "the Python binding tests failed ({}):\n--- stdout\n{}\n--- stderr\n{stderr}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-    );
-    // unittest reports on stderr; make sure tests actually ran.
-    let ran = stderr
-        .lines()
-        .find_map(|line| {
-            line.strip_prefix("Ran ")?
-                .split(' ')
-                .next()?
-                .parse::<u32>()
-                .ok()
-        })
-        .unwrap_or(0);
-    assert!(
-        ran >= 20,
-        "expected the whole suite to run, it ran {ran}:\n{stderr}"
-    );
+    unittest_passed(&output, "the Python binding tests", 20);
 }

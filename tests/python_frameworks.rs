@@ -134,27 +134,7 @@ fn django_and_flask_work_with_the_installed_wheel() {
         .env_remove("PYTHONPATH")
         .env_remove("LD_LIBRARY_PATH");
     let output = command.output().expect("run the framework tests");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "the framework tests failed ({}):\n--- stdout\n{}\n--- stderr\n{stderr}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-    );
-    let ran = stderr
-        .lines()
-        .find_map(|line| {
-            line.strip_prefix("Ran ")?
-                .split(' ')
-                .next()?
-                .parse::<u32>()
-                .ok()
-        })
-        .unwrap_or(0);
-    assert!(
-        ran >= 25,
-        "expected every framework test to run, it ran {ran}:\n{stderr}"
-    );
+    let ran = unittest_passed(&output, "the framework tests", 25);
     eprintln!(
         "python frameworks: venv ready {:.1?}, wheel installed {:.1?}, {ran} tests, total {:.1?}",
         venv_ready,

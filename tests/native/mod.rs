@@ -57,3 +57,30 @@ pub fn run_checked(mut command: Command, what: &str) -> Output {
     );
     output
 }
+
+/// Require a `python -m unittest` run to have passed and run at least
+/// `at_least` tests (unittest reports on stderr); returns how many ran.
+pub fn unittest_passed(output: &Output, what: &str, at_least: u32) -> u32 {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "{what} failed ({}):\n--- stdout\n{}\n--- stderr\n{stderr}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+    );
+    let ran = stderr
+        .lines()
+        .find_map(|line| {
+            line.strip_prefix("Ran ")?
+                .split(' ')
+                .next()?
+                .parse::<u32>()
+                .ok()
+        })
+        .unwrap_or(0);
+    assert!(
+        ran >= at_least,
+        "{what}: expected at least {at_least} tests to run, {ran} ran:\n{stderr}"
+    );
+    ran
+}
