@@ -382,6 +382,15 @@ enum authkv_status
      * partially. The message says where.
      */
     AUTHKV_PANIC = 305,
+    /**
+     * The database server (PostgreSQL) failed, went away or did not answer
+     * in time; nothing of the call was stored. Retry later.
+     */
+    AUTHKV_UNAVAILABLE = 306,
+    /**
+     * The operation is not offered by the engine's storage backend.
+     */
+    AUTHKV_UNSUPPORTED = 307,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

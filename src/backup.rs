@@ -9,13 +9,14 @@ use std::path::Path;
 use redb::{Database, Durability, Key, ReadTransaction, ReadableTable, TableDefinition, Value};
 
 use crate::config::Concurrency;
-use crate::engine::{
-    CREDENTIALS, CREDENTIALS_BY_USER, Engine, META, REMEMBER, REMEMBER_BY_EXPIRY, REMEMBER_BY_USER,
+use crate::engine::Engine;
+use crate::error::{Error, OpenError, Result};
+use crate::store::redb::tables::{
+    CREDENTIALS, CREDENTIALS_BY_USER, META, REMEMBER, REMEMBER_BY_EXPIRY, REMEMBER_BY_USER,
     SESSIONS, SESSIONS_BY_ACTIVITY, SESSIONS_BY_CREATED, SESSIONS_BY_USER, THROTTLE,
     THROTTLE_BY_WINDOW, TOKENS, TOKENS_BY_CREATED, TOKENS_BY_DIGEST, TOKENS_BY_EXPIRY,
     TOKENS_BY_USER,
 };
-use crate::error::{Error, OpenError, Result};
 
 /// Rows copied per write transaction of the copy.
 const ROWS_PER_COMMIT: usize = 50_000;
@@ -98,7 +99,7 @@ impl Engine {
             .create_new(true)
             .open(path)
             .map_err(OpenError::Io)?;
-        let copied = self.core.read(|snapshot| {
+        let copied = self.core.read_file(|snapshot| {
             let target = Database::create(path).map_err(|e| Error::Storage(e.into()))?;
             copy_all(snapshot, &target)
         });
@@ -126,14 +127,14 @@ impl Engine {
                     .into(),
             ));
         }
-        if std::sync::Arc::strong_count(&core.store) > 1 {
+        if core.file().is_ok_and(|store| store.shared_in_process()) {
             return Err(Error::InvalidConfig(
                 "compaction needs the file to itself: another engine in this process has it open"
                     .into(),
             ));
         }
         self.flush()?;
-        let path = core.store.path.clone();
+        let path = core.file()?.path.clone();
         let mut copy_name = path.clone().into_os_string();
         copy_name.push(".compacting");
         let copy = std::path::PathBuf::from(copy_name);

@@ -139,6 +139,13 @@ pub struct Config {
     /// How the request guard recognises first-party requests and names
     /// and renders its cookies.
     pub guard: GuardConfig,
+    /// PostgreSQL backend: most connections an engine opens for its calls
+    /// (its change listener has one more of its own). Default 8.
+    pub pool_size: usize,
+    /// PostgreSQL backend: the longest a connection attempt, a statement,
+    /// or a wait for a free connection may take before the call fails with
+    /// [`Error::Server`]. Default 5 s.
+    pub server_timeout: Duration,
 }
 
 impl Default for Config {
@@ -169,6 +176,8 @@ impl Default for Config {
             throttle_window: Duration::from_secs(60),
             remember_lifetime: Duration::from_secs(400 * 24 * 60 * 60),
             guard: GuardConfig::default(),
+            pool_size: 8,
+            server_timeout: Duration::from_secs(5),
         }
     }
 }
@@ -231,6 +240,14 @@ impl Config {
         if self.throttle_window.as_secs() == 0 {
             return Err(Error::InvalidConfig(
                 "throttle_window must be at least one second".into(),
+            ));
+        }
+        if self.pool_size == 0 {
+            return Err(Error::InvalidConfig("pool_size must be at least 1".into()));
+        }
+        if self.server_timeout.as_millis() == 0 {
+            return Err(Error::InvalidConfig(
+                "server_timeout must be at least one millisecond".into(),
             ));
         }
         if self.remember_lifetime.as_secs() == 0 {

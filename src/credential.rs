@@ -6,16 +6,15 @@
 //! wants case-insensitive logins normalizes them before calling. The C ABI
 //! checks that a login is UTF-8 before it reaches the `&str` API here.
 
-use redb::{ReadableTable, Table, WriteTransaction};
-
-use crate::engine::{CREDENTIALS, CREDENTIALS_BY_USER, Engine};
+use crate::engine::Engine;
 use crate::error::{CredentialError, Error, Result};
 use crate::password::{hash_password, needs_rehash};
-use crate::record::{CredentialRecord, decode_credential, encode};
-use crate::remember::RememberTables;
-use crate::session::{SessionTables, session_digest};
-use crate::throttle::{Policy, ThrottleTables, throttle_key};
-use crate::token::TokenTables;
+use crate::record::CredentialRecord;
+use crate::remember::revoke_user_remembered;
+use crate::session::{revoke_user_sessions, session_digest};
+use crate::store::Reads;
+use crate::throttle::{Policy, clear_throttle, count_failure, throttle_key};
+use crate::token::revoke_user_tokens;
 
 /// Longest login accepted, in bytes: the longest email address (RFC 3696).
 pub const MAX_LOGIN_LEN: usize = 320;
@@ -75,52 +74,16 @@ fn check_password(password: &str) -> Result<(), CredentialError> {
     Ok(())
 }
 
-/// The credential table and its user index, opened in one write transaction.
-pub(crate) struct CredentialTables<'txn> {
-    records: Table<'txn, &'static str, &'static [u8]>,
-    by_user: Table<'txn, u64, &'static str>,
-}
-
-impl<'txn> CredentialTables<'txn> {
-    pub(crate) fn open(txn: &'txn WriteTransaction) -> Result<Self> {
-        Ok(Self {
-            records: txn.open_table(CREDENTIALS)?,
-            by_user: txn.open_table(CREDENTIALS_BY_USER)?,
-        })
-    }
-
-    fn get(&self, login: &str) -> Result<Option<CredentialRecord>> {
-        self.records
-            .get(login)?
-            .map(|bytes| decode_credential(bytes.value()))
-            .transpose()
-    }
-
-    fn login_of(&self, user_id: u64) -> Result<Option<String>> {
-        Ok(self
-            .by_user
-            .get(user_id)?
-            .map(|login| login.value().to_owned()))
-    }
-
-    /// Write (or overwrite) a record and its user row.
-    fn insert(&mut self, login: &str, record: &CredentialRecord) -> Result<()> {
-        self.records.insert(login, encode(record)?.as_slice())?;
-        self.by_user.insert(record.user_id, login)?;
-        Ok(())
-    }
-
-    /// The login and record of `user_id`, which must have both.
-    fn of_user(&self, user_id: u64) -> Result<(String, CredentialRecord)> {
-        let login = self
-            .login_of(user_id)?
-            .ok_or(CredentialError::NoCredential { user_id })?;
-        let record = self.get(&login)?.ok_or_else(|| Error::Corrupt {
-            table: "credentials_by_user",
-            detail: format!("user {user_id}: row names a login with no credential"),
-        })?;
-        Ok((login, record))
-    }
+/// The login and record of `user_id`, which must have both.
+fn credential_of_user(txn: &dyn Reads, user_id: u64) -> Result<Option<(String, CredentialRecord)>> {
+    let Some(login) = txn.login_of(user_id)? else {
+        return Ok(None);
+    };
+    let record = txn.credential(&login)?.ok_or_else(|| Error::Corrupt {
+        table: "credentials_by_user",
+        detail: format!("user {user_id}: row names a login with no credential"),
+    })?;
+    Ok(Some((login, record)))
 }
 
 /// What the counting transaction of an attempt found.
@@ -150,28 +113,21 @@ impl Engine {
             login: login.to_owned(),
         };
         // Refuse a taken login before spending a hash on it.
-        let owner = core.read(|txn| {
-            let records = txn.open_table(CREDENTIALS)?;
-            records
-                .get(login)?
-                .map(|bytes| decode_credential(bytes.value()).map(|r| r.user_id))
-                .transpose()
-        })?;
+        let owner = core.read(|txn| Ok(txn.credential(login)?.map(|r| r.user_id)))?;
         if owner.is_some_and(|owner| owner != user_id) {
             return Err(taken().into());
         }
         let phc = hash_password(core.config.argon2, password.as_bytes())?;
         core.write(|txn| {
-            let mut tables = CredentialTables::open(txn)?;
-            if tables.get(login)?.is_some_and(|r| r.user_id != user_id) {
+            if txn.credential(login)?.is_some_and(|r| r.user_id != user_id) {
                 return Err(taken().into());
             }
-            if let Some(old_login) = tables.login_of(user_id)?
+            if let Some(old_login) = txn.login_of(user_id)?
                 && old_login != login
             {
-                tables.records.remove(old_login.as_str())?;
+                txn.remove_credential(&old_login)?;
             }
-            tables.insert(login, &CredentialRecord { user_id, phc })
+            txn.put_credential(login, &CredentialRecord { user_id, phc })
         })
     }
 
@@ -215,14 +171,13 @@ impl Engine {
         }
         let policy = Policy::of(&core.config);
         let counted = core.write(|txn| {
-            let mut throttle = ThrottleTables::open(txn)?;
-            if let Some(retry_after) = throttle.get(&key)?.and_then(|c| policy.retry_after(c, now))
+            if let Some(retry_after) = txn.throttle(&key)?.and_then(|c| policy.retry_after(c, now))
             {
                 return Ok(Counted::Throttled(retry_after));
             }
-            throttle.count_failure(&key, now, policy)?;
+            count_failure(txn, &key, now, policy)?;
             core.count_lookup();
-            Ok(Counted::Proceed(CredentialTables::open(txn)?.get(login)?))
+            Ok(Counted::Proceed(txn.credential(login)?))
         })?;
         let record = match counted {
             Counted::Throttled(retry_after) => {
@@ -243,14 +198,13 @@ impl Engine {
             None
         };
         core.write(|txn| {
-            ThrottleTables::open(txn)?.clear(&key)?;
+            clear_throttle(txn, &key)?;
             if let Some(phc) = rehashed {
-                let mut tables = CredentialTables::open(txn)?;
                 // Only replace the hash that was verified: a password set
                 // meanwhile wins.
-                if tables.get(login)?.as_ref() == Some(&record) {
+                if txn.credential(login)?.as_ref() == Some(&record) {
                     let user_id = record.user_id;
-                    tables.insert(login, &CredentialRecord { user_id, phc })?;
+                    txn.put_credential(login, &CredentialRecord { user_id, phc })?;
                 }
             }
             Ok(())
@@ -274,17 +228,7 @@ impl Engine {
         let core = &self.core;
         let dummy = core.dummy_phc()?;
         core.count_lookup();
-        let record = core.read(|txn| {
-            let by_user = txn.open_table(CREDENTIALS_BY_USER)?;
-            let records = txn.open_table(CREDENTIALS)?;
-            let Some(login) = by_user.get(user_id)? else {
-                return Ok(None);
-            };
-            records
-                .get(login.value())?
-                .map(|bytes| decode_credential(bytes.value()))
-                .transpose()
-        })?;
+        let record = core.read(|txn| Ok(credential_of_user(txn, user_id)?.map(|(_, r)| r)))?;
         match record {
             Some(record) => core.verify_password_hash(password.as_bytes(), &record.phc),
             None => {
@@ -314,23 +258,20 @@ impl Engine {
     ) -> Result<()> {
         check_password(new_password)?;
         let core = &self.core;
-        let has_credential = core.read(|txn| {
-            let by_user = txn.open_table(CREDENTIALS_BY_USER)?;
-            Ok(by_user.get(user_id)?.is_some())
-        })?;
+        let has_credential = core.read(|txn| Ok(txn.login_of(user_id)?.is_some()))?;
         if !has_credential {
             return Err(CredentialError::NoCredential { user_id }.into());
         }
         let phc = hash_password(core.config.argon2, new_password.as_bytes())?;
         let keep = keep_session.and_then(session_digest);
         let (revoked_sessions, revoked_tokens) = core.write(|txn| {
-            let mut credentials = CredentialTables::open(txn)?;
-            let (login, _) = credentials.of_user(user_id)?;
-            credentials.insert(&login, &CredentialRecord { user_id, phc })?;
-            let sessions = SessionTables::open(txn)?.revoke_user(user_id, keep)?;
-            RememberTables::open(txn)?.revoke_user(user_id)?;
+            let (login, _) = credential_of_user(txn, user_id)?
+                .ok_or(CredentialError::NoCredential { user_id })?;
+            txn.put_credential(&login, &CredentialRecord { user_id, phc })?;
+            let sessions = revoke_user_sessions(txn, user_id, keep)?;
+            revoke_user_remembered(txn, user_id)?;
             let tokens = if revoke_tokens {
-                TokenTables::open(txn)?.revoke_user(user_id)?
+                revoke_user_tokens(txn, user_id)?
             } else {
                 Vec::new()
             };

@@ -14,8 +14,7 @@ use std::time::Duration;
 use parking_lot::{Condvar, Mutex};
 use redb::{
     ConcurrencyMode, Database, DatabaseError, Durability, ReadTransaction, ReadableDatabase,
-    ReadableTable, ReadableTableMetadata, StorageError, TableDefinition, TableError, TableHandle,
-    WriteTransaction,
+    ReadableTable, StorageError, TableError, TableHandle, WriteTransaction,
 };
 
 use crate::cache::{Changed, RecordCache, ShardKey, take_changed};
@@ -23,71 +22,20 @@ use crate::config::{Concurrency, Config, Create};
 use crate::error::{Error, OpenError, Result};
 use crate::group_commit::GroupCommit;
 use crate::processes::coherence::{Follower, Invalidate, View, publish, unfinished_commit};
+use crate::processes::fork::ProcessStamp;
 use crate::processes::lease::Lease;
 use crate::processes::open_files::{Store, open_store};
 use crate::processes::quiet_panic;
+use crate::processes::shared_memory::Region;
 use crate::record::SessionRecord;
 use crate::secret::Digest;
 use crate::session_auth::SessionAuth;
+use crate::store::redb::tables::{META, SESSIONS, TABLE_COUNT, TOKENS, create_tables};
+use crate::store::{Backend, Reads, Writes};
 use crate::token_auth::TokenAuth;
 
 /// Schema version this build writes and reads.
 pub const SCHEMA_VERSION: u64 = 2;
-
-pub(crate) const META: TableDefinition<&str, &str> = TableDefinition::new("meta");
-pub(crate) const SESSIONS: TableDefinition<Digest, &[u8]> = TableDefinition::new("sessions");
-pub(crate) const SESSIONS_BY_ACTIVITY: TableDefinition<(u64, Digest), ()> =
-    TableDefinition::new("sessions_by_activity");
-pub(crate) const SESSIONS_BY_CREATED: TableDefinition<(u64, Digest), ()> =
-    TableDefinition::new("sessions_by_created");
-pub(crate) const SESSIONS_BY_USER: TableDefinition<(u64, Digest), ()> =
-    TableDefinition::new("sessions_by_user");
-pub(crate) const TOKENS: TableDefinition<u64, &[u8]> = TableDefinition::new("tokens");
-pub(crate) const TOKENS_BY_DIGEST: TableDefinition<Digest, u64> =
-    TableDefinition::new("tokens_by_digest");
-pub(crate) const TOKENS_BY_USER: TableDefinition<(u64, u64), ()> =
-    TableDefinition::new("tokens_by_user");
-pub(crate) const TOKENS_BY_EXPIRY: TableDefinition<(u64, u64), ()> =
-    TableDefinition::new("tokens_by_expiry");
-pub(crate) const TOKENS_BY_CREATED: TableDefinition<(u64, u64), ()> =
-    TableDefinition::new("tokens_by_created");
-pub(crate) const CREDENTIALS: TableDefinition<&str, &[u8]> = TableDefinition::new("credentials");
-pub(crate) const CREDENTIALS_BY_USER: TableDefinition<u64, &str> =
-    TableDefinition::new("credentials_by_user");
-/// SHA-256 of the (login, ip) pair → (failures, unix seconds the window began).
-pub(crate) const THROTTLE: TableDefinition<Digest, (u64, u64)> = TableDefinition::new("throttle");
-pub(crate) const THROTTLE_BY_WINDOW: TableDefinition<(u64, Digest), ()> =
-    TableDefinition::new("throttle_by_window");
-pub(crate) const REMEMBER: TableDefinition<Digest, &[u8]> = TableDefinition::new("remember");
-pub(crate) const REMEMBER_BY_USER: TableDefinition<(u64, Digest), ()> =
-    TableDefinition::new("remember_by_user");
-pub(crate) const REMEMBER_BY_EXPIRY: TableDefinition<(u64, Digest), ()> =
-    TableDefinition::new("remember_by_expiry");
-
-/// How many tables [`create_tables`] makes.
-const TABLE_COUNT: usize = 17;
-
-/// Open every table once so that read transactions never meet a missing one.
-fn create_tables(txn: &WriteTransaction) -> Result<()> {
-    txn.open_table(META)?;
-    txn.open_table(SESSIONS)?;
-    txn.open_table(SESSIONS_BY_ACTIVITY)?;
-    txn.open_table(SESSIONS_BY_CREATED)?;
-    txn.open_table(SESSIONS_BY_USER)?;
-    txn.open_table(TOKENS)?;
-    txn.open_table(TOKENS_BY_DIGEST)?;
-    txn.open_table(TOKENS_BY_USER)?;
-    txn.open_table(TOKENS_BY_EXPIRY)?;
-    txn.open_table(TOKENS_BY_CREATED)?;
-    txn.open_table(CREDENTIALS)?;
-    txn.open_table(CREDENTIALS_BY_USER)?;
-    txn.open_table(THROTTLE)?;
-    txn.open_table(THROTTLE_BY_WINDOW)?;
-    txn.open_table(REMEMBER)?;
-    txn.open_table(REMEMBER_BY_USER)?;
-    txn.open_table(REMEMBER_BY_EXPIRY)?;
-    Ok(())
-}
 
 thread_local! {
     /// While housekeeping runs on this thread, the ticket of its last
@@ -188,8 +136,10 @@ pub(crate) enum Touch {
 
 /// State shared by the engine handle and its background thread.
 pub(crate) struct Core {
-    /// The open file, shared with every other engine on it in this process.
-    pub store: Arc<Store>,
+    /// Where the records are stored.
+    pub backend: Backend,
+    /// The process that opened the engine.
+    pub stamp: ProcessStamp,
     pub config: Config,
     pub counters: Counters,
     /// Last-use times not yet written, of sessions and tokens alike, so one
@@ -229,6 +179,29 @@ impl Invalidate for Core {
 }
 
 impl Core {
+    /// A core over `backend`, with empty caches following its change log.
+    fn new(backend: Backend, stamp: ProcessStamp, config: Config) -> Result<Arc<Self>> {
+        let (cache_entries, auth_cache_entries) = (config.cache_entries, config.auth_cache_entries);
+        let follower = match &backend {
+            Backend::File(store) => Follower::new(&store.region),
+            #[cfg(feature = "postgres")]
+            Backend::Server(server) => Follower::new(server.region()),
+        };
+        Ok(Arc::new(Core {
+            backend,
+            stamp,
+            config,
+            counters: Counters::default(),
+            touches: Mutex::new(HashMap::new()),
+            dummy_phc: OnceLock::new(),
+            sessions_cache: RecordCache::new(cache_entries),
+            session_auth_cache: RecordCache::new(auth_cache_entries),
+            tokens_cache: RecordCache::new(auth_cache_entries),
+            follower,
+            lease: Lease::new()?,
+        }))
+    }
+
     /// Current time in unix seconds.
     pub(crate) fn now(&self) -> u64 {
         self.config.clock.now()
@@ -240,9 +213,59 @@ impl Core {
     /// writers (see `group_commit`); should that fsync fail, the error is
     /// returned although the commit is visible (and will be made durable by
     /// the next successful sync).
-    pub(crate) fn write<T>(&self, f: impl FnOnce(&WriteTransaction) -> Result<T>) -> Result<T> {
-        self.store.stamp.check()?;
-        if let Some(damage) = self.store.damage() {
+    pub(crate) fn write<T>(&self, f: impl FnOnce(&dyn Writes) -> Result<T>) -> Result<T> {
+        match &self.backend {
+            Backend::File(_) => self.write_file(|txn| f(txn)),
+            #[cfg(feature = "postgres")]
+            Backend::Server(server) => {
+                self.stamp.check()?;
+                let out = self.contain(|| server.write(f))?;
+                Counters::add(&self.counters.write_commits, 1);
+                Ok(out)
+            }
+        }
+    }
+
+    /// The open redb file, for the work that is about the file itself;
+    /// [`Error::Unsupported`] on another backend.
+    pub(crate) fn file(&self) -> Result<&Arc<Store>> {
+        match &self.backend {
+            Backend::File(store) => Ok(store),
+            #[cfg(feature = "postgres")]
+            Backend::Server(_) => Err(Error::Unsupported(
+                "this works on the file of the embedded backend",
+            )),
+        }
+    }
+
+    /// The change log this engine's caches follow.
+    pub(crate) fn region(&self) -> &Region {
+        match &self.backend {
+            Backend::File(store) => &store.region,
+            #[cfg(feature = "postgres")]
+            Backend::Server(server) => server.region(),
+        }
+    }
+
+    /// Whether other processes or hosts may share the store, so that
+    /// housekeeping runs under a lease.
+    pub(crate) fn shared(&self) -> bool {
+        match &self.backend {
+            Backend::File(store) => store.multi_process,
+            #[cfg(feature = "postgres")]
+            Backend::Server(_) => true,
+        }
+    }
+
+    /// [`Core::write`] with the redb transaction itself, for the work that
+    /// is about the file (schema, migration).
+    pub(crate) fn write_file<T>(
+        &self,
+        f: impl FnOnce(&WriteTransaction) -> Result<T>,
+    ) -> Result<T> {
+        self.stamp.check()?;
+        let store = self.file()?;
+        if let Some(damage) = store.damage() {
             return Err(Error::Corrupt {
                 table: "(file)",
                 detail: format!(
@@ -250,24 +273,28 @@ impl Core {
                 ),
             });
         }
-        self.contain(|| self.write_contained(f))
+        self.contain(|| self.write_contained(store, f))
     }
 
-    fn write_contained<T>(&self, f: impl FnOnce(&WriteTransaction) -> Result<T>) -> Result<T> {
-        if self.store.multi_process {
+    fn write_contained<T>(
+        &self,
+        store: &Store,
+        f: impl FnOnce(&WriteTransaction) -> Result<T>,
+    ) -> Result<T> {
+        if store.multi_process {
             // Other processes share the file: redb refuses non-durable
             // commits, so each transaction is durable on its own.
-            let (out, _) = self.commit_one(f, Commit::Durable)?;
+            let (out, _) = self.commit_one(store, f, Commit::Durable)?;
             Counters::add(&self.counters.write_commits, 1);
             return Ok(out);
         }
-        let group_commit = &self.store.group_commit;
+        let group_commit = &store.group_commit;
         let durable = self.config.durable_commits;
         let deferring = DEFERRED_SYNC.with(Cell::get).is_some();
         let alone = group_commit.begin() && durable && !deferring;
         // Leaves the writer's place in the group even if `f` panics.
         let in_flight = InFlight(group_commit);
-        let committed = self.commit_one(f, if alone { Commit::Alone } else { Commit::Lazy });
+        let committed = self.commit_one(store, f, if alone { Commit::Alone } else { Commit::Lazy });
         std::mem::forget(in_flight);
         let Ok((out, covered)) = committed else {
             group_commit.abandoned();
@@ -283,7 +310,7 @@ impl Core {
             if deferring {
                 DEFERRED_SYNC.with(|last| last.set(Some(ticket)));
             } else {
-                group_commit.wait_durable(&self.store.db, self.config.quick_repair, ticket)?;
+                group_commit.wait_durable(&store.db, self.config.quick_repair, ticket)?;
             }
         }
         Ok(out)
@@ -294,8 +321,12 @@ impl Core {
     /// Batches of housekeeping need no durability of their own: if the
     /// process dies first, what they deleted is still expired on read.
     pub(crate) fn with_deferred_sync<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
-        if self.store.multi_process || DEFERRED_SYNC.with(Cell::get).is_some() {
+        let store = match &self.backend {
+            Backend::File(store) if !store.multi_process => store,
             // Every commit is durable already, or the outer call syncs.
+            _ => return f(),
+        };
+        if DEFERRED_SYNC.with(Cell::get).is_some() {
             return f();
         }
         DEFERRED_SYNC.with(|last| last.set(Some(0)));
@@ -305,9 +336,9 @@ impl Core {
         drop(deferring);
         let last = LAST_DEFERRED.with(|last| last.replace(0));
         if last > 0 {
-            self.store
+            store
                 .group_commit
-                .wait_durable(&self.store.db, self.config.quick_repair, last)?;
+                .wait_durable(&store.db, self.config.quick_repair, last)?;
         }
         result
     }
@@ -318,12 +349,13 @@ impl Core {
     /// included, before the commit (see `processes::coherence`).
     fn commit_one<T>(
         &self,
+        store: &Store,
         f: impl FnOnce(&WriteTransaction) -> Result<T>,
         commit: Commit,
     ) -> Result<(T, u64)> {
-        let mut txn = self.store.db.begin_write()?;
+        let mut txn = store.db.begin_write()?;
         let covered = match commit {
-            Commit::Alone => self.store.group_commit.counted(),
+            Commit::Alone => store.group_commit.counted(),
             Commit::Durable | Commit::Lazy => 0,
         };
         match commit {
@@ -343,7 +375,7 @@ impl Core {
             }
         };
         let changed = take_changed();
-        let publication = publish(&self.store.region, &changed);
+        let publication = publish(&store.region, &changed);
         let committed = txn.commit();
         // Ending the ticket is what makes this engine, like every other
         // handle on the file, drop the changed records at its next lookup.
@@ -352,10 +384,24 @@ impl Core {
         Ok((out, covered))
     }
 
-    /// Run `f` in one read transaction (a consistent snapshot).
-    pub(crate) fn read<T>(&self, f: impl FnOnce(&ReadTransaction) -> Result<T>) -> Result<T> {
-        self.store.stamp.check()?;
-        self.contain(|| f(&self.store.db.begin_read()?))
+    /// Run `f` on one consistent snapshot.
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&dyn Reads) -> Result<T>) -> Result<T> {
+        match &self.backend {
+            Backend::File(_) => self.read_file(|txn| f(txn)),
+            #[cfg(feature = "postgres")]
+            Backend::Server(server) => {
+                self.stamp.check()?;
+                self.contain(|| server.read(f))
+            }
+        }
+    }
+
+    /// [`Core::read`] with the redb transaction itself, for the work that
+    /// is about the file (backup, verify).
+    pub(crate) fn read_file<T>(&self, f: impl FnOnce(&ReadTransaction) -> Result<T>) -> Result<T> {
+        self.stamp.check()?;
+        let store = self.file()?;
+        self.contain(|| f(&store.db.begin_read()?))
     }
 
     /// Run `f`, which uses the file: a panic in the storage engine, its
@@ -370,18 +416,36 @@ impl Core {
         });
         result.map_err(|error| match error {
             Error::Storage(redb::Error::Corrupted(detail)) => {
-                self.store.mark_damaged(&detail);
+                self.mark_damaged(&detail);
                 Error::Corrupt {
                     table: "(storage)",
                     detail,
                 }
             }
             Error::Corrupt { table, detail } => {
-                self.store.mark_damaged(&format!("table {table}: {detail}"));
+                self.mark_damaged(&format!("table {table}: {detail}"));
                 Error::Corrupt { table, detail }
             }
             other => other,
         })
+    }
+
+    /// Stop writing to a damaged file (see `Store::mark_damaged`).
+    fn mark_damaged(&self, what: &str) {
+        if let Ok(store) = self.file() {
+            store.mark_damaged(what);
+        }
+    }
+
+    /// Whether the caches may serve at all: on the server backend, only
+    /// while its listener holds a live lease.
+    #[inline]
+    fn caches_trusted(&self) -> bool {
+        match &self.backend {
+            Backend::File(_) => true,
+            #[cfg(feature = "postgres")]
+            Backend::Server(server) => server.trusted(),
+        }
     }
 
     /// The record under `key` from `cache`, else read by `load` from a
@@ -391,12 +455,12 @@ impl Core {
         &self,
         cache: &RecordCache<K, V>,
         key: K,
-        load: impl FnOnce(&ReadTransaction) -> Result<Option<V>>,
+        load: impl FnOnce(&dyn Reads) -> Result<Option<V>>,
     ) -> Result<Option<V>> {
-        self.store.stamp.check()?;
-        let region = &self.store.region;
+        self.stamp.check()?;
+        let region = self.region();
         let view = self.follower.view(region, self);
-        let usable = self.follower.serves(view, &key.record());
+        let usable = self.follower.serves(view, &key.record()) && self.caches_trusted();
         if usable && let Some(value) = cache.get(&key) {
             return Ok(Some(value));
         }
@@ -541,25 +605,13 @@ impl Engine {
                 Err(e) => Err(e),
             }
         })?;
-        let (cache_entries, auth_cache_entries) = (config.cache_entries, config.auth_cache_entries);
-        let follower = Follower::new(&store.region);
-        let core = Arc::new(Core {
-            store,
-            config,
-            counters: Counters::default(),
-            touches: Mutex::new(HashMap::new()),
-            dummy_phc: OnceLock::new(),
-            sessions_cache: RecordCache::new(cache_entries),
-            session_auth_cache: RecordCache::new(auth_cache_entries),
-            tokens_cache: RecordCache::new(auth_cache_entries),
-            follower,
-            lease: Lease::new()?,
-        });
-        let tables_ready = core.read(|txn| Ok(txn.list_tables()?.count() >= TABLE_COUNT))?;
+        let stamp = store.stamp;
+        let core = Core::new(Backend::File(store), stamp, config)?;
+        let tables_ready = core.read_file(|txn| Ok(txn.list_tables()?.count() >= TABLE_COUNT))?;
         if !tables_ready {
             // Several processes may create a new file at once: whoever
             // commits first writes the schema record, the others keep it.
-            core.write(|txn| {
+            core.write_file(|txn| {
                 create_tables(txn)?;
                 let mut meta = txn.open_table(META)?;
                 if meta.get("schema_version")?.is_none() {
@@ -572,7 +624,7 @@ impl Engine {
         } else {
             crate::migrate::migrate(&core)?;
         }
-        if unfinished_commit(&core.store.region) {
+        if unfinished_commit(core.region()) {
             // A commit announced and not ended: its writer is committing now
             // (this engine's follower must not serve before it ends) or died
             // (until some commit repairs that, every process reads past its
@@ -580,6 +632,33 @@ impl Engine {
             // other (see `processes::coherence`).
             core.write(|_| Ok(()))?;
         }
+        Engine::start(core)
+    }
+
+    /// Open the authkv tables in the PostgreSQL database at `url` (a
+    /// connection string such as `host=/run/postgresql dbname=app` or
+    /// `postgresql://user:secret@db.internal/app`), creating or upgrading
+    /// them, so that several hosts share one state. Every rule and answer
+    /// is the embedded backend's; see README for the coherence guarantee
+    /// between hosts.
+    ///
+    /// # Errors
+    /// [`OpenError::Unreachable`] when the server cannot be reached or
+    /// refuses the login (the message never repeats the URL, which may hold
+    /// a password), [`OpenError::SchemaTooNew`] for tables of a newer
+    /// authkv, [`Error::Server`] when creating the tables fails, and
+    /// [`Error::InvalidConfig`] for a bad `config`.
+    #[cfg(feature = "postgres")]
+    pub fn open_postgres(url: &str, config: Config) -> Result<Engine> {
+        config.validate()?;
+        let server = crate::store::postgres::Server::open(url, &config)?;
+        let backend = Backend::Server(Arc::new(server));
+        let core = Core::new(backend, ProcessStamp::current(), config)?;
+        Engine::start(core)
+    }
+
+    /// Start the background thread, if configured, around a ready core.
+    fn start(core: Arc<Core>) -> Result<Engine> {
         let background = match core.config.background_interval {
             Some(interval) => Some(Background::start(Arc::clone(&core), interval)?),
             None => None,
@@ -594,7 +673,7 @@ impl Engine {
     /// Whether this engine was opened by the calling process: false in a
     /// child of `fork()`, where every call fails with [`Error::Forked`].
     pub fn opened_in_this_process(&self) -> bool {
-        self.core.store.stamp.is_current()
+        self.core.stamp.is_current()
     }
 
     /// The check every cached lookup makes before it trusts its caches (the
@@ -604,11 +683,9 @@ impl Engine {
     #[inline]
     pub fn coherence_check(&self) -> bool {
         let core = &self.core;
-        core.store.stamp.is_current()
-            && matches!(
-                core.follower.view(&core.store.region, &**core),
-                View::Clean(_)
-            )
+        core.stamp.is_current()
+            && matches!(core.follower.view(core.region(), &**core), View::Clean(_))
+            && core.caches_trusted()
     }
 
     /// The configuration this engine was opened with.
@@ -631,23 +708,15 @@ impl Engine {
     /// # Errors
     /// [`Error::Storage`] when the file cannot be read.
     pub fn stats(&self) -> Result<Stats> {
-        let (sessions, tokens, credentials, remember_tokens) = self.core.read(|txn| {
-            Ok((
-                txn.open_table(SESSIONS)?.len()?,
-                txn.open_table(TOKENS)?.len()?,
-                txn.open_table(CREDENTIALS)?.len()?,
-                txn.open_table(REMEMBER)?.len()?,
-            ))
-        })?;
+        let counts = self.core.read(|txn| txn.counts())?;
         let c = &self.core.counters;
         Ok(Stats {
-            sessions,
-            tokens,
+            sessions: counts.sessions,
+            tokens: counts.tokens,
             write_commits: c.write_commits.load(Ordering::Relaxed),
-            durable_syncs: if self.core.store.multi_process {
-                c.write_commits.load(Ordering::Relaxed)
-            } else {
-                self.core.store.group_commit.syncs()
+            durable_syncs: match &self.core.backend {
+                Backend::File(store) if !store.multi_process => store.group_commit.syncs(),
+                _ => c.write_commits.load(Ordering::Relaxed),
             },
             cached_records: self.core.sessions_cache.len() as u64,
             cached_summaries: (self.core.session_auth_cache.len() + self.core.tokens_cache.len())
@@ -658,8 +727,8 @@ impl Engine {
             gc_deleted: c.gc_deleted.load(Ordering::Relaxed),
             background_errors: c.background_errors.load(Ordering::Relaxed),
             password_verifications: c.password_verifications.load(Ordering::Relaxed),
-            credentials,
-            remember_tokens,
+            credentials: counts.credentials,
+            remember_tokens: counts.remember_tokens,
         })
     }
 
@@ -677,7 +746,7 @@ impl Engine {
             return Ok(());
         }
         let core = &self.core;
-        if !core.store.stamp.is_current() {
+        if !core.stamp.is_current() {
             // A child of fork(): the file, its locks and the background
             // thread belong to the parent. Leave all of them untouched
             // (dropping redb's handle would release the parent's locks).
@@ -691,15 +760,21 @@ impl Engine {
             background.stop();
         }
         core.flush()?;
-        if core.store.multi_process {
+        if core.shared() {
             core.release_housekeeping_lease()?;
-        } else if !core.config.durable_commits && core.store.damage().is_none() {
-            // An empty durable commit persists every earlier non-durable one.
-            core.contain(|| {
-                let mut txn = core.store.db.begin_write()?;
-                txn.set_quick_repair(core.config.quick_repair);
-                Ok(txn.commit()?)
-            })?;
+        }
+        match &core.backend {
+            Backend::File(store) if !core.config.durable_commits && store.damage().is_none() => {
+                // An empty durable commit persists every earlier non-durable one.
+                core.contain(|| {
+                    let mut txn = store.db.begin_write()?;
+                    txn.set_quick_repair(core.config.quick_repair);
+                    Ok(txn.commit()?)
+                })?;
+            }
+            #[cfg(feature = "postgres")]
+            Backend::Server(server) => server.close(),
+            _ => {}
         }
         Ok(())
     }
@@ -853,12 +928,12 @@ mod tests {
         let engine = Engine::open(&path, Config::default()).expect("open");
         let session = engine.create_session("1.2.3.4", "ua").expect("create");
         // A writer announces a commit and dies before ending it.
-        std::mem::forget(publish(&engine.core.store.region, &[Changed::Token(1)]));
-        assert!(unfinished_commit(&engine.core.store.region));
+        std::mem::forget(publish(engine.core.region(), &[Changed::Token(1)]));
+        assert!(unfinished_commit(engine.core.region()));
         assert!(!engine.coherence_check(), "caches must be bypassed");
         engine.close().expect("close");
         let engine = Engine::open(&path, Config::default()).expect("reopen");
-        assert!(!unfinished_commit(&engine.core.store.region));
+        assert!(!unfinished_commit(engine.core.region()));
         assert!(engine.coherence_check());
         assert!(
             engine
@@ -879,7 +954,7 @@ mod tests {
         let engine = Engine::open(dir.path().join("p.redb"), config).expect("open");
         let session = engine.create_session("1.2.3.4", "ua").expect("create");
         let core = &engine.core;
-        let group_commit = &core.store.group_commit;
+        let group_commit = &core.file().expect("file").group_commit;
         let panicked = core.write(|_| -> Result<()> { panic!("inside the transaction") });
         match panicked {
             Err(Error::Corrupt { detail, .. }) => {
@@ -915,7 +990,7 @@ mod tests {
         let session = engine.create_session("1.2.3.4", "ua").expect("create");
         clock.advance(120);
         engine.load_session(session.id.expose()).expect("load"); // a pending touch
-        engine.core.store.mark_damaged("found by the test");
+        engine.core.mark_damaged("found by the test");
         match engine.close() {
             Err(Error::Corrupt { detail, .. }) => {
                 assert!(detail.contains("found by the test"), "{detail}");

@@ -31,6 +31,9 @@ pub enum OpenError {
     Corrupt(String),
     /// The file does not exist, and `Config::create` is `Create::Never`.
     Missing,
+    /// The database server could not be reached or refused the connection
+    /// (PostgreSQL backend).
+    Unreachable(String),
 }
 
 impl fmt::Display for OpenError {
@@ -53,6 +56,9 @@ impl fmt::Display for OpenError {
                 write!(f, "database file is damaged, left untouched: {reason}")
             }
             OpenError::Missing => f.write_str("database file does not exist"),
+            OpenError::Unreachable(detail) => {
+                write!(f, "cannot reach the database server: {detail}")
+            }
         }
     }
 }
@@ -363,6 +369,12 @@ pub enum Error {
     },
     /// The storage layer failed (I/O, a full disk, a damaged page).
     Storage(redb::Error),
+    /// The database server failed a statement, went away, or did not
+    /// answer in time (PostgreSQL backend). Nothing of the call's
+    /// transaction was stored; the next call tries a new connection.
+    Server(String),
+    /// The operation is not offered by this storage backend.
+    Unsupported(&'static str),
     /// The operating system's random source failed.
     Random(String),
     /// The engine was closed.
@@ -394,6 +406,8 @@ impl fmt::Display for Error {
                 write!(f, "corrupt record in table {table}: {detail}")
             }
             Error::Storage(e) => write!(f, "storage error: {e}"),
+            Error::Server(e) => write!(f, "database server error: {e}"),
+            Error::Unsupported(what) => write!(f, "not supported by this storage backend: {what}"),
             Error::Random(e) => write!(f, "random source failed: {e}"),
             Error::Closed => f.write_str("engine is closed"),
             Error::Forked { opened_in, used_in } => write!(

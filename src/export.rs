@@ -6,11 +6,8 @@
 
 use std::ops::ControlFlow;
 
-use redb::ReadableTable;
-
-use crate::engine::{CREDENTIALS_BY_USER, Engine, SESSIONS, TOKENS};
+use crate::engine::Engine;
 use crate::error::Result;
-use crate::record::{decode_session, decode_token};
 use crate::secret::to_hex;
 
 /// A stored session without its secrets.
@@ -90,28 +87,22 @@ impl Engine {
     pub fn export(&self, mut visit: impl FnMut(Exported) -> ControlFlow<()>) -> Result<()> {
         let core = &self.core;
         core.read(|txn| {
-            for row in txn.open_table(SESSIONS)?.iter()? {
-                let (key, value) = row?;
-                let digest = key.value();
-                let record = decode_session(value.value())?;
+            let sessions = txn.each_session(&mut |(digest, record)| {
                 let last_activity = core.effective_activity(&digest, &record);
-                let session = ExportedSession {
+                Ok(visit(Exported::Session(ExportedSession {
                     handle: to_hex(&digest),
                     user_id: record.user_id,
                     ip: record.ip,
                     user_agent: record.user_agent,
                     created_at: record.created_at,
                     last_activity,
-                };
-                if visit(Exported::Session(session)).is_break() {
-                    return Ok(());
-                }
+                })))
+            })?;
+            if sessions.is_break() {
+                return Ok(());
             }
-            for row in txn.open_table(TOKENS)?.iter()? {
-                let (key, value) = row?;
-                let id = key.value();
-                let record = decode_token(value.value())?;
-                let token = ExportedToken {
+            let tokens = txn.each_token(&mut |(id, record)| {
+                Ok(visit(Exported::Token(ExportedToken {
                     id,
                     user_id: record.user_id,
                     last_used_at: core.effective_last_used(id, &record),
@@ -119,21 +110,17 @@ impl Engine {
                     abilities: record.abilities,
                     created_at: record.created_at,
                     expires_at: record.expires_at,
-                };
-                if visit(Exported::Token(token)).is_break() {
-                    return Ok(());
-                }
+                })))
+            })?;
+            if tokens.is_break() {
+                return Ok(());
             }
-            for row in txn.open_table(CREDENTIALS_BY_USER)?.iter()? {
-                let (user, login) = row?;
-                let credential = ExportedCredential {
-                    user_id: user.value(),
-                    login: login.value().to_owned(),
-                };
-                if visit(Exported::Credential(credential)).is_break() {
-                    return Ok(());
-                }
-            }
+            let _finished_or_stopped = txn.each_login(&mut |(user_id, login)| {
+                Ok(visit(Exported::Credential(ExportedCredential {
+                    user_id,
+                    login,
+                })))
+            })?;
             Ok(())
         })
     }

@@ -3,14 +3,11 @@
 //! scans of the time indexes, in bounded batches, at a cost proportional to
 //! what expired rather than to what is stored.
 
-use redb::{ReadableTable, TableDefinition, WriteTransaction};
-
-use crate::engine::{Core, Counters, Engine, SESSIONS_BY_ACTIVITY, SESSIONS_BY_CREATED, Touch};
+use crate::engine::{Core, Counters, Engine, Touch};
 use crate::error::Result;
 use crate::record::SessionRecord;
-use crate::secret::Digest;
-use crate::session::SessionTables;
-use crate::token::TokenTables;
+use crate::store::{RowKey, TimeIndex, Writes};
+use crate::token::apply_token_touch;
 
 /// What one GC run did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -59,33 +56,17 @@ impl<'a> GcRun<'a> {
 }
 
 /// Work run inside GC's first write transaction.
-pub(crate) type Prelude<'a> = &'a mut dyn FnMut(&WriteTransaction) -> Result<()>;
+pub(crate) type Prelude<'a> = &'a mut dyn FnMut(&dyn Writes) -> Result<()>;
 
 /// Which [`GcReport`] count a batch's deletions add to.
 pub(crate) type DeletedCount = fn(&mut GcReport) -> &mut u64;
-
-/// The two time indexes GC walks.
-#[derive(Clone, Copy)]
-enum TimeIndex {
-    Activity,
-    Created,
-}
-
-impl TimeIndex {
-    fn definition(self) -> TableDefinition<'static, (u64, Digest), ()> {
-        match self {
-            TimeIndex::Activity => SESSIONS_BY_ACTIVITY,
-            TimeIndex::Created => SESSIONS_BY_CREATED,
-        }
-    }
-}
 
 impl Core {
     /// Write all pending touches, of sessions and tokens, in transactions of
     /// at most `gc_batch_size` sharing one fsync; entries touched again while
     /// the commits ran stay pending.
     pub(crate) fn flush(&self) -> Result<usize> {
-        self.store.stamp.check()?;
+        self.stamp.check()?;
         let snapshot = self.touch_snapshot();
         let applied = self.with_deferred_sync(|| self.write_touches(&snapshot))?;
         self.forget_written(&snapshot);
@@ -139,7 +120,8 @@ impl Core {
         let now = self.now();
         let mut run = GcRun::new(progress);
         if let Some(cutoff) = now.checked_sub(self.config.idle_lifetime.as_secs()) {
-            self.collect_index(TimeIndex::Activity, cutoff, now, &mut run, &mut prelude)?;
+            let index = TimeIndex::SessionActivity;
+            self.collect_index(index, cutoff, now, &mut run, &mut prelude)?;
         }
         if let Some(prelude) = prelude.take() {
             self.write(|txn| prelude(txn))?;
@@ -147,7 +129,8 @@ impl Core {
         if let Some(absolute) = self.config.absolute_lifetime
             && let Some(cutoff) = now.checked_sub(absolute.as_secs())
         {
-            self.collect_index(TimeIndex::Created, cutoff, now, &mut run, &mut None)?;
+            let index = TimeIndex::SessionCreated;
+            self.collect_index(index, cutoff, now, &mut run, &mut None)?;
         }
         self.collect_throttles(now, &mut run)?;
         self.collect_remember(now, &mut run)?;
@@ -177,31 +160,20 @@ impl Core {
     /// With nothing due it reads one index row and writes nothing.
     pub(crate) fn collect_due(
         &self,
-        index: TableDefinition<'static, (u64, Digest), ()>,
+        index: TimeIndex,
         cutoff: u64,
         run: &mut GcRun<'_>,
         count: DeletedCount,
-        mut delete: impl FnMut(&WriteTransaction, &[(u64, Digest)]) -> Result<u64>,
+        mut delete: impl FnMut(&dyn Writes, &[(u64, RowKey)]) -> Result<u64>,
     ) -> Result<()> {
-        let upper = (cutoff, [0xffu8; 32]);
         let batch = self.config.gc_batch_size;
         loop {
-            let due = self.read(|txn| {
-                let table = txn.open_table(index)?;
-                Ok(table.range(..=upper)?.next().is_some())
-            })?;
+            let due = self.read(|txn| Ok(!txn.due(index, cutoff, 1)?.is_empty()))?;
             if !due {
                 return Ok(());
             }
             let (seen, gone) = self.write(|txn| {
-                let candidates = {
-                    let table = txn.open_table(index)?;
-                    let mut candidates = Vec::with_capacity(batch);
-                    for row in table.range(..=upper)?.take(batch) {
-                        candidates.push(row?.0.value());
-                    }
-                    candidates
-                };
+                let candidates = txn.due(index, cutoff, batch)?;
                 Ok((candidates.len(), delete(txn, &candidates)?))
             })?;
             run.report.records_examined += seen as u64;
@@ -234,13 +206,9 @@ impl Core {
         run: &mut GcRun<'_>,
         prelude: &mut Option<Prelude<'_>>,
     ) -> Result<()> {
-        let upper = (cutoff, [0xffu8; 32]);
         loop {
             // Peek first: when nothing is due, no write transaction begins.
-            let due = self.read(|txn| {
-                let table = txn.open_table(index.definition())?;
-                Ok(table.range(..=upper)?.next().is_some())
-            })?;
+            let due = self.read(|txn| Ok(!txn.due(index, cutoff, 1)?.is_empty()))?;
             if !due {
                 return Ok(());
             }
@@ -250,50 +218,31 @@ impl Core {
                 if let Some(prelude) = prelude.take() {
                     prelude(txn)?;
                 }
-                let mut tables = SessionTables::open(txn)?;
-                let candidates: Vec<(u64, Digest)> = {
-                    let table = match index {
-                        TimeIndex::Activity => &tables.by_activity,
-                        TimeIndex::Created => &tables.by_created,
-                    };
-                    let mut candidates = Vec::with_capacity(batch);
-                    for row in table.range(..=upper)?.take(batch) {
-                        candidates.push(row?.0.value());
-                    }
-                    candidates
-                };
+                let candidates = txn.due(index, cutoff, batch)?;
                 let mut deleted = Vec::new();
-                for &key in &candidates {
-                    let digest = &key.1;
+                for &(indexed, row) in &candidates {
+                    let RowKey::Digest(digest) = row else {
+                        continue;
+                    };
                     examined += 1;
-                    let Some(record) = tables.get(digest)? else {
-                        // An index row without its record: drop the row so
-                        // the walk moves on (verify() reports such rows).
-                        match index {
-                            TimeIndex::Activity => tables.by_activity.remove(key)?,
-                            TimeIndex::Created => tables.by_created.remove(key)?,
-                        };
+                    let record = txn.session(&digest)?;
+                    let current = record.as_ref().map(|record| match index {
+                        TimeIndex::SessionCreated => record.created_at,
+                        _ => record.last_activity,
+                    });
+                    let Some(record) = record.filter(|_| current == Some(indexed)) else {
+                        // An index row without its record, or a stale one
+                        // (verify() reports both): drop it so the walk moves
+                        // on instead of meeting it again forever.
+                        txn.unindex(index, indexed, row)?;
                         continue;
                     };
-                    let indexed = match index {
-                        TimeIndex::Activity => record.last_activity,
-                        TimeIndex::Created => record.created_at,
-                    };
-                    if key.0 != indexed {
-                        // A stale index row (verify() reports it): drop it,
-                        // or the walk would meet it again forever.
-                        match index {
-                            TimeIndex::Activity => tables.by_activity.remove(key)?,
-                            TimeIndex::Created => tables.by_created.remove(key)?,
-                        };
-                        continue;
-                    }
                     let last_activity = self
-                        .pending_touch(digest)
+                        .pending_touch(&digest)
                         .map_or(record.last_activity, |t| t.max(record.last_activity));
                     if self.gc_expired(&record, last_activity, now) {
-                        tables.remove(digest, &record)?;
-                        deleted.push(*digest);
+                        txn.remove_session(&digest, &record)?;
+                        deleted.push(digest);
                     } else {
                         // A pending touch kept it alive: write the touch so
                         // the index row moves past the cutoff.
@@ -301,7 +250,7 @@ impl Core {
                             last_activity,
                             ..record.clone()
                         };
-                        tables.replace(digest, &record, &touched)?;
+                        txn.replace_session(&digest, &record, &touched)?;
                     }
                 }
                 Ok((candidates.len(), deleted))
@@ -322,21 +271,19 @@ impl Core {
 }
 
 /// Write `snapshot`'s touches in `txn`; returns how many records moved.
-pub(crate) fn apply_touches(txn: &WriteTransaction, snapshot: &[(Touch, u64)]) -> Result<usize> {
-    let mut sessions = SessionTables::open(txn)?;
-    let mut tokens = TokenTables::open(txn)?;
+pub(crate) fn apply_touches(txn: &dyn Writes, snapshot: &[(Touch, u64)]) -> Result<usize> {
     let mut applied = 0;
     for (key, touched_at) in snapshot {
         let digest = match key {
             Touch::Session(digest) => digest,
             Touch::Token(id) => {
-                if tokens.apply_touch(*id, *touched_at)? {
+                if apply_token_touch(txn, *id, *touched_at)? {
                     applied += 1;
                 }
                 continue;
             }
         };
-        let Some(old) = sessions.get(digest)? else {
+        let Some(old) = txn.session(digest)? else {
             continue;
         };
         if *touched_at > old.last_activity {
@@ -344,7 +291,7 @@ pub(crate) fn apply_touches(txn: &WriteTransaction, snapshot: &[(Touch, u64)]) -
                 last_activity: *touched_at,
                 ..old.clone()
             };
-            sessions.replace(digest, &old, &new)?;
+            txn.replace_session(digest, &old, &new)?;
             applied += 1;
         }
     }

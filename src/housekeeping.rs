@@ -12,7 +12,7 @@ impl Core {
     /// riding in GC's first write transaction. Returns the GC report and how many records the
     /// touches moved.
     pub(crate) fn housekeep(&self) -> Result<(GcReport, usize)> {
-        if self.store.multi_process && !self.hold_housekeeping_lease()? {
+        if self.shared() && !self.hold_housekeeping_lease()? {
             // Another process collects for everyone; the touches are ours.
             let report = GcReport {
                 lease_held_elsewhere: true,
@@ -26,7 +26,7 @@ impl Core {
         let first_len = snapshot.len().min(self.config.gc_batch_size);
         let (first, rest) = snapshot.split_at(first_len);
         let mut written = 0;
-        let mut write_first = |txn: &redb::WriteTransaction| -> Result<()> {
+        let mut write_first = |txn: &dyn crate::store::Writes| -> Result<()> {
             written = apply_touches(txn, first)?;
             Ok(())
         };

@@ -4,14 +4,13 @@
 //! (the cookies browsers hold keep working). A batch import checks every
 //! row and stores all of them in one transaction, or none.
 
-use redb::{ReadableTable, WriteTransaction};
-
 use crate::engine::{Core, Engine};
 use crate::error::{Error, RejectedRow, Result, SessionError, TokenError};
 use crate::record::{SessionRecord, TokenRecord};
 use crate::secret::digest_from_hex;
-use crate::session::{SessionTables, new_token, session_digest, truncate_on_char_boundary};
-use crate::token::{TokenTables, raise_last_token_id, validated};
+use crate::session::{new_token, session_digest, truncate_on_char_boundary};
+use crate::store::Writes;
+use crate::token::{ensure_token_free, validated};
 
 /// One row of Sanctum's `personal_access_tokens`, as
 /// [`Engine::import_sanctum_tokens`] takes it. Times are unix seconds.
@@ -122,10 +121,10 @@ fn sanctum_record(row: &SanctumToken, now: u64) -> Result<TokenRecord> {
 }
 
 /// Write one token row unless its id or digest is taken.
-fn stage_sanctum(tables: &mut TokenTables<'_>, row: &SanctumToken, now: u64) -> Result<()> {
+fn stage_sanctum(txn: &dyn Writes, row: &SanctumToken, now: u64) -> Result<()> {
     let record = sanctum_record(row, now)?;
-    tables.ensure_free(row.id, &record.digest)?;
-    tables.insert(row.id, &record)
+    ensure_token_free(txn, row.id, &record.digest)?;
+    txn.insert_token(row.id, &record)
 }
 
 /// Stage every row with `stage`; a row refused with a token or session
@@ -153,7 +152,7 @@ impl Core {
     /// Write one session row unless its id is malformed, taken or over a
     /// limit. A new CSRF token is drawn; `created_at` is the row's
     /// `last_activity`, the earliest time the session is known to exist.
-    fn stage_session(&self, tables: &mut SessionTables<'_>, row: &LaravelSession) -> Result<()> {
+    fn stage_session(&self, txn: &dyn Writes, row: &LaravelSession) -> Result<()> {
         let digest = session_digest(&row.id).ok_or(SessionError::MalformedId)?;
         let now = self.now();
         let (at, config) = (row.last_activity, &self.config);
@@ -166,7 +165,7 @@ impl Core {
             let (len, max) = (row.payload.len(), config.max_payload);
             return Err(SessionError::PayloadTooLarge { len, max }.into());
         }
-        if tables.records.get(&digest)?.is_some() {
+        if txn.session(&digest)?.is_some() {
             return Err(SessionError::DuplicateId.into());
         }
         let record = SessionRecord {
@@ -180,7 +179,7 @@ impl Core {
             last_activity: row.last_activity,
             version: 0,
         };
-        tables.insert(&digest, &record)
+        txn.insert_session(&digest, &record)
     }
 }
 
@@ -190,8 +189,8 @@ fn highest_id(rows: &[SanctumToken]) -> u64 {
 }
 
 /// Record the highest imported id so [`Engine::create_token`] never reuses it.
-fn reserve_ids(txn: &WriteTransaction, rows: &[SanctumToken]) -> Result<()> {
-    raise_last_token_id(txn, highest_id(rows))
+fn reserve_ids(txn: &dyn Writes, rows: &[SanctumToken]) -> Result<()> {
+    txn.raise_last_token_id(highest_id(rows))
 }
 
 impl Engine {
@@ -238,7 +237,7 @@ impl Engine {
         let now = self.core.now();
         sanctum_record(&row, now)?;
         self.core.write(|txn| {
-            stage_sanctum(&mut TokenTables::open(txn)?, &row, now)?;
+            stage_sanctum(txn, &row, now)?;
             reserve_ids(txn, std::slice::from_ref(&row))
         })
     }
@@ -259,8 +258,7 @@ impl Engine {
         }
         let now = self.core.now();
         self.core.write(|txn| {
-            let mut tables = TokenTables::open(txn)?;
-            stage_all(rows, |row| stage_sanctum(&mut tables, row, now))?;
+            stage_all(rows, |row| stage_sanctum(txn, row, now))?;
             reserve_ids(txn, rows)?;
             Ok(rows.len())
         })
@@ -288,8 +286,7 @@ impl Engine {
         }
         let core = &self.core;
         core.write(|txn| {
-            let mut tables = SessionTables::open(txn)?;
-            stage_all(rows, |row| core.stage_session(&mut tables, row))?;
+            stage_all(rows, |row| core.stage_session(txn, row))?;
             Ok(rows.len())
         })
     }

@@ -41,6 +41,7 @@ mod remember;
 mod secret;
 mod session;
 mod session_auth;
+mod store;
 mod throttle;
 mod token;
 mod token_auth;

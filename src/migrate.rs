@@ -10,8 +10,9 @@ use redb::{ReadTransaction, ReadableTable, WriteTransaction};
 
 use crate::cache::{Changed, note_changed};
 use crate::checksum;
-use crate::engine::{CREDENTIALS, Core, META, REMEMBER, SCHEMA_VERSION, SESSIONS, TOKENS};
+use crate::engine::{Core, SCHEMA_VERSION};
 use crate::error::Result;
+use crate::store::redb::tables::{CREDENTIALS, META, REMEMBER, SESSIONS, TOKENS};
 
 /// The schema version a file records, if it records one.
 fn stored_version(meta: &impl ReadableTable<&'static str, &'static str>) -> Result<Option<u64>> {
@@ -27,12 +28,12 @@ fn version_in(txn: &ReadTransaction) -> Result<Option<u64>> {
 /// Bring the file to [`SCHEMA_VERSION`] when it is older.
 pub(crate) fn migrate(core: &Core) -> Result<()> {
     let older = core
-        .read(version_in)?
+        .read_file(version_in)?
         .is_some_and(|version| version < SCHEMA_VERSION);
     if !older {
         return Ok(());
     }
-    core.write(|txn| {
+    core.write_file(|txn| {
         let mut meta = txn.open_table(META)?;
         // Another process may have migrated it meanwhile.
         if stored_version(&meta)? == Some(1) {
@@ -90,7 +91,7 @@ mod tests {
     fn make_version_1(engine: &Engine) {
         engine
             .core
-            .write(|txn| {
+            .write_file(|txn| {
                 let strip = |sealed: &[u8]| sealed[..sealed.len() - checksum::LEN].to_vec();
                 let mut sessions = txn.open_table(SESSIONS)?;
                 let rows: Vec<_> = sessions
@@ -159,7 +160,7 @@ mod tests {
                 .expect("verify")
         );
         assert!(engine.verify().expect("verify").is_consistent());
-        let version = engine.core.read(version_in).expect("read");
+        let version = engine.core.read_file(version_in).expect("read");
         assert_eq!(version, Some(SCHEMA_VERSION));
     }
 }

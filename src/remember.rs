@@ -10,13 +10,12 @@
 //! One row per device, however often it logs in, and the old token stays
 //! recognisable exactly as long as the device stays remembered.
 
-use redb::{ReadableTable, Table, WriteTransaction};
-
-use crate::engine::{Core, Engine, REMEMBER, REMEMBER_BY_EXPIRY, REMEMBER_BY_USER};
+use crate::engine::{Core, Engine};
 use crate::error::{Error, Result};
 use crate::gc::{DeletedCount, GcRun};
-use crate::record::{RememberRecord, decode_remember, encode};
+use crate::record::RememberRecord;
 use crate::secret::{Digest, ct_eq, random_alnum, secret_string, sha256, to_hex};
+use crate::store::{RowKey, TimeIndex, Writes};
 
 /// Characters of `[A-Za-z0-9]` in a selector (≈95 bits: unguessable, and
 /// never looked up unless it is well formed).
@@ -87,78 +86,35 @@ fn token_text(selector: &[u8], validator: &[u8]) -> RememberToken {
     RememberToken::new(text)
 }
 
-/// The remember tables opened in one write transaction.
-pub(crate) struct RememberTables<'txn> {
-    records: Table<'txn, Digest, &'static [u8]>,
-    by_user: Table<'txn, (u64, Digest), ()>,
-    by_expiry: Table<'txn, (u64, Digest), ()>,
-}
-
-impl<'txn> RememberTables<'txn> {
-    pub(crate) fn open(txn: &'txn WriteTransaction) -> Result<Self> {
-        Ok(Self {
-            records: txn.open_table(REMEMBER)?,
-            by_user: txn.open_table(REMEMBER_BY_USER)?,
-            by_expiry: txn.open_table(REMEMBER_BY_EXPIRY)?,
-        })
+/// Delete every remember-me token of `user_id`; returns how many.
+pub(crate) fn revoke_user_remembered(txn: &dyn Writes, user_id: u64) -> Result<usize> {
+    let doomed = txn.user_remember_selectors(user_id)?;
+    for selector in &doomed {
+        let record = txn.remember(selector)?.ok_or_else(|| Error::Corrupt {
+            table: "remember_by_user",
+            detail: format!("index row for missing token {}", to_hex(selector)),
+        })?;
+        txn.remove_remember(selector, &record)?;
     }
-
-    fn get(&self, selector: &Digest) -> Result<Option<RememberRecord>> {
-        self.records
-            .get(selector)?
-            .map(|bytes| decode_remember(bytes.value()))
-            .transpose()
-    }
-
-    /// Write a record and its index rows.
-    fn insert(&mut self, selector: &Digest, record: &RememberRecord) -> Result<()> {
-        self.records.insert(selector, encode(record)?.as_slice())?;
-        self.by_user.insert((record.user_id, *selector), ())?;
-        self.by_expiry.insert((record.expires_at, *selector), ())?;
-        Ok(())
-    }
-
-    /// Delete a record and its index rows.
-    fn remove(&mut self, selector: &Digest, record: &RememberRecord) -> Result<()> {
-        self.records.remove(selector)?;
-        self.by_user.remove((record.user_id, *selector))?;
-        self.by_expiry.remove((record.expires_at, *selector))?;
-        Ok(())
-    }
-
-    /// Delete every remember-me token of `user_id`; returns how many.
-    pub(crate) fn revoke_user(&mut self, user_id: u64) -> Result<usize> {
-        let mut doomed = Vec::new();
-        for row in self
-            .by_user
-            .range((user_id, [0u8; 32])..=(user_id, [0xffu8; 32]))?
-        {
-            doomed.push(row?.0.value().1);
-        }
-        for selector in &doomed {
-            let record = self.get(selector)?.ok_or_else(|| Error::Corrupt {
-                table: "remember_by_user",
-                detail: format!("index row for missing token {}", to_hex(selector)),
-            })?;
-            self.remove(selector, &record)?;
-        }
-        Ok(doomed.len())
-    }
+    Ok(doomed.len())
 }
 
 impl Core {
     /// Delete tokens whose `expires_at <= now`.
     pub(crate) fn collect_remember(&self, now: u64, run: &mut GcRun<'_>) -> Result<()> {
         let count: DeletedCount = |report| &mut report.remember_tokens_deleted;
-        self.collect_due(REMEMBER_BY_EXPIRY, now, run, count, |txn, due| {
-            let mut tables = RememberTables::open(txn)?;
+        let index = TimeIndex::RememberExpiry;
+        self.collect_due(index, now, run, count, |txn, due| {
             let mut deleted = 0;
-            for &(expires_at, selector) in due {
-                tables.by_expiry.remove((expires_at, selector))?;
-                if let Some(record) = tables.get(&selector)?
+            for &(expires_at, row) in due {
+                txn.unindex(index, expires_at, row)?;
+                let RowKey::Digest(selector) = row else {
+                    continue;
+                };
+                if let Some(record) = txn.remember(&selector)?
                     && record.expires_at == expires_at
                 {
-                    tables.remove(&selector, &record)?;
+                    txn.remove_remember(&selector, &record)?;
                     deleted += 1;
                 }
             }
@@ -187,14 +143,13 @@ impl Engine {
             expires_at: now.saturating_add(core.config.remember_lifetime.as_secs()),
         };
         core.write(|txn| {
-            let mut tables = RememberTables::open(txn)?;
             // A selector collision (95 random bits) is retried, never
             // overwritten.
             loop {
                 let selector = random_alnum::<SELECTOR_LEN>()?;
                 let digest = sha256(&selector);
-                if tables.records.get(&digest)?.is_none() {
-                    tables.insert(&digest, &record)?;
+                if txn.remember(&digest)?.is_none() {
+                    txn.insert_remember(&digest, &record)?;
                     return Ok(token_text(&selector, &validator));
                 }
             }
@@ -224,13 +179,7 @@ impl Engine {
         let core = &self.core;
         let now = core.now();
         core.count_lookup();
-        let record = core.read(|txn| {
-            let records = txn.open_table(REMEMBER)?;
-            records
-                .get(&selector)?
-                .map(|bytes| decode_remember(bytes.value()))
-                .transpose()
-        })?;
+        let record = core.read(|txn| txn.remember(&selector))?;
         // Decide the write-free outcomes from a read transaction.
         if record.is_none_or(|r| r.expires_at <= now) {
             return Ok(RememberOutcome::Invalid);
@@ -238,10 +187,9 @@ impl Engine {
         let (validator, validator_digest) = new_validator()?;
         let lifetime = core.config.remember_lifetime.as_secs();
         core.write(|txn| {
-            let mut tables = RememberTables::open(txn)?;
             // Judge again inside the transaction: another request may have
             // rotated or revoked the token since the read.
-            let Some(current) = tables.get(&selector)? else {
+            let Some(current) = txn.remember(&selector)? else {
                 return Ok(RememberOutcome::Invalid);
             };
             if current.expires_at <= now {
@@ -249,7 +197,7 @@ impl Engine {
             }
             let user_id = current.user_id;
             if !ct_eq(&current.validator, &presented) {
-                tables.revoke_user(user_id)?;
+                revoke_user_remembered(txn, user_id)?;
                 return Ok(RememberOutcome::TheftDetected { user_id });
             }
             let rotated = RememberRecord {
@@ -258,8 +206,8 @@ impl Engine {
                 expires_at: now.saturating_add(lifetime),
                 ..current.clone()
             };
-            tables.remove(&selector, &current)?;
-            tables.insert(&selector, &rotated)?;
+            txn.remove_remember(&selector, &current)?;
+            txn.insert_remember(&selector, &rotated)?;
             let token = token_text(&text.as_bytes()[..SELECTOR_LEN], &validator);
             Ok(RememberOutcome::Authenticated { user_id, token })
         })
@@ -271,8 +219,7 @@ impl Engine {
     /// # Errors
     /// [`Error::Storage`] when the commit fails; then nothing is deleted.
     pub fn revoke_remember_tokens(&self, user_id: u64) -> Result<usize> {
-        self.core
-            .write(|txn| RememberTables::open(txn)?.revoke_user(user_id))
+        self.core.write(|txn| revoke_user_remembered(txn, user_id))
     }
 }
 

@@ -3,20 +3,16 @@
 //! CSRF tokens, and a user's list of devices with revocation. Only the
 //! SHA-256 of a session id is stored.
 
-use redb::{ReadableTable, Table, WriteTransaction};
-
 use std::sync::Arc;
 
-use crate::cache::{Changed, note_changed};
-use crate::engine::{
-    Core, Engine, SESSIONS, SESSIONS_BY_ACTIVITY, SESSIONS_BY_CREATED, SESSIONS_BY_USER, Touch,
-};
+use crate::engine::{Core, Engine, Touch};
 use crate::error::{Error, Result, SessionError};
-use crate::record::{SessionRecord, decode_session, encode};
+use crate::record::SessionRecord;
 use crate::secret::{
     Digest, RANDOM_LEN, ct_eq, digest_from_hex, is_alnum_of_len, random_alnum, secret_string,
     sha256, to_hex,
 };
+use crate::store::{Reads, Writes};
 
 secret_string!(
     /// A session id: 40 characters of `[A-Za-z0-9]`, the cookie value.
@@ -128,131 +124,41 @@ pub(crate) fn truncate_on_char_boundary(s: &str, max: usize) -> &str {
     &s[..end]
 }
 
-/// The four session tables opened in one write transaction.
-pub(crate) struct SessionTables<'txn> {
-    pub records: Table<'txn, Digest, &'static [u8]>,
-    pub by_activity: Table<'txn, (u64, Digest), ()>,
-    pub by_created: Table<'txn, (u64, Digest), ()>,
-    pub by_user: Table<'txn, (u64, Digest), ()>,
+/// Delete every session of `user_id` except `keep`, returning the digests
+/// deleted; the caller drops their pending touches after commit.
+pub(crate) fn revoke_user_sessions(
+    txn: &dyn Writes,
+    user_id: u64,
+    keep: Option<Digest>,
+) -> Result<Vec<Digest>> {
+    let mut doomed = txn.user_session_digests(user_id)?;
+    doomed.retain(|digest| Some(*digest) != keep);
+    for digest in &doomed {
+        let record = txn.session(digest)?.ok_or_else(|| Error::Corrupt {
+            table: "sessions_by_user",
+            detail: format!("index row for missing session {}", to_hex(digest)),
+        })?;
+        txn.remove_session(digest, &record)?;
+    }
+    Ok(doomed)
 }
 
-impl<'txn> SessionTables<'txn> {
-    pub(crate) fn open(txn: &'txn WriteTransaction) -> Result<Self> {
-        Ok(Self {
-            records: txn.open_table(SESSIONS)?,
-            by_activity: txn.open_table(SESSIONS_BY_ACTIVITY)?,
-            by_created: txn.open_table(SESSIONS_BY_CREATED)?,
-            by_user: txn.open_table(SESSIONS_BY_USER)?,
-        })
-    }
+/// A digest no stored session has, and the id it belongs to. A collision of
+/// 238 random bits is astronomically unlikely; it is retried, never
+/// overwritten.
+fn fresh_id(txn: &dyn Reads) -> Result<(SessionId, Digest)> {
+    fresh_id_from(txn, new_token)
+}
 
-    pub(crate) fn get(&self, digest: &Digest) -> Result<Option<SessionRecord>> {
-        self.records
-            .get(digest)?
-            .map(|bytes| decode_session(bytes.value()))
-            .transpose()
-    }
-
-    /// Write a record and all its index rows.
-    pub(crate) fn insert(&mut self, digest: &Digest, record: &SessionRecord) -> Result<()> {
-        note_changed(Changed::Session(*digest));
-        self.records.insert(digest, encode(record)?.as_slice())?;
-        self.by_activity
-            .insert((record.last_activity, *digest), ())?;
-        self.by_created.insert((record.created_at, *digest), ())?;
-        if let Some(user) = record.user_id {
-            self.by_user.insert((user, *digest), ())?;
-        }
-        Ok(())
-    }
-
-    /// Delete a record and all its index rows.
-    pub(crate) fn remove(&mut self, digest: &Digest, record: &SessionRecord) -> Result<()> {
-        note_changed(Changed::Session(*digest));
-        self.records.remove(digest)?;
-        self.by_activity.remove((record.last_activity, *digest))?;
-        self.by_created.remove((record.created_at, *digest))?;
-        if let Some(user) = record.user_id {
-            self.by_user.remove((user, *digest))?;
-        }
-        Ok(())
-    }
-
-    /// Replace a record, moving only the index rows whose keys changed (a
-    /// save or a touch moves `sessions_by_activity` alone), so that a write
-    /// rewrites as few pages as it can.
-    pub(crate) fn replace(
-        &mut self,
-        digest: &Digest,
-        old: &SessionRecord,
-        new: &SessionRecord,
-    ) -> Result<()> {
-        note_changed(Changed::Session(*digest));
-        self.records.insert(digest, encode(new)?.as_slice())?;
-        if old.last_activity != new.last_activity {
-            self.by_activity.remove((old.last_activity, *digest))?;
-            self.by_activity.insert((new.last_activity, *digest), ())?;
-        }
-        if old.created_at != new.created_at {
-            self.by_created.remove((old.created_at, *digest))?;
-            self.by_created.insert((new.created_at, *digest), ())?;
-        }
-        if old.user_id != new.user_id {
-            if let Some(user) = old.user_id {
-                self.by_user.remove((user, *digest))?;
-            }
-            if let Some(user) = new.user_id {
-                self.by_user.insert((user, *digest), ())?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Delete every session of `user_id` except `keep`, returning the
-    /// digests deleted; the caller drops their pending touches after commit.
-    pub(crate) fn revoke_user(
-        &mut self,
-        user_id: u64,
-        keep: Option<Digest>,
-    ) -> Result<Vec<Digest>> {
-        let mut doomed = Vec::new();
-        for row in self
-            .by_user
-            .range((user_id, [0u8; 32])..=(user_id, [0xffu8; 32]))?
-        {
-            let (key, _) = row?;
-            let (_, digest) = key.value();
-            if Some(digest) != keep {
-                doomed.push(digest);
-            }
-        }
-        for digest in &doomed {
-            let record = self.get(digest)?.ok_or_else(|| Error::Corrupt {
-                table: "sessions_by_user",
-                detail: format!("index row for missing session {}", to_hex(digest)),
-            })?;
-            self.remove(digest, &record)?;
-        }
-        Ok(doomed)
-    }
-
-    /// A digest no stored session has, and the id it belongs to. A collision
-    /// of 238 random bits is astronomically unlikely; it is retried, never
-    /// overwritten.
-    fn fresh_id(&self) -> Result<(SessionId, Digest)> {
-        self.fresh_id_from(new_token)
-    }
-
-    fn fresh_id_from(
-        &self,
-        mut generate: impl FnMut() -> Result<String>,
-    ) -> Result<(SessionId, Digest)> {
-        loop {
-            let id = generate()?;
-            let digest = sha256(id.as_bytes());
-            if self.records.get(&digest)?.is_none() {
-                return Ok((SessionId::new(id), digest));
-            }
+fn fresh_id_from(
+    txn: &dyn Reads,
+    mut generate: impl FnMut() -> Result<String>,
+) -> Result<(SessionId, Digest)> {
+    loop {
+        let id = generate()?;
+        let digest = sha256(id.as_bytes());
+        if txn.session(&digest)?.is_none() {
+            return Ok((SessionId::new(id), digest));
         }
     }
 }
@@ -260,14 +166,9 @@ impl<'txn> SessionTables<'txn> {
 impl Core {
     /// The live record behind `digest` in a write transaction, judged with
     /// its pending touch; `NotFound` when absent or expired.
-    fn live_record(
-        &self,
-        tables: &SessionTables<'_>,
-        digest: &Digest,
-        now: u64,
-    ) -> Result<SessionRecord> {
+    fn live_record(&self, txn: &dyn Reads, digest: &Digest, now: u64) -> Result<SessionRecord> {
         self.count_lookup();
-        let record = tables.get(digest)?.ok_or(SessionError::NotFound)?;
+        let record = txn.session(digest)?.ok_or(SessionError::NotFound)?;
         let last_activity = self.effective_activity(digest, &record);
         if self.session_expired(record.created_at, last_activity, now) {
             return Err(SessionError::NotFound.into());
@@ -295,11 +196,7 @@ impl Core {
     /// (then cached).
     fn session_record(&self, digest: &Digest) -> Result<Option<Arc<SessionRecord>>> {
         self.cached(&self.sessions_cache, *digest, |txn| {
-            let table = txn.open_table(SESSIONS)?;
-            table
-                .get(digest)?
-                .map(|bytes| decode_session(bytes.value()).map(Arc::new))
-                .transpose()
+            Ok(txn.session(digest)?.map(Arc::new))
         })
     }
 }
@@ -374,9 +271,8 @@ impl Engine {
             version: 0,
         };
         let (id, _) = core.write(|txn| {
-            let mut tables = SessionTables::open(txn)?;
-            let (id, digest) = tables.fresh_id()?;
-            tables.insert(&digest, &record)?;
+            let (id, digest) = fresh_id(txn)?;
+            txn.insert_session(&digest, &record)?;
             Ok((id, digest))
         })?;
         Ok(to_session(id, record, now))
@@ -455,8 +351,7 @@ impl Engine {
         let digest = session_digest(id).ok_or(SessionError::NotFound)?;
         let now = core.now();
         let version = core.write(|txn| {
-            let mut tables = SessionTables::open(txn)?;
-            let old = core.live_record(&tables, &digest, now)?;
+            let old = core.live_record(txn, &digest, now)?;
             if let Some(expected) = expected_version
                 && expected != old.version
             {
@@ -472,7 +367,7 @@ impl Engine {
                 version: old.version + 1,
                 ..old.clone()
             };
-            tables.replace(&digest, &old, &new)?;
+            txn.replace_session(&digest, &old, &new)?;
             Ok(new.version)
         })?;
         Ok(version)
@@ -510,8 +405,7 @@ impl Engine {
         let now = core.now();
         let csrf = new_token()?;
         let (new_id, record) = core.write(|txn| {
-            let mut tables = SessionTables::open(txn)?;
-            let old = core.live_record(&tables, &digest, now)?;
+            let old = core.live_record(txn, &digest, now)?;
             let mut new = SessionRecord {
                 csrf,
                 last_activity: now.max(old.last_activity),
@@ -526,9 +420,9 @@ impl Engine {
                     new.payload.clear();
                 }
             }
-            tables.remove(&digest, &old)?;
-            let (new_id, new_digest) = tables.fresh_id()?;
-            tables.insert(&new_digest, &new)?;
+            txn.remove_session(&digest, &old)?;
+            let (new_id, new_digest) = fresh_id(txn)?;
+            txn.insert_session(&new_digest, &new)?;
             Ok((new_id, new))
         })?;
         core.touches.lock().remove(&Touch::Session(digest));
@@ -554,19 +448,16 @@ impl Engine {
         core.count_lookup();
         // An unknown id or handle is answered from a read snapshot: no write
         // transaction, so no commit and no fsync.
-        let stored = core.read(|txn| Ok(txn.open_table(SESSIONS)?.get(digest)?.is_some()))?;
+        let stored = core.read(|txn| Ok(txn.session(digest)?.is_some()))?;
         if !stored {
             return Ok(false);
         }
-        let deleted = core.write(|txn| {
-            let mut tables = SessionTables::open(txn)?;
-            match tables.get(digest)? {
-                Some(record) => {
-                    tables.remove(digest, &record)?;
-                    Ok(true)
-                }
-                None => Ok(false),
+        let deleted = core.write(|txn| match txn.session(digest)? {
+            Some(record) => {
+                txn.remove_session(digest, &record)?;
+                Ok(true)
             }
+            None => Ok(false),
         })?;
         core.touches.lock().remove(&Touch::Session(*digest));
         Ok(deleted)
@@ -605,14 +496,13 @@ impl Engine {
         let now = core.now();
         let csrf = new_token()?;
         core.write(|txn| {
-            let mut tables = SessionTables::open(txn)?;
-            let old = core.live_record(&tables, &digest, now)?;
+            let old = core.live_record(txn, &digest, now)?;
             let new = SessionRecord {
                 csrf: csrf.clone(),
                 version: old.version + 1,
                 ..old.clone()
             };
-            tables.replace(&digest, &old, &new)
+            txn.replace_session(&digest, &old, &new)
         })?;
         Ok(CsrfToken::new(csrf))
     }
@@ -625,17 +515,12 @@ impl Engine {
         let core = &self.core;
         let now = core.now();
         let mut list = core.read(|txn| {
-            let by_user = txn.open_table(SESSIONS_BY_USER)?;
-            let records = txn.open_table(SESSIONS)?;
             let mut list = Vec::new();
-            for row in by_user.range((user_id, [0u8; 32])..=(user_id, [0xffu8; 32]))? {
-                let (key, _) = row?;
-                let (_, digest) = key.value();
+            for digest in txn.user_session_digests(user_id)? {
                 core.count_lookup();
-                let Some(bytes) = records.get(&digest)? else {
+                let Some(record) = txn.session(&digest)? else {
                     continue;
                 };
-                let record = decode_session(bytes.value())?;
                 let last_activity = core.effective_activity(&digest, &record);
                 if core.session_expired(record.created_at, last_activity, now) {
                     continue;
@@ -676,7 +561,7 @@ impl Engine {
     pub fn revoke_user_sessions(&self, user_id: u64, keep: Option<&str>) -> Result<usize> {
         let core = &self.core;
         let keep = keep.and_then(session_digest);
-        let deleted = core.write(|txn| SessionTables::open(txn)?.revoke_user(user_id, keep))?;
+        let deleted = core.write(|txn| revoke_user_sessions(txn, user_id, keep))?;
         core.forget_touches(&deleted);
         Ok(deleted.len())
     }
@@ -685,6 +570,7 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::redb::tables::create_tables;
     use redb::Database;
     use redb::backends::InMemoryBackend;
 
@@ -707,20 +593,18 @@ mod tests {
             .create_with_backend(InMemoryBackend::new())
             .expect("db");
         let txn = db.begin_write().expect("txn");
-        let mut tables = SessionTables::open(&txn).expect("tables");
+        create_tables(&txn).expect("tables");
         let taken = "A".repeat(40);
-        tables
-            .insert(&sha256(taken.as_bytes()), &record())
+        txn.insert_session(&sha256(taken.as_bytes()), &record())
             .expect("insert");
         let mut draws = vec!["B".repeat(40), taken.clone()];
-        let (id, digest) = tables
-            .fresh_id_from(|| Ok(draws.pop().expect("a draw left")))
-            .expect("fresh id");
+        let (id, digest) =
+            fresh_id_from(&txn, || Ok(draws.pop().expect("a draw left"))).expect("fresh id");
         assert_eq!(id.expose(), "B".repeat(40));
         assert_eq!(digest, sha256(id.expose().as_bytes()));
         assert!(draws.is_empty(), "the taken id was drawn and rejected");
-        let kept = tables
-            .get(&sha256(taken.as_bytes()))
+        let kept = txn
+            .session(&sha256(taken.as_bytes()))
             .expect("get")
             .expect("kept");
         assert_eq!(kept.payload, b"original");

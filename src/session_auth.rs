@@ -3,14 +3,13 @@
 //! fits in the hot-path cache (about a hundred bytes each, no payload) and
 //! authenticating a request allocates nothing.
 
-use crate::engine::{Core, Engine, SESSIONS, Touch};
+use crate::engine::{Core, Engine, Touch};
 use crate::error::{Error, Result};
-use crate::record::{ArchivedSessionRecord, access};
 use crate::secret::{Digest, RANDOM_LEN, to_hex};
 use crate::session::session_digest;
 
-/// The guard's summary of a stored session, decoded in place from the
-/// record without copying its payload.
+/// The guard's summary of a stored session (a backend may read it without
+/// copying the payload).
 #[derive(Clone, Copy)]
 pub(crate) struct SessionAuth {
     pub user_id: Option<u64>,
@@ -21,24 +20,12 @@ pub(crate) struct SessionAuth {
     pub version: u64,
 }
 
-impl SessionAuth {
-    /// Read the summary from a stored record's bytes, validating them.
-    pub(crate) fn decode(bytes: &[u8]) -> Result<Self> {
-        let corrupt = |detail: String| Error::Corrupt {
-            table: "sessions",
-            detail,
-        };
-        let archived = access::<ArchivedSessionRecord>("sessions", bytes)?;
-        let csrf = <[u8; RANDOM_LEN]>::try_from(archived.csrf.as_bytes())
-            .map_err(|_| corrupt("CSRF token of the wrong length".into()))?;
-        Ok(Self {
-            user_id: archived.user_id.as_ref().map(|u| u.to_native()),
-            csrf,
-            created_at: archived.created_at.to_native(),
-            last_activity: archived.last_activity.to_native(),
-            version: archived.version.to_native(),
-        })
-    }
+/// A stored CSRF token as the fixed-size array the summary keeps.
+pub(crate) fn csrf_bytes(csrf: &[u8]) -> Result<[u8; RANDOM_LEN]> {
+    <[u8; RANDOM_LEN]>::try_from(csrf).map_err(|_| Error::Corrupt {
+        table: "sessions",
+        detail: "CSRF token of the wrong length".into(),
+    })
 }
 
 /// The session a request authenticated with, as the guard read it: its id,
@@ -109,11 +96,7 @@ impl Core {
     /// snapshot (then cached).
     pub(crate) fn session_auth(&self, digest: &Digest) -> Result<Option<SessionAuth>> {
         self.cached(&self.session_auth_cache, *digest, |txn| {
-            let table = txn.open_table(SESSIONS)?;
-            table
-                .get(digest)?
-                .map(|bytes| SessionAuth::decode(bytes.value()))
-                .transpose()
+            txn.session_auth(digest)
         })
     }
 

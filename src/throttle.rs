@@ -4,13 +4,12 @@
 //! the file holds no login or ip text for them, and indexed by window start
 //! so that GC deletes spent counters at O(expired).
 
-use redb::{ReadableTable, Table, WriteTransaction};
-
 use crate::config::Config;
-use crate::engine::{Core, THROTTLE, THROTTLE_BY_WINDOW};
+use crate::engine::Core;
 use crate::error::Result;
 use crate::gc::{DeletedCount, GcRun};
 use crate::secret::{Digest, sha256};
+use crate::store::{RowKey, TimeIndex, Writes};
 
 /// The counter key of a (login, ip) pair. The login's length comes first so
 /// that no two pairs share an encoding (`"a|b", "c"` vs `"a", "b|c"`). The
@@ -60,81 +59,44 @@ impl Policy {
     }
 }
 
-/// The counter table and its window index, opened in one write transaction.
-pub(crate) struct ThrottleTables<'txn> {
-    counters: Table<'txn, Digest, (u64, u64)>,
-    by_window: Table<'txn, (u64, Digest), ()>,
+/// Count one failure under `key`: in the open window, or in a new one from
+/// `now`.
+pub(crate) fn count_failure(
+    txn: &dyn Writes,
+    key: &Digest,
+    now: u64,
+    policy: Policy,
+) -> Result<()> {
+    let old = txn.throttle(key)?;
+    let new = match old {
+        Some(c) if policy.open(c, now) => Counter {
+            attempts: c.attempts.saturating_add(1),
+            ..c
+        },
+        _ => Counter {
+            attempts: 1,
+            window_start: now,
+        },
+    };
+    txn.put_throttle(key, old, new)
 }
 
-impl<'txn> ThrottleTables<'txn> {
-    pub(crate) fn open(txn: &'txn WriteTransaction) -> Result<Self> {
-        Ok(Self {
-            counters: txn.open_table(THROTTLE)?,
-            by_window: txn.open_table(THROTTLE_BY_WINDOW)?,
-        })
-    }
-
-    pub(crate) fn get(&self, key: &Digest) -> Result<Option<Counter>> {
-        Ok(self.counters.get(key)?.map(|row| {
-            let (attempts, window_start) = row.value();
-            Counter {
-                attempts,
-                window_start,
-            }
-        }))
-    }
-
-    /// Count one failure: in the open window, or in a new one from `now`.
-    pub(crate) fn count_failure(&mut self, key: &Digest, now: u64, policy: Policy) -> Result<()> {
-        let old = self.get(key)?;
-        let new = match old {
-            Some(c) if policy.open(c, now) => Counter {
-                attempts: c.attempts.saturating_add(1),
-                ..c
-            },
-            _ => Counter {
-                attempts: 1,
-                window_start: now,
-            },
-        };
-        if let Some(old) = old {
-            self.by_window.remove((old.window_start, *key))?;
-        }
-        self.counters
-            .insert(key, (new.attempts, new.window_start))?;
-        self.by_window.insert((new.window_start, *key), ())?;
-        Ok(())
-    }
-
-    /// Forget the counter (after a successful login). Returns whether one
-    /// existed.
-    pub(crate) fn clear(&mut self, key: &Digest) -> Result<bool> {
-        let Some(old) = self.get(key)? else {
-            return Ok(false);
-        };
-        self.counters.remove(key)?;
-        self.by_window.remove((old.window_start, *key))?;
-        Ok(true)
-    }
+/// Forget the counter under `key` (after a successful login). Returns
+/// whether one existed.
+pub(crate) fn clear_throttle(txn: &dyn Writes, key: &Digest) -> Result<bool> {
+    let Some(old) = txn.throttle(key)? else {
+        return Ok(false);
+    };
+    txn.remove_throttle(key, old)?;
+    Ok(true)
 }
 
 impl Core {
     /// Seconds until the counter of `key` admits an attempt, from a read
     /// transaction, so that a locked-out caller costs no write.
     pub(crate) fn throttled_for(&self, key: &Digest, now: u64) -> Result<Option<u64>> {
-        let counter = self.read(|txn| {
-            let counters = txn.open_table(THROTTLE)?;
-            Ok(counters.get(key)?.map(|row| row.value()))
-        })?;
-        Ok(counter.and_then(|(attempts, window_start)| {
-            Policy::of(&self.config).retry_after(
-                Counter {
-                    attempts,
-                    window_start,
-                },
-                now,
-            )
-        }))
+        let counter = self.read(|txn| txn.throttle(key))?;
+        Ok(counter.and_then(|counter| Policy::of(&self.config).retry_after(counter, now)))
     }
 
     /// Delete counters whose window has passed (`window_start + window <=
@@ -145,16 +107,16 @@ impl Core {
             return Ok(());
         };
         let count: DeletedCount = |report| &mut report.throttles_deleted;
-        self.collect_due(THROTTLE_BY_WINDOW, cutoff, run, count, |txn, due| {
-            let mut tables = ThrottleTables::open(txn)?;
+        let index = TimeIndex::ThrottleWindow;
+        self.collect_due(index, cutoff, run, count, |txn, due| {
             let mut deleted = 0;
-            for &(window_start, key) in due {
-                tables.by_window.remove((window_start, key))?;
-                if tables
-                    .get(&key)?
-                    .is_some_and(|c| c.window_start == window_start)
+            for &(window_start, row) in due {
+                txn.unindex(index, window_start, row)?;
+                let RowKey::Digest(key) = row else { continue };
+                if let Some(counter) = txn.throttle(&key)?
+                    && counter.window_start == window_start
                 {
-                    tables.counters.remove(&key)?;
+                    txn.remove_throttle(&key, counter)?;
                     deleted += 1;
                 }
             }

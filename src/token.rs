@@ -3,18 +3,12 @@
 //! revoke per user. Rows from Laravel's `personal_access_tokens` are
 //! imported by `import`. Only the SHA-256 of a token's secret is stored.
 
-use redb::{ReadableTable, Table, WriteTransaction};
-
 use crate::ability::Abilities;
-
-use crate::cache::{Changed, note_changed};
-use crate::engine::{
-    Core, Engine, META, TOKENS, TOKENS_BY_CREATED, TOKENS_BY_DIGEST, TOKENS_BY_EXPIRY,
-    TOKENS_BY_USER, Touch,
-};
+use crate::engine::{Core, Engine, Touch};
 use crate::error::{Error, Result, TokenError};
-use crate::record::{TokenRecord, decode_token, encode};
+use crate::record::TokenRecord;
 use crate::secret::{Digest, ct_eq, secret_string, sha256};
+use crate::store::{Reads, Writes};
 use crate::token_format::{mint_secret, parse};
 
 /// Longest token name, in bytes (Laravel's `string` column).
@@ -23,10 +17,6 @@ pub(crate) const MAX_TOKEN_NAME: usize = 255;
 pub(crate) const MAX_ABILITIES: usize = 64;
 /// Longest single ability, in bytes.
 pub(crate) const MAX_ABILITY_LEN: usize = 255;
-
-/// `meta` key holding the highest token id ever handed out or imported, so
-/// that a revoked id is never issued again.
-const LAST_TOKEN_ID: &str = "tokens_last_id";
 
 secret_string!(
     /// The plaintext of a new token, `{id}|{prefix}{40 chars}{crc32b}`: shown
@@ -102,123 +92,41 @@ pub struct TokenInfo {
     pub expired: bool,
 }
 
-/// The five token tables opened in one write transaction, so that a record
-/// and its index rows always change together.
-pub(crate) struct TokenTables<'txn> {
-    pub records: Table<'txn, u64, &'static [u8]>,
-    pub by_digest: Table<'txn, Digest, u64>,
-    pub by_user: Table<'txn, (u64, u64), ()>,
-    pub by_expiry: Table<'txn, (u64, u64), ()>,
-    pub by_created: Table<'txn, (u64, u64), ()>,
+/// Delete every token of `user_id` with all its rows; returns their ids so
+/// the caller can drop pending touches after the commit.
+pub(crate) fn revoke_user_tokens(txn: &dyn Writes, user_id: u64) -> Result<Vec<u64>> {
+    let ids = txn.user_token_ids(user_id)?;
+    for &id in &ids {
+        let record = txn.token(id)?.ok_or_else(|| Error::Corrupt {
+            table: "tokens_by_user",
+            detail: format!("index row for missing token {id}"),
+        })?;
+        txn.remove_token(id, &record)?;
+    }
+    Ok(ids)
 }
 
-impl<'txn> TokenTables<'txn> {
-    /// Delete every token of `user_id` with all its rows; returns their ids
-    /// so the caller can drop pending touches after the commit.
-    pub(crate) fn revoke_user(&mut self, user_id: u64) -> Result<Vec<u64>> {
-        let mut ids = Vec::new();
-        for row in self.by_user.range((user_id, 0)..=(user_id, u64::MAX))? {
-            ids.push(row?.0.value().1);
-        }
-        for &id in &ids {
-            let record = self.get(id)?.ok_or_else(|| Error::Corrupt {
-                table: "tokens_by_user",
-                detail: format!("index row for missing token {id}"),
-            })?;
-            self.remove(id, &record)?;
-        }
-        Ok(ids)
-    }
-
-    pub(crate) fn open(txn: &'txn WriteTransaction) -> Result<Self> {
-        Ok(Self {
-            records: txn.open_table(TOKENS)?,
-            by_digest: txn.open_table(TOKENS_BY_DIGEST)?,
-            by_user: txn.open_table(TOKENS_BY_USER)?,
-            by_expiry: txn.open_table(TOKENS_BY_EXPIRY)?,
-            by_created: txn.open_table(TOKENS_BY_CREATED)?,
-        })
-    }
-
-    pub(crate) fn get(&self, id: u64) -> Result<Option<TokenRecord>> {
-        self.records
-            .get(id)?
-            .map(|bytes| decode_token(bytes.value()))
-            .transpose()
-    }
-
-    /// Write a new record and all its index rows.
-    pub(crate) fn insert(&mut self, id: u64, record: &TokenRecord) -> Result<()> {
-        note_changed(Changed::Token(id));
-        self.records.insert(id, encode(record)?.as_slice())?;
-        self.by_digest.insert(&record.digest, id)?;
-        self.by_user.insert((record.user_id, id), ())?;
-        if let Some(expires_at) = record.expires_at {
-            self.by_expiry.insert((expires_at, id), ())?;
-        }
-        self.by_created.insert((record.created_at, id), ())?;
-        Ok(())
-    }
-
-    /// Delete a record and all its index rows.
-    pub(crate) fn remove(&mut self, id: u64, record: &TokenRecord) -> Result<()> {
-        note_changed(Changed::Token(id));
-        self.records.remove(id)?;
-        self.by_digest.remove(&record.digest)?;
-        self.by_user.remove((record.user_id, id))?;
-        if let Some(expires_at) = record.expires_at {
-            self.by_expiry.remove((expires_at, id))?;
-        }
-        self.by_created.remove((record.created_at, id))?;
-        Ok(())
-    }
-
-    /// Write a pending use into the record when it is newer than the stored
-    /// one. `last_used_at` is in no index, so only the record changes.
-    /// Returns whether it was written.
-    pub(crate) fn apply_touch(&mut self, id: u64, used_at: u64) -> Result<bool> {
-        let Some(mut record) = self.get(id)? else {
-            return Ok(false); // revoked or pruned since
-        };
-        if record.last_used_at.is_some_and(|stored| stored >= used_at) {
-            return Ok(false);
-        }
-        record.last_used_at = Some(used_at);
-        note_changed(Changed::Token(id));
-        self.records.insert(id, encode(&record)?.as_slice())?;
-        Ok(true)
-    }
-
-    /// Refuse an id or a digest that is already stored.
-    pub(crate) fn ensure_free(&self, id: u64, digest: &Digest) -> Result<()> {
-        if self.records.get(id)?.is_some() {
-            return Err(TokenError::DuplicateId { id }.into());
-        }
-        if let Some(existing) = self.by_digest.get(digest)? {
-            let existing = existing.value();
-            return Err(TokenError::DuplicateDigest { id, existing }.into());
-        }
-        Ok(())
-    }
-}
-
-/// The highest token id ever handed out or imported (0 when none).
-fn last_token_id(txn: &WriteTransaction) -> Result<u64> {
-    let meta = txn.open_table(META)?;
-    let Some(value) = meta.get(LAST_TOKEN_ID)? else {
-        return Ok(0);
+/// Write a pending use into the record when it is newer than the stored
+/// one. Returns whether it was written.
+pub(crate) fn apply_token_touch(txn: &dyn Writes, id: u64, used_at: u64) -> Result<bool> {
+    let Some(mut record) = txn.token(id)? else {
+        return Ok(false); // revoked or pruned since
     };
-    value.value().parse::<u64>().map_err(|_| Error::Corrupt {
-        table: "meta",
-        detail: format!("{LAST_TOKEN_ID} is not a number"),
-    })
+    if record.last_used_at.is_some_and(|stored| stored >= used_at) {
+        return Ok(false);
+    }
+    record.last_used_at = Some(used_at);
+    txn.set_token_last_used(id, &record)?;
+    Ok(true)
 }
 
-/// Record `id` as used, so that it is never issued again.
-pub(crate) fn raise_last_token_id(txn: &WriteTransaction, id: u64) -> Result<()> {
-    if id > last_token_id(txn)? {
-        txn.open_table(META)?
-            .insert(LAST_TOKEN_ID, id.to_string().as_str())?;
+/// Refuse an id or a digest that is already stored.
+pub(crate) fn ensure_token_free(txn: &dyn Reads, id: u64, digest: &Digest) -> Result<()> {
+    if txn.token(id)?.is_some() {
+        return Err(TokenError::DuplicateId { id }.into());
+    }
+    if let Some(existing) = txn.token_id(digest)? {
+        return Err(TokenError::DuplicateDigest { id, existing }.into());
     }
     Ok(())
 }
@@ -368,10 +276,8 @@ impl Engine {
             digest: [0; 32],
         };
         let (id, secret) = core.write(|txn| {
-            let mut tables = TokenTables::open(txn)?;
-            let newest = tables.records.last()?.map_or(0, |(key, _)| key.value());
-            let id = last_token_id(txn)?
-                .max(newest)
+            let id = txn
+                .last_token_id()?
                 .checked_add(1)
                 .ok_or(TokenError::IdsExhausted)?;
             // 238 random bits never collide in practice; a collision is
@@ -379,12 +285,12 @@ impl Engine {
             let secret = loop {
                 let secret = mint_secret(prefix)?;
                 record.digest = sha256(secret.as_bytes());
-                if tables.by_digest.get(&record.digest)?.is_none() {
+                if txn.token_id(&record.digest)?.is_none() {
                     break secret;
                 }
             };
-            tables.insert(id, &record)?;
-            raise_last_token_id(txn, id)?;
+            txn.insert_token(id, &record)?;
+            txn.raise_last_token_id(id)?;
             Ok((id, secret))
         })?;
         Ok(NewToken {
@@ -415,10 +321,7 @@ impl Engine {
             Some(id) => id,
             None => {
                 core.count_lookup();
-                let id = core.read(|txn| {
-                    let by_digest = txn.open_table(TOKENS_BY_DIGEST)?;
-                    Ok(by_digest.get(&digest)?.map(|id| id.value()))
-                })?;
+                let id = core.read(|txn| txn.token_id(&digest))?;
                 let Some(id) = id else {
                     return Ok(None);
                 };
@@ -452,16 +355,13 @@ impl Engine {
         let core = &self.core;
         let now = core.now();
         core.read(|txn| {
-            let by_user = txn.open_table(TOKENS_BY_USER)?;
-            let records = txn.open_table(TOKENS)?;
             let mut list = Vec::new();
-            for row in by_user.range((user_id, 0)..=(user_id, u64::MAX))? {
-                let (_, id) = row?.0.value();
+            for id in txn.user_token_ids(user_id)? {
                 core.count_lookup();
-                let Some(bytes) = records.get(id)? else {
+                let Some(record) = txn.token(id)? else {
                     continue;
                 };
-                list.push(core.token_info(id, decode_token(bytes.value())?, now));
+                list.push(core.token_info(id, record, now));
             }
             Ok(list)
         })
@@ -477,16 +377,13 @@ impl Engine {
         core.count_lookup();
         // An unknown id is answered from a read snapshot: no write
         // transaction, so no commit and no fsync.
-        let stored = core.read(|txn| Ok(txn.open_table(TOKENS)?.get(id)?.is_some()))?;
+        let stored = core.read(|txn| Ok(txn.token(id)?.is_some()))?;
         if !stored {
             return Ok(false);
         }
-        let deleted = core.write(|txn| {
-            let mut tables = TokenTables::open(txn)?;
-            match tables.get(id)? {
-                Some(record) => tables.remove(id, &record).map(|()| true),
-                None => Ok(false),
-            }
+        let deleted = core.write(|txn| match txn.token(id)? {
+            Some(record) => txn.remove_token(id, &record).map(|()| true),
+            None => Ok(false),
         })?;
         core.forget_token_touches(&[id]);
         Ok(deleted)
@@ -499,7 +396,7 @@ impl Engine {
     /// [`Error::Corrupt`] when an index row has no record.
     pub fn revoke_user_tokens(&self, user_id: u64) -> Result<usize> {
         let core = &self.core;
-        let ids = core.write(|txn| TokenTables::open(txn)?.revoke_user(user_id))?;
+        let ids = core.write(|txn| revoke_user_tokens(txn, user_id))?;
         core.forget_token_touches(&ids);
         Ok(ids.len())
     }

@@ -3,12 +3,13 @@
 //! the name, so that a request clones no string.
 
 use crate::ability::Abilities;
-use crate::engine::{Core, TOKENS};
+use crate::engine::Core;
 use crate::error::Result;
-use crate::record::{ArchivedTokenRecord, access};
+#[cfg(feature = "postgres")]
+use crate::record::TokenRecord;
 use crate::secret::Digest;
 
-/// A token's summary, decoded in place from its stored record.
+/// A token's summary (a backend may read it in place from the record).
 #[derive(Clone)]
 pub(crate) struct TokenAuth {
     pub user_id: u64,
@@ -22,30 +23,24 @@ pub(crate) struct TokenAuth {
     pub digest: Digest,
 }
 
+#[cfg(feature = "postgres")]
 impl TokenAuth {
-    /// Read the summary from a stored record's bytes, validating them.
-    pub(crate) fn decode(bytes: &[u8]) -> Result<Self> {
-        let archived = access::<ArchivedTokenRecord>("tokens", bytes)?;
-        Ok(Self {
-            user_id: archived.user_id.to_native(),
-            abilities: Abilities::new(archived.abilities.iter().map(|a| a.as_str())),
-            created_at: archived.created_at.to_native(),
-            last_used_at: archived.last_used_at.as_ref().map(|t| t.to_native()),
-            expires_at: archived.expires_at.as_ref().map(|t| t.to_native()),
-            digest: archived.digest,
-        })
+    /// The summary of a full record.
+    pub(crate) fn of(record: &TokenRecord) -> Self {
+        Self {
+            user_id: record.user_id,
+            abilities: Abilities::new(record.abilities.iter().map(String::as_str)),
+            created_at: record.created_at,
+            last_used_at: record.last_used_at,
+            expires_at: record.expires_at,
+            digest: record.digest,
+        }
     }
 }
 
 impl Core {
     /// A token's summary: from the cache, else from a snapshot (then cached).
     pub(crate) fn token_auth(&self, id: u64) -> Result<Option<TokenAuth>> {
-        self.cached(&self.tokens_cache, id, |txn| {
-            let records = txn.open_table(TOKENS)?;
-            records
-                .get(id)?
-                .map(|bytes| TokenAuth::decode(bytes.value()))
-                .transpose()
-        })
+        self.cached(&self.tokens_cache, id, |txn| txn.token_auth(id))
     }
 }

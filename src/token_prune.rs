@@ -2,11 +2,9 @@
 //! but over the time indexes: each batch is a range scan from the oldest
 //! row, so the cost is proportional to what is pruned, not to what is stored.
 
-use redb::{ReadableTable, TableDefinition};
-
-use crate::engine::{Core, Counters, Engine, TOKENS_BY_CREATED, TOKENS_BY_EXPIRY};
+use crate::engine::{Core, Counters, Engine};
 use crate::error::Result;
-use crate::token::TokenTables;
+use crate::store::{RowKey, TimeIndex};
 
 const SECONDS_PER_HOUR: u64 = 3600;
 
@@ -17,24 +15,6 @@ pub(crate) struct Pruned {
     pub tokens: u64,
     /// Write transactions used.
     pub batches: u64,
-}
-
-/// The two time indexes pruning walks.
-#[derive(Clone, Copy)]
-enum TokenIndex {
-    /// `(expires_at, id)`: tokens with their own expiry.
-    Expiry,
-    /// `(created_at, id)`: every token, for the global expiration.
-    Created,
-}
-
-impl TokenIndex {
-    fn definition(self) -> TableDefinition<'static, (u64, u64), ()> {
-        match self {
-            TokenIndex::Expiry => TOKENS_BY_EXPIRY,
-            TokenIndex::Created => TOKENS_BY_CREATED,
-        }
-    }
 }
 
 impl Core {
@@ -57,7 +37,7 @@ impl Core {
             return Ok(pruned); // nothing can be that far in the past
         };
         if let Some(cutoff) = now.checked_sub(grace) {
-            self.prune_index(TokenIndex::Expiry, cutoff, &mut pruned, on_batch)?;
+            self.prune_index(TimeIndex::TokenExpiry, cutoff, &mut pruned, on_batch)?;
         }
         if let Some(expiration) = self.config.token_expiration
             && let Some(cutoff) = expiration
@@ -65,7 +45,7 @@ impl Core {
                 .checked_add(grace)
                 .and_then(|age| now.checked_sub(age))
         {
-            self.prune_index(TokenIndex::Created, cutoff, &mut pruned, on_batch)?;
+            self.prune_index(TimeIndex::TokenCreated, cutoff, &mut pruned, on_batch)?;
         }
         Ok(pruned)
     }
@@ -74,53 +54,41 @@ impl Core {
     /// of `Config::gc_batch_size`, each its own transaction.
     fn prune_index(
         &self,
-        index: TokenIndex,
+        index: TimeIndex,
         cutoff: u64,
         pruned: &mut Pruned,
         on_batch: &mut dyn FnMut(&Pruned),
     ) -> Result<()> {
-        // Keys sort by time then id, and ids start at 1: `..(cutoff, 0)` is
-        // exactly the rows with a time strictly before `cutoff`.
-        let before = ..(cutoff, 0u64);
+        // Strictly before `cutoff`.
+        let Some(upper) = cutoff.checked_sub(1) else {
+            return Ok(());
+        };
         let batch = self.config.gc_batch_size;
         loop {
             // Peek first: when nothing is due, no write transaction begins.
-            let due = self.read(|txn| {
-                let table = txn.open_table(index.definition())?;
-                Ok(table.range(before)?.next().is_some())
-            })?;
+            let due = self.read(|txn| Ok(!txn.due(index, upper, 1)?.is_empty()))?;
             if !due {
                 return Ok(());
             }
             let (seen, deleted) = self.write(|txn| {
-                let mut tables = TokenTables::open(txn)?;
-                let candidates: Vec<(u64, u64)> = {
-                    let table = match index {
-                        TokenIndex::Expiry => &tables.by_expiry,
-                        TokenIndex::Created => &tables.by_created,
-                    };
-                    let mut candidates = Vec::with_capacity(batch);
-                    for row in table.range(before)?.take(batch) {
-                        candidates.push(row?.0.value());
-                    }
-                    candidates
-                };
+                let candidates = txn.due(index, upper, batch)?;
                 let mut deleted = Vec::with_capacity(candidates.len());
-                for &key in &candidates {
-                    let id = key.1;
-                    match tables.get(id)? {
-                        Some(record) => {
-                            tables.remove(id, &record)?;
+                for &(indexed, row) in &candidates {
+                    let RowKey::Id(id) = row else { continue };
+                    let record = txn.token(id)?;
+                    let current = record.as_ref().and_then(|record| match index {
+                        TimeIndex::TokenExpiry => record.expires_at,
+                        _ => Some(record.created_at),
+                    });
+                    match record {
+                        Some(record) if current == Some(indexed) => {
+                            txn.remove_token(id, &record)?;
                             deleted.push(id);
                         }
-                        // An index row without its record: drop the row so
-                        // the walk moves on (verify() reports such rows).
-                        None => {
-                            match index {
-                                TokenIndex::Expiry => tables.by_expiry.remove(key)?,
-                                TokenIndex::Created => tables.by_created.remove(key)?,
-                            };
-                        }
+                        // An index row without its record, or a stale one:
+                        // drop the row so the walk moves on (verify()
+                        // reports such rows).
+                        _ => txn.unindex(index, indexed, row)?,
                     }
                 }
                 Ok((candidates.len(), deleted))

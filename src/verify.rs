@@ -1,20 +1,12 @@
-//! Consistency check: every index row has its record and every record its
-//! index rows. Used by tests after every random sequence and by operators.
+//! Consistency check of the store. Used by tests after every random
+//! sequence and by operators (`authkv verify`).
 
-use redb::{ReadTransaction, ReadableTable, ReadableTableMetadata};
+use std::ops::ControlFlow;
 
-use crate::engine::{
-    CREDENTIALS, CREDENTIALS_BY_USER, Engine, REMEMBER, REMEMBER_BY_EXPIRY, REMEMBER_BY_USER,
-    SESSIONS, SESSIONS_BY_ACTIVITY, SESSIONS_BY_CREATED, SESSIONS_BY_USER, THROTTLE,
-    THROTTLE_BY_WINDOW, TOKENS, TOKENS_BY_CREATED, TOKENS_BY_DIGEST, TOKENS_BY_EXPIRY,
-    TOKENS_BY_USER,
-};
-use crate::error::{Error, Result};
-use crate::processes::quiet_panic;
-use crate::record::{
-    TokenRecord, decode_credential, decode_remember, decode_session, decode_token,
-};
-use crate::secret::to_hex;
+use crate::engine::Engine;
+use crate::error::Result;
+use crate::session_auth::csrf_bytes;
+use crate::store::{Backend, Reads};
 
 /// What [`Engine::verify`] found.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -36,380 +28,59 @@ impl VerifyReport {
 }
 
 impl Engine {
-    /// Check, in one snapshot, that every record is intact (its checksum
-    /// and its encoding) and that the tables and their indexes agree. Each
-    /// area (sessions, tokens, credentials, remember-me, throttles) is
-    /// walked on its own: one the storage engine cannot read, or panics on,
-    /// is reported as a problem and the others are still checked.
+    /// Check that the store is intact. On the embedded backend, in one
+    /// snapshot: every record's checksum and encoding, and that the tables
+    /// and their indexes agree; an area the storage engine cannot read is a
+    /// problem, and the others are still checked. On PostgreSQL, whose
+    /// indexes are the server's own: every row reads back as a valid
+    /// record.
     ///
     /// # Errors
-    /// [`crate::Error::Storage`] or [`crate::Error::Corrupt`] when no
-    /// snapshot of the file can be read at all. Damaged records are
-    /// reported as problems, not errors.
+    /// [`crate::Error::Storage`], [`crate::Error::Server`] or
+    /// [`crate::Error::Corrupt`] when nothing can be read at all. Damaged
+    /// records are reported as problems, not errors.
     pub fn verify(&self) -> Result<VerifyReport> {
-        self.core.read(|txn| {
-            let mut report = VerifyReport::default();
-            let areas: [(&str, Check); 5] = [
-                ("sessions", verify_sessions),
-                ("tokens", verify_tokens),
-                ("credentials", check_credentials),
-                ("remember-me tokens", check_remember),
-                ("throttles", check_throttle),
-            ];
-            for (area, check) in areas {
-                let walked =
-                    quiet_panic::catch(|| check(txn, &mut report)).unwrap_or_else(|panic| {
-                        Err(Error::Corrupt {
-                            table: "(storage)",
-                            detail: format!("the storage engine failed: {panic}"),
-                        })
-                    });
-                if let Err(e) = walked {
-                    report.problems.push(format!("{area}: unreadable: {e}"));
-                }
-            }
-            Ok(report)
-        })
+        match &self.core.backend {
+            Backend::File(_) => self
+                .core
+                .read_file(|txn| Ok(crate::store::redb::verify::verify_file(txn))),
+            #[cfg(feature = "postgres")]
+            Backend::Server(_) => self.core.read(verify_rows),
+        }
     }
 }
 
-/// Walks one area of the snapshot, adding what it finds to the report.
-type Check = fn(&ReadTransaction, &mut VerifyReport) -> Result<()>;
-
-fn verify_sessions(txn: &ReadTransaction, report: &mut VerifyReport) -> Result<()> {
-    let records = txn.open_table(SESSIONS)?;
-    let by_activity = txn.open_table(SESSIONS_BY_ACTIVITY)?;
-    let by_created = txn.open_table(SESSIONS_BY_CREATED)?;
-    let by_user = txn.open_table(SESSIONS_BY_USER)?;
-
-    for row in records.iter()? {
-        let (key, value) = row?;
-        let digest = key.value();
-        let handle = to_hex(&digest);
-        report.records_checked += 1;
-        let record = match decode_session(value.value()) {
-            Ok(record) => record,
-            Err(e) => {
-                report.problems.push(format!("sessions {handle}: {e}"));
-                continue;
-            }
-        };
-        if by_activity.get((record.last_activity, digest))?.is_none() {
-            report
-                .problems
-                .push(format!("sessions {handle}: no sessions_by_activity row"));
+/// Read every record back, reporting those that are not valid.
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+fn verify_rows(txn: &dyn Reads) -> Result<VerifyReport> {
+    let mut report = VerifyReport::default();
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    // The walks below never break.
+    let _ = txn.each_session(&mut |(digest, record)| {
+        checked += 1;
+        if let Err(e) = csrf_bytes(record.csrf.as_bytes()) {
+            problems.push(format!("sessions {}: {e}", crate::secret::to_hex(&digest)));
         }
-        if by_created.get((record.created_at, digest))?.is_none() {
-            report
-                .problems
-                .push(format!("sessions {handle}: no sessions_by_created row"));
-        }
-        if let Some(user) = record.user_id
-            && by_user.get((user, digest))?.is_none()
+        Ok(ControlFlow::Continue(()))
+    })?;
+    let _ = txn.each_token(&mut |_| {
+        checked += 1;
+        Ok(ControlFlow::Continue(()))
+    })?;
+    let _ = txn.each_login(&mut |(user_id, login)| {
+        checked += 1;
+        if txn
+            .credential(&login)?
+            .is_none_or(|record| record.user_id != user_id)
         {
-            report
-                .problems
-                .push(format!("sessions {handle}: no sessions_by_user row"));
-        }
-    }
-
-    let indexes = [
-        ("sessions_by_activity", &by_activity),
-        ("sessions_by_created", &by_created),
-        ("sessions_by_user", &by_user),
-    ];
-    for (name, index) in indexes {
-        for row in index.iter()? {
-            let (key, _) = row?;
-            let (value, digest) = key.value();
-            report.index_rows_checked += 1;
-            let handle = to_hex(&digest);
-            let Some(bytes) = records.get(&digest)? else {
-                report
-                    .problems
-                    .push(format!("{name} {handle}: no session record"));
-                continue;
-            };
-            let Ok(record) = decode_session(bytes.value()) else {
-                continue; // already reported above
-            };
-            let expected = match name {
-                "sessions_by_activity" => Some(record.last_activity),
-                "sessions_by_created" => Some(record.created_at),
-                _ => record.user_id,
-            };
-            if expected != Some(value) {
-                report.problems.push(format!(
-                    "{name} {handle}: row says {value}, record says {expected:?}"
-                ));
-            }
-        }
-    }
-    let _ = records.len()?;
-    Ok(())
-}
-
-/// Each credential has the user row naming its login, and each user row
-/// names a credential of that user. Problems name the user, not the login.
-fn check_credentials(txn: &ReadTransaction, report: &mut VerifyReport) -> Result<()> {
-    let records = txn.open_table(CREDENTIALS)?;
-    let by_user = txn.open_table(CREDENTIALS_BY_USER)?;
-    for row in records.iter()? {
-        let (login, value) = row?;
-        report.records_checked += 1;
-        let record = match decode_credential(value.value()) {
-            Ok(record) => record,
-            Err(e) => {
-                let len = login.value().len();
-                report
-                    .problems
-                    .push(format!("credentials (login of {len} bytes): {e}"));
-                continue;
-            }
-        };
-        let user = record.user_id;
-        match by_user.get(user)? {
-            Some(indexed) if indexed.value() == login.value() => {}
-            Some(_) => report.problems.push(format!(
-                "credentials user {user}: credentials_by_user names another login"
-            )),
-            None => report.problems.push(format!(
-                "credentials user {user}: no credentials_by_user row"
-            )),
-        }
-    }
-    for row in by_user.iter()? {
-        let (user, login) = row?;
-        let user = user.value();
-        report.index_rows_checked += 1;
-        let Some(bytes) = records.get(login.value())? else {
-            report.problems.push(format!(
-                "credentials_by_user user {user}: no credential for its login"
-            ));
-            continue;
-        };
-        if decode_credential(bytes.value()).is_ok_and(|r| r.user_id != user) {
-            report.problems.push(format!(
-                "credentials_by_user user {user}: login belongs to another user"
+            problems.push(format!(
+                "credentials of user {user_id}: login and row disagree"
             ));
         }
-    }
-    Ok(())
-}
-
-/// Each remember-me record has its user and expiry rows, and each of those
-/// rows its record with the same user or expiry.
-fn check_remember(txn: &ReadTransaction, report: &mut VerifyReport) -> Result<()> {
-    let records = txn.open_table(REMEMBER)?;
-    let by_user = txn.open_table(REMEMBER_BY_USER)?;
-    let by_expiry = txn.open_table(REMEMBER_BY_EXPIRY)?;
-    for row in records.iter()? {
-        let (key, value) = row?;
-        let selector = key.value();
-        let handle = to_hex(&selector);
-        report.records_checked += 1;
-        let record = match decode_remember(value.value()) {
-            Ok(record) => record,
-            Err(e) => {
-                report.problems.push(format!("remember {handle}: {e}"));
-                continue;
-            }
-        };
-        if by_user.get((record.user_id, selector))?.is_none() {
-            report
-                .problems
-                .push(format!("remember {handle}: no remember_by_user row"));
-        }
-        if by_expiry.get((record.expires_at, selector))?.is_none() {
-            report
-                .problems
-                .push(format!("remember {handle}: no remember_by_expiry row"));
-        }
-    }
-    for (name, index) in [
-        ("remember_by_user", &by_user),
-        ("remember_by_expiry", &by_expiry),
-    ] {
-        for row in index.iter()? {
-            let (key, _) = row?;
-            let (value, selector) = key.value();
-            report.index_rows_checked += 1;
-            let handle = to_hex(&selector);
-            let Some(bytes) = records.get(&selector)? else {
-                report
-                    .problems
-                    .push(format!("{name} {handle}: no remember record"));
-                continue;
-            };
-            let Ok(record) = decode_remember(bytes.value()) else {
-                continue; // already reported above
-            };
-            let expected = match name {
-                "remember_by_user" => record.user_id,
-                _ => record.expires_at,
-            };
-            if expected != value {
-                report.problems.push(format!(
-                    "{name} {handle}: row says {value}, record says {expected}"
-                ));
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Each throttle counter has its window row, and each window row a counter
-/// whose window starts there.
-fn check_throttle(txn: &ReadTransaction, report: &mut VerifyReport) -> Result<()> {
-    let counters = txn.open_table(THROTTLE)?;
-    let by_window = txn.open_table(THROTTLE_BY_WINDOW)?;
-    for row in counters.iter()? {
-        let (key, value) = row?;
-        let digest = key.value();
-        let (attempts, window_start) = value.value();
-        let handle = to_hex(&digest);
-        report.records_checked += 1;
-        if attempts == 0 {
-            report
-                .problems
-                .push(format!("throttle {handle}: counter of zero attempts"));
-        }
-        if by_window.get((window_start, digest))?.is_none() {
-            report
-                .problems
-                .push(format!("throttle {handle}: no throttle_by_window row"));
-        }
-    }
-    for row in by_window.iter()? {
-        let (key, _) = row?;
-        let (window_start, digest) = key.value();
-        report.index_rows_checked += 1;
-        let handle = to_hex(&digest);
-        match counters.get(&digest)? {
-            None => report
-                .problems
-                .push(format!("throttle_by_window {handle}: no counter")),
-            Some(counter) if counter.value().1 != window_start => {
-                let stored = counter.value().1;
-                report.problems.push(format!(
-                    "throttle_by_window {handle}: row says {window_start}, counter says {stored}"
-                ));
-            }
-            Some(_) => {}
-        }
-    }
-    Ok(())
-}
-
-/// What an index row points to.
-enum Stored {
-    Found(TokenRecord),
-    Missing,
-    /// Reported when the records were walked.
-    Undecodable,
-}
-
-/// Tokens: every record has its digest, user, created (and, when it expires,
-/// expiry) rows, and every index row points to a record with the same values.
-/// Problems name the token id, never a digest.
-fn verify_tokens(txn: &ReadTransaction, report: &mut VerifyReport) -> Result<()> {
-    let records = txn.open_table(TOKENS)?;
-    let by_digest = txn.open_table(TOKENS_BY_DIGEST)?;
-    let by_user = txn.open_table(TOKENS_BY_USER)?;
-    let by_expiry = txn.open_table(TOKENS_BY_EXPIRY)?;
-    let by_created = txn.open_table(TOKENS_BY_CREATED)?;
-
-    for row in records.iter()? {
-        let (key, value) = row?;
-        let id = key.value();
-        report.records_checked += 1;
-        let record = match decode_token(value.value()) {
-            Ok(record) => record,
-            Err(e) => {
-                report.problems.push(format!("tokens {id}: {e}"));
-                continue;
-            }
-        };
-        match by_digest.get(&record.digest)?.map(|v| v.value()) {
-            Some(owner) if owner == id => {}
-            Some(owner) => report.problems.push(format!(
-                "tokens {id}: tokens_by_digest row names token {owner}"
-            )),
-            None => report
-                .problems
-                .push(format!("tokens {id}: no tokens_by_digest row")),
-        }
-        if by_user.get((record.user_id, id))?.is_none() {
-            report
-                .problems
-                .push(format!("tokens {id}: no tokens_by_user row"));
-        }
-        if by_created.get((record.created_at, id))?.is_none() {
-            report
-                .problems
-                .push(format!("tokens {id}: no tokens_by_created row"));
-        }
-        if let Some(expires_at) = record.expires_at
-            && by_expiry.get((expires_at, id))?.is_none()
-        {
-            report
-                .problems
-                .push(format!("tokens {id}: no tokens_by_expiry row"));
-        }
-    }
-    let record_of = |id: u64| -> Result<Stored> {
-        Ok(match records.get(id)? {
-            None => Stored::Missing,
-            Some(bytes) => decode_token(bytes.value()).map_or(Stored::Undecodable, Stored::Found),
-        })
-    };
-
-    for row in by_digest.iter()? {
-        let (key, value) = row?;
-        let id = value.value();
-        report.index_rows_checked += 1;
-        match record_of(id)? {
-            Stored::Found(record) if record.digest == key.value() => {}
-            Stored::Found(_) => report.problems.push(format!(
-                "tokens_by_digest: row for token {id} has another digest"
-            )),
-            Stored::Missing => report
-                .problems
-                .push(format!("tokens_by_digest: row for missing token {id}")),
-            Stored::Undecodable => {}
-        }
-    }
-    let indexes = [
-        ("tokens_by_user", &by_user),
-        ("tokens_by_expiry", &by_expiry),
-        ("tokens_by_created", &by_created),
-    ];
-    for (name, index) in indexes {
-        for row in index.iter()? {
-            let (key, _) = row?;
-            let (value, id) = key.value();
-            report.index_rows_checked += 1;
-            let record = match record_of(id)? {
-                Stored::Found(record) => record,
-                Stored::Missing => {
-                    report
-                        .problems
-                        .push(format!("{name} {id}: no token record"));
-                    continue;
-                }
-                Stored::Undecodable => continue,
-            };
-            let expected = match name {
-                "tokens_by_user" => Some(record.user_id),
-                "tokens_by_expiry" => record.expires_at,
-                _ => Some(record.created_at),
-            };
-            if expected != Some(value) {
-                report.problems.push(format!(
-                    "{name} {id}: row says {value}, record says {expected:?}"
-                ));
-            }
-        }
-    }
-    Ok(())
+        Ok(ControlFlow::Continue(()))
+    })?;
+    report.records_checked = checked;
+    report.problems = problems;
+    Ok(report)
 }

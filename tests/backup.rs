@@ -93,7 +93,9 @@ fn compaction_after_gc_of_a_tenth_comes_within_10_percent_of_a_fresh_import() {
     let report = f.engine.gc().expect("gc");
     assert_eq!(report.sessions_deleted, (N / 10) as u64);
     let path = f.path();
-    let Fixture { dir, clock, engine } = f;
+    let Fixture {
+        dir, clock, engine, ..
+    } = f;
     let before = std::fs::metadata(&path).expect("meta").len();
     let engine = engine.compact().expect("compact");
     let compacted = std::fs::metadata(&path).expect("meta").len();

@@ -19,20 +19,35 @@ fn err_credential(e: Error) -> CredentialError {
     }
 }
 
-/// Reopen the fixture's file with another configuration.
+/// Reopen the fixture's store with another configuration.
 fn reopen_with(f: Fixture, adjust: impl FnOnce(&mut Config)) -> Fixture {
-    let Fixture { dir, clock, engine } = f;
-    let mut config = engine.config().clone();
-    adjust(&mut config);
-    engine.close().expect("close");
-    let engine = Engine::open(dir.path().join("auth.redb"), config).expect("reopen");
-    Fixture { dir, clock, engine }
+    f.reopen_with(adjust)
+}
+
+/// The PHC string stored for `login`, read straight from the database.
+#[cfg(feature = "postgres")]
+fn stored_phc_on_server(url: &str, login: &str) -> String {
+    let mut client = ::postgres::Client::connect(url, ::postgres::NoTls).expect("connect");
+    client
+        .query_one(
+            "SELECT phc FROM authkv_credentials WHERE login = $1",
+            &[&login],
+        )
+        .expect("credential stored")
+        .get(0)
 }
 
 /// The PHC string stored for `login`, read straight from the file.
 fn stored_phc(f: Fixture, login: &str) -> (Fixture, String) {
+    #[cfg(feature = "postgres")]
+    if let Some(url) = &f.url {
+        let phc = stored_phc_on_server(url, login);
+        return (f, phc);
+    }
     const CREDENTIALS: TableDefinition<&str, &[u8]> = TableDefinition::new("credentials");
-    let Fixture { dir, clock, engine } = f;
+    let Fixture {
+        dir, clock, engine, ..
+    } = f;
     let config = engine.config().clone();
     engine.close().expect("close");
     let path = dir.path().join("auth.redb");
@@ -51,7 +66,13 @@ fn stored_phc(f: Fixture, login: &str) -> (Fixture, String) {
         String::from_utf8(bytes[start..start + len].to_vec()).expect("ascii")
     };
     let engine = Engine::open(&path, config).expect("reopen");
-    (Fixture { dir, clock, engine }, phc)
+    let f = Fixture {
+        dir,
+        clock,
+        engine,
+        url: None,
+    };
+    (f, phc)
 }
 
 #[test]
@@ -486,9 +507,8 @@ fn debug_and_errors_never_show_a_password_or_hash() {
     for secret in ["hunter2-secret", "hunter3-secret", "$argon2"] {
         assert!(!shown.contains(secret), "{secret} shown in {shown}");
     }
-    let path = f.path();
-    f.engine.close().expect("close");
-    let bytes = std::fs::read(path).expect("read file");
+    let bytes = stored_bytes(f);
+    assert!(!bytes.is_empty());
     assert!(!bytes.windows(14).any(|w| w == b"hunter2-secret"));
 }
 
@@ -515,7 +535,7 @@ fn invalid_argon2_or_throttle_settings_are_refused_at_open() {
 #[test]
 fn verify_reports_a_credential_and_its_user_row_disagreeing() {
     const BY_USER: TableDefinition<u64, &str> = TableDefinition::new("credentials_by_user");
-    let f = fast();
+    let f = file_fixture_with(|c| c.argon2 = FAST);
     f.engine.set_password(1, "alice", "pw").expect("set");
     f.engine.set_password(2, "bob", "pw").expect("set");
     assert_consistent(&f.engine);

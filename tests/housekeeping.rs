@@ -2,7 +2,8 @@
 //! commit, so housekeeping once per touch interval commits once.
 //! These pin the commits of one process alone on its file
 //! (`Concurrency::Exclusive`); with several, the housekeeping lease is one
-//! more row, see `housekeeping_lease` below.
+//! more row, see `housekeeping_lease` below. They are about the file's
+//! commits, so they run on the embedded backend whatever is under test.
 
 mod common;
 
@@ -24,7 +25,7 @@ fn commits(f: &Fixture) -> u64 {
 
 #[test]
 fn touches_and_expired_sessions_are_written_in_one_commit() {
-    let f = fixture_with(exclusive);
+    let f = file_fixture_with(exclusive);
     let doomed = sessions(&f, 3);
     f.clock.advance(IDLE - 100);
     let kept = sessions(&f, 2);
@@ -52,7 +53,7 @@ fn touches_and_expired_sessions_are_written_in_one_commit() {
 
 #[test]
 fn touches_alone_take_one_commit_and_nothing_takes_none() {
-    let f = fixture_with(exclusive);
+    let f = file_fixture_with(exclusive);
     let ids = sessions(&f, 4);
     let before = commits(&f);
     assert_eq!(f.engine.housekeep().expect("housekeep").1, 0);
@@ -68,7 +69,7 @@ fn touches_alone_take_one_commit_and_nothing_takes_none() {
 
 #[test]
 fn more_than_a_batch_expired_takes_one_commit_per_batch_touches_included() {
-    let f = fixture_with(|c| {
+    let f = file_fixture_with(|c| {
         exclusive(c);
         c.gc_batch_size = 3;
     });
@@ -90,7 +91,7 @@ fn more_than_a_batch_expired_takes_one_commit_per_batch_touches_included() {
 
 #[test]
 fn a_touch_that_keeps_a_session_alive_is_written_not_deleted() {
-    let f = fixture_with(exclusive);
+    let f = file_fixture_with(exclusive);
     let ids = sessions(&f, 1);
     f.clock.advance(IDLE - 10);
     f.engine.load_session(&ids[0]).expect("load").expect("live");
@@ -102,7 +103,7 @@ fn a_touch_that_keeps_a_session_alive_is_written_not_deleted() {
 
 #[test]
 fn touches_beyond_a_batch_get_transactions_of_their_own_and_one_fsync() {
-    let f = fixture_with(|c| {
+    let f = file_fixture_with(|c| {
         exclusive(c);
         c.gc_batch_size = 3;
     });
@@ -136,7 +137,7 @@ fn touches_beyond_a_batch_get_transactions_of_their_own_and_one_fsync() {
 /// clock, both in `Concurrency::MultiProcess` (the default).
 #[test]
 fn housekeeping_lease_one_engine_collects_until_it_closes_or_stops_renewing() {
-    let f = fixture(); // touch interval 60 s: the lease lasts 180 s
+    let f = file_fixture_with(|_| {}); // touch interval 60 s: the lease lasts 180 s
     let other_clock = authkv::ManualClock::new(T0);
     let link = f.dir.path().join("link.redb");
     std::fs::hard_link(f.path(), &link).expect("hard link");

@@ -275,6 +275,10 @@ impl OpenOptions {
             throttle_window: seconds(self.throttle_window_secs),
             remember_lifetime: seconds(self.remember_lifetime_secs),
             guard: self.guard()?,
+            // The PostgreSQL backend's connection settings keep their
+            // defaults from C: the connection string carries the rest.
+            pool_size: Config::default().pool_size,
+            server_timeout: Config::default().server_timeout,
         })
     }
 

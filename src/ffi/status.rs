@@ -96,13 +96,18 @@ pub enum authkv_status {
     /// The library panicked; the call had no effect that was committed
     /// partially. The message says where.
     AUTHKV_PANIC = 305,
+    /// The database server (PostgreSQL) failed, went away or did not answer
+    /// in time; nothing of the call was stored. Retry later.
+    AUTHKV_UNAVAILABLE = 306,
+    /// The operation is not offered by the engine's storage backend.
+    AUTHKV_UNSUPPORTED = 307,
 }
 
 use authkv_status::*;
 
 impl authkv_status {
     /// Every status, in numeric order.
-    pub(crate) const ALL: [authkv_status; 25] = [
+    pub(crate) const ALL: [authkv_status; 27] = [
         AUTHKV_OK,
         AUTHKV_NULL_POINTER,
         AUTHKV_INVALID_ARGUMENT,
@@ -128,6 +133,8 @@ impl authkv_status {
         AUTHKV_CLOSED,
         AUTHKV_INTERNAL,
         AUTHKV_PANIC,
+        AUTHKV_UNAVAILABLE,
+        AUTHKV_UNSUPPORTED,
     ];
 
     /// The status with this number, if there is one.
@@ -163,6 +170,8 @@ impl authkv_status {
             AUTHKV_CLOSED => c"engine is closed",
             AUTHKV_INTERNAL => c"internal error",
             AUTHKV_PANIC => c"internal panic",
+            AUTHKV_UNAVAILABLE => c"the database server failed or could not be reached",
+            AUTHKV_UNSUPPORTED => c"not supported by this storage backend",
         }
     }
 }
@@ -177,6 +186,7 @@ impl From<&Error> for authkv_status {
                 OpenError::SchemaTooNew { .. } => AUTHKV_SCHEMA_TOO_NEW,
                 OpenError::Io(_) | OpenError::Missing => AUTHKV_IO,
                 OpenError::Corrupt(_) => AUTHKV_CORRUPT,
+                OpenError::Unreachable(_) => AUTHKV_UNAVAILABLE,
             },
             Error::Session(session) => match session {
                 SessionError::NotFound | SessionError::UnknownHandle => AUTHKV_NOT_FOUND,
@@ -217,6 +227,8 @@ impl From<&Error> for authkv_status {
                 redb::Error::DatabaseClosed => AUTHKV_CLOSED,
                 _ => AUTHKV_STORAGE,
             },
+            Error::Server(_) => AUTHKV_UNAVAILABLE,
+            Error::Unsupported(_) => AUTHKV_UNSUPPORTED,
             Error::Random(_) => AUTHKV_INTERNAL,
             Error::Closed => AUTHKV_CLOSED,
             Error::Forked { .. } => AUTHKV_MISUSE,
@@ -292,6 +304,8 @@ mod tests {
             (AUTHKV_CLOSED, 303),
             (AUTHKV_INTERNAL, 304),
             (AUTHKV_PANIC, 305),
+            (AUTHKV_UNAVAILABLE, 306),
+            (AUTHKV_UNSUPPORTED, 307),
         ];
         assert_eq!(pinned.len(), authkv_status::ALL.len());
         for (status, code) in pinned {
@@ -401,6 +415,12 @@ mod tests {
                 AUTHKV_STORAGE,
             ),
             (Error::Random("x".into()), AUTHKV_INTERNAL),
+            (Error::Server("x".into()), AUTHKV_UNAVAILABLE),
+            (Error::Unsupported("x"), AUTHKV_UNSUPPORTED),
+            (
+                Error::Open(OpenError::Unreachable("x".into())),
+                AUTHKV_UNAVAILABLE,
+            ),
             (Error::Closed, AUTHKV_CLOSED),
             (
                 Error::Forked {

@@ -43,17 +43,75 @@ use crate::processes::shared_memory::{LOG_SLOTS, Region};
 const KIND_SESSION: u64 = 1;
 const KIND_TOKEN: u64 = 2;
 
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+const KIND_EVERYTHING: u64 = 3;
+
 /// A writer's ticket: dropping it (after the commit returned or failed)
 /// marks the commit ended.
 pub(crate) struct Publication<'a> {
     region: &'a Region,
     ticket: u64,
+    /// Ended by counting (concurrent writers of one process) rather than
+    /// by the highest ticket (one writer at a time, which may die).
+    counted: bool,
 }
 
 impl Drop for Publication<'_> {
     fn drop(&mut self) {
-        self.region.ended.fetch_max(self.ticket, Ordering::AcqRel);
+        if self.counted {
+            self.region.ended.fetch_add(1, Ordering::AcqRel);
+        } else {
+            self.region.ended.fetch_max(self.ticket, Ordering::AcqRel);
+        }
     }
+}
+
+/// What a writer of a process-private region announces.
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+pub(crate) enum Announce<'c> {
+    /// These records changed.
+    Keys(&'c [Changed]),
+    /// Anything may have changed (changes were missed): every follower
+    /// drops all its caches.
+    Everything,
+}
+
+/// [`publish`] for a region only this process writes, by writers that may
+/// commit concurrently (the database server orders their commits, not a
+/// lock of the region): `appending` serializes the announcements alone,
+/// and a commit counts as ended when its publication drops, so the region
+/// is clean only once every commit begun has ended.
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+pub(crate) fn publish_concurrent<'a>(
+    region: &'a Region,
+    appending: &parking_lot::Mutex<()>,
+    announce: Announce<'_>,
+) -> Option<Publication<'a>> {
+    if let Announce::Keys([]) = announce {
+        return None;
+    }
+    let _appending = appending.lock();
+    let ticket = region.begun.fetch_add(1, Ordering::AcqRel) + 1;
+    let mut head = region.log_head.load(Ordering::Acquire);
+    match announce {
+        Announce::Keys(changed) => {
+            for record in changed {
+                write_slot(region, head, record);
+                head += 1;
+            }
+        }
+        Announce::Everything => {
+            write_words(region, head, KIND_EVERYTHING, [0; 4]);
+            head += 1;
+        }
+    }
+    region.log_head.store(head, Ordering::Release);
+    region.listed.fetch_max(ticket, Ordering::AcqRel);
+    Some(Publication {
+        region,
+        ticket,
+        counted: true,
+    })
 }
 
 /// Announce, before the commit, the records a transaction changed. Called
@@ -73,14 +131,22 @@ pub(crate) fn publish<'a>(region: &'a Region, changed: &[Changed]) -> Option<Pub
     }
     region.log_head.store(head, Ordering::Release);
     region.listed.fetch_max(ticket, Ordering::AcqRel);
-    Some(Publication { region, ticket })
+    Some(Publication {
+        region,
+        ticket,
+        counted: false,
+    })
 }
 
 fn write_slot(region: &Region, position: u64, record: &Changed) {
+    let (kind, key) = encode(record);
+    write_words(region, position, kind, key);
+}
+
+fn write_words(region: &Region, position: u64, kind: u64, key: [u64; 4]) {
     let slot = &region.slots[(position % LOG_SLOTS as u64) as usize];
     slot.seq.store(0, Ordering::Relaxed);
     fence(Ordering::Release);
-    let (kind, key) = encode(record);
     slot.words[0].store(kind, Ordering::Relaxed);
     for (word, value) in slot.words[1..].iter().zip(key) {
         word.store(value, Ordering::Relaxed);
@@ -278,6 +344,7 @@ fn read_log(region: &Region, from: u64, to: u64, mut visit: impl FnMut(Changed))
         if before != position + 1 || after != before {
             return false;
         }
+        // An unknown kind, or "everything": the caller drops all.
         match decode(kind, key) {
             Some(changed) => visit(changed),
             None => return false,

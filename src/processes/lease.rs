@@ -6,10 +6,9 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use redb::ReadableTable;
-
-use crate::engine::{Core, META};
+use crate::engine::Core;
 use crate::error::Result;
+use crate::store::Reads;
 
 const LEASE_ROW: &str = "housekeeping_lease";
 
@@ -37,8 +36,8 @@ fn parse(row: &str) -> Option<(u64, u64)> {
     Some((u64::from_str_radix(holder, 16).ok()?, expires.parse().ok()?))
 }
 
-fn stored(meta: &impl ReadableTable<&'static str, &'static str>) -> Result<Option<(u64, u64)>> {
-    Ok(meta.get(LEASE_ROW)?.and_then(|row| parse(row.value())))
+fn stored(txn: &dyn Reads) -> Result<Option<(u64, u64)>> {
+    Ok(txn.meta(LEASE_ROW)?.as_deref().and_then(parse))
 }
 
 impl Core {
@@ -65,17 +64,16 @@ impl Core {
         let held_elsewhere = |row: Option<(u64, u64)>| {
             row.is_some_and(|(holder, expires_at)| holder != lease.holder && expires_at > now)
         };
-        if held_elsewhere(self.read(|txn| stored(&txn.open_table(META)?))?) {
+        if held_elsewhere(self.read(stored)?) {
             lease.held_until.store(0, Ordering::Relaxed);
             return Ok(false);
         }
         let taken = self.write(|txn| {
-            let mut meta = txn.open_table(META)?;
-            if held_elsewhere(stored(&meta)?) {
+            if held_elsewhere(stored(txn)?) {
                 return Ok(false);
             }
             let row = format!("{:016x} {}", lease.holder, now + ttl);
-            meta.insert(LEASE_ROW, row.as_str())?;
+            txn.set_meta(LEASE_ROW, &row)?;
             Ok(true)
         })?;
         lease
@@ -92,9 +90,8 @@ impl Core {
             return Ok(());
         }
         self.write(|txn| {
-            let mut meta = txn.open_table(META)?;
-            if stored(&meta)?.is_some_and(|(holder, _)| holder == lease.holder) {
-                meta.remove(LEASE_ROW)?;
+            if stored(txn)?.is_some_and(|(holder, _)| holder == lease.holder) {
+                txn.remove_meta(LEASE_ROW)?;
             }
             Ok(())
         })

@@ -47,6 +47,11 @@ impl Store {
         let _ = self.damage.set(what.to_owned());
     }
 
+    /// Whether another engine in this process has the file open too.
+    pub(crate) fn shared_in_process(self: &Arc<Self>) -> bool {
+        Arc::strong_count(self) > 1
+    }
+
     /// What damage was found, if any.
     pub(crate) fn damage(&self) -> Option<&str> {
         self.damage.get().map(String::as_str)

@@ -1,6 +1,11 @@
 //! Shared set-up for integration tests: a real redb file in a temp dir and
-//! a manual clock.
+//! a manual clock. With `AUTHKV_TEST_BACKEND=postgres` (and the `postgres`
+//! feature) the same tests run on a real PostgreSQL server instead: the
+//! conformance suite for both backends.
 #![allow(dead_code)]
+
+#[cfg(feature = "postgres")]
+pub mod postgres;
 
 use std::time::Duration;
 
@@ -13,6 +18,24 @@ pub struct Fixture {
     pub dir: tempfile::TempDir,
     pub clock: ManualClock,
     pub engine: Engine,
+    /// The database of a PostgreSQL engine.
+    pub url: Option<String>,
+}
+
+/// Whether this run tests the PostgreSQL backend.
+pub fn on_postgres() -> bool {
+    std::env::var("AUTHKV_TEST_BACKEND").is_ok_and(|backend| backend == "postgres")
+}
+
+/// Open the engine under test: the file in `dir`, or the database at `url`.
+fn open(dir: &std::path::Path, url: Option<&str>, config: Config) -> Engine {
+    match url {
+        #[cfg(feature = "postgres")]
+        Some(url) => Engine::open_postgres(url, config).expect("open on postgres"),
+        #[cfg(not(feature = "postgres"))]
+        Some(_) => panic!("AUTHKV_TEST_BACKEND=postgres needs --features postgres"),
+        None => Engine::open(dir.join("auth.redb"), config).expect("open"),
+    }
 }
 
 impl Fixture {
@@ -21,11 +44,44 @@ impl Fixture {
     }
 
     pub fn reopen(self) -> Fixture {
-        let Fixture { dir, clock, engine } = self;
-        let config = engine.config().clone();
+        self.reopen_with(|_| {})
+    }
+
+    /// Close the engine and open the same store with another configuration.
+    pub fn reopen_with(self, adjust: impl FnOnce(&mut Config)) -> Fixture {
+        let Fixture {
+            dir,
+            clock,
+            engine,
+            url,
+        } = self;
+        let mut config = engine.config().clone();
+        adjust(&mut config);
         engine.close().expect("close");
-        let engine = Engine::open(dir.path().join("auth.redb"), config).expect("reopen");
-        Fixture { dir, clock, engine }
+        let engine = open(dir.path(), url.as_deref(), config);
+        Fixture {
+            dir,
+            clock,
+            engine,
+            url,
+        }
+    }
+}
+
+/// Everything the store holds, as bytes: the closed file, or every row of
+/// authkv's tables as PostgreSQL prints them. For "this secret is not
+/// stored" checks.
+pub fn stored_bytes(f: Fixture) -> Vec<u8> {
+    let Fixture {
+        dir, engine, url, ..
+    } = f;
+    drop(engine);
+    match url {
+        #[cfg(feature = "postgres")]
+        Some(url) => postgres::all_rows(&url).into_bytes(),
+        #[cfg(not(feature = "postgres"))]
+        Some(_) => unreachable!("postgres fixtures need the feature"),
+        None => std::fs::read(dir.path().join("auth.redb")).expect("read file"),
     }
 }
 
@@ -45,8 +101,38 @@ pub fn fixture_with(adjust: impl FnOnce(&mut Config)) -> Fixture {
     let clock = ManualClock::new(T0);
     let mut config = config(&clock);
     adjust(&mut config);
-    let engine = Engine::open(dir.path().join("auth.redb"), config).expect("open");
-    Fixture { dir, clock, engine }
+    let url = on_postgres().then(database_url);
+    let engine = open(dir.path(), url.as_deref(), config);
+    Fixture {
+        dir,
+        clock,
+        engine,
+        url,
+    }
+}
+
+/// An engine on a redb file whatever the backend under test: for tests
+/// about the file itself (editing it behind the engine's back).
+pub fn file_fixture_with(adjust: impl FnOnce(&mut Config)) -> Fixture {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clock = ManualClock::new(T0);
+    let mut config = config(&clock);
+    adjust(&mut config);
+    let engine = open(dir.path(), None, config);
+    Fixture {
+        dir,
+        clock,
+        engine,
+        url: None,
+    }
+}
+
+/// A fresh database on the test server.
+fn database_url() -> String {
+    #[cfg(feature = "postgres")]
+    return postgres::fresh_database();
+    #[cfg(not(feature = "postgres"))]
+    panic!("AUTHKV_TEST_BACKEND=postgres needs --features postgres")
 }
 
 /// For `fixture_with`: this process alone on the file.

@@ -36,7 +36,9 @@ pub fn authenticated(user_id: u64) -> AttemptOutcome {
 /// Close the engine, edit its file directly with redb (to simulate damage),
 /// and open it again.
 pub fn tamper(f: Fixture, edit: impl FnOnce(&redb::WriteTransaction)) -> Fixture {
-    let Fixture { dir, clock, engine } = f;
+    let Fixture {
+        dir, clock, engine, ..
+    } = f;
     let config = engine.config().clone();
     engine.close().expect("close");
     let path = dir.path().join("auth.redb");
@@ -47,7 +49,12 @@ pub fn tamper(f: Fixture, edit: impl FnOnce(&redb::WriteTransaction)) -> Fixture
         txn.commit().expect("commit");
     }
     let engine = Engine::open(&path, config).expect("reopen");
-    Fixture { dir, clock, engine }
+    Fixture {
+        dir,
+        clock,
+        engine,
+        url: None,
+    }
 }
 
 /// The problems `verify()` reports.

@@ -66,12 +66,7 @@ pub fn crc32b(bytes: &[u8]) -> String {
 
 /// Close the fixture's engine and open the same file with a changed config.
 pub fn reopen_with(f: Fixture, adjust: impl FnOnce(&mut Config)) -> Fixture {
-    let Fixture { dir, clock, engine } = f;
-    let mut config = engine.config().clone();
-    engine.close().expect("close");
-    adjust(&mut config);
-    let engine = Engine::open(dir.path().join("auth.redb"), config).expect("reopen");
-    Fixture { dir, clock, engine }
+    f.reopen_with(adjust)
 }
 
 pub fn import_vector(f: &Fixture, sha256: &str) {

@@ -80,3 +80,9 @@ class InternalError extends Exception {}
 
 /** The library panicked inside a call; the process is unharmed (305). */
 class Panic extends Exception {}
+
+/** The database server failed or could not be reached; retry (306). */
+class Unavailable extends Exception {}
+
+/** The storage backend does not offer this operation (307). */
+class Unsupported extends Exception {}

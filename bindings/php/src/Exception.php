@@ -38,6 +38,8 @@ class Exception extends \RuntimeException
         Status::CLOSED => Closed::class,
         Status::INTERNAL => InternalError::class,
         Status::PANIC => Panic::class,
+        Status::UNAVAILABLE => Unavailable::class,
+        Status::UNSUPPORTED => Unsupported::class,
     ];
 
     final public function __construct(private readonly int $status, string $message)

@@ -37,4 +37,6 @@ final class Status
     public const CLOSED = 303;
     public const INTERNAL = 304;
     public const PANIC = 305;
+    public const UNAVAILABLE = 306;
+    public const UNSUPPORTED = 307;
 }

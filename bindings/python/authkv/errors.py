@@ -145,6 +145,16 @@ class Panic(AuthkvError):
     """The library panicked inside a call; the process is unharmed (305)."""
 
 
+class Unavailable(AuthkvError):
+    """The database server failed or could not be reached; retry (306)."""
+
+    http_status = 503
+
+
+class Unsupported(AuthkvError):
+    """The storage backend does not offer this operation (307)."""
+
+
 BY_STATUS = {
     1: InvalidArgument,
     2: InvalidArgument,
@@ -170,6 +180,8 @@ BY_STATUS = {
     303: Closed,
     304: InternalError,
     305: Panic,
+    306: Unavailable,
+    307: Unsupported,
 }
 
 

@@ -1,0 +1,203 @@
+//! Writes: each record changes together with its index rows, and an index
+//! row moves only when its key changed, so a write rewrites as few pages as
+//! it can.
+
+use redb::WriteTransaction;
+
+use super::tables::{
+    CREDENTIALS, CREDENTIALS_BY_USER, LAST_TOKEN_ID, META, REMEMBER, REMEMBER_BY_EXPIRY,
+    REMEMBER_BY_USER, SESSIONS, SESSIONS_BY_ACTIVITY, SESSIONS_BY_CREATED, SESSIONS_BY_USER,
+    THROTTLE, THROTTLE_BY_WINDOW, TOKENS, TOKENS_BY_CREATED, TOKENS_BY_DIGEST, TOKENS_BY_EXPIRY,
+    TOKENS_BY_USER, digest_index, id_index,
+};
+use crate::cache::{Changed, note_changed};
+use crate::error::Result;
+use crate::record::{CredentialRecord, RememberRecord, SessionRecord, TokenRecord, encode};
+use crate::secret::Digest;
+use crate::store::{Reads, RowKey, TimeIndex, Writes};
+use crate::throttle::Counter;
+
+impl Writes for WriteTransaction {
+    fn insert_session(&self, digest: &Digest, record: &SessionRecord) -> Result<()> {
+        note_changed(Changed::Session(*digest));
+        self.open_table(SESSIONS)?
+            .insert(digest, encode(record)?.as_slice())?;
+        self.open_table(SESSIONS_BY_ACTIVITY)?
+            .insert((record.last_activity, *digest), ())?;
+        self.open_table(SESSIONS_BY_CREATED)?
+            .insert((record.created_at, *digest), ())?;
+        if let Some(user) = record.user_id {
+            self.open_table(SESSIONS_BY_USER)?
+                .insert((user, *digest), ())?;
+        }
+        Ok(())
+    }
+
+    fn remove_session(&self, digest: &Digest, record: &SessionRecord) -> Result<()> {
+        note_changed(Changed::Session(*digest));
+        self.open_table(SESSIONS)?.remove(digest)?;
+        self.open_table(SESSIONS_BY_ACTIVITY)?
+            .remove((record.last_activity, *digest))?;
+        self.open_table(SESSIONS_BY_CREATED)?
+            .remove((record.created_at, *digest))?;
+        if let Some(user) = record.user_id {
+            self.open_table(SESSIONS_BY_USER)?.remove((user, *digest))?;
+        }
+        Ok(())
+    }
+
+    fn replace_session(
+        &self,
+        digest: &Digest,
+        old: &SessionRecord,
+        new: &SessionRecord,
+    ) -> Result<()> {
+        note_changed(Changed::Session(*digest));
+        self.open_table(SESSIONS)?
+            .insert(digest, encode(new)?.as_slice())?;
+        if old.last_activity != new.last_activity {
+            let mut by_activity = self.open_table(SESSIONS_BY_ACTIVITY)?;
+            by_activity.remove((old.last_activity, *digest))?;
+            by_activity.insert((new.last_activity, *digest), ())?;
+        }
+        if old.created_at != new.created_at {
+            let mut by_created = self.open_table(SESSIONS_BY_CREATED)?;
+            by_created.remove((old.created_at, *digest))?;
+            by_created.insert((new.created_at, *digest), ())?;
+        }
+        if old.user_id != new.user_id {
+            let mut by_user = self.open_table(SESSIONS_BY_USER)?;
+            if let Some(user) = old.user_id {
+                by_user.remove((user, *digest))?;
+            }
+            if let Some(user) = new.user_id {
+                by_user.insert((user, *digest), ())?;
+            }
+        }
+        Ok(())
+    }
+
+    fn insert_token(&self, id: u64, record: &TokenRecord) -> Result<()> {
+        note_changed(Changed::Token(id));
+        self.open_table(TOKENS)?
+            .insert(id, encode(record)?.as_slice())?;
+        self.open_table(TOKENS_BY_DIGEST)?
+            .insert(&record.digest, id)?;
+        self.open_table(TOKENS_BY_USER)?
+            .insert((record.user_id, id), ())?;
+        if let Some(expires_at) = record.expires_at {
+            self.open_table(TOKENS_BY_EXPIRY)?
+                .insert((expires_at, id), ())?;
+        }
+        self.open_table(TOKENS_BY_CREATED)?
+            .insert((record.created_at, id), ())?;
+        Ok(())
+    }
+
+    fn remove_token(&self, id: u64, record: &TokenRecord) -> Result<()> {
+        note_changed(Changed::Token(id));
+        self.open_table(TOKENS)?.remove(id)?;
+        self.open_table(TOKENS_BY_DIGEST)?.remove(&record.digest)?;
+        self.open_table(TOKENS_BY_USER)?
+            .remove((record.user_id, id))?;
+        if let Some(expires_at) = record.expires_at {
+            self.open_table(TOKENS_BY_EXPIRY)?
+                .remove((expires_at, id))?;
+        }
+        self.open_table(TOKENS_BY_CREATED)?
+            .remove((record.created_at, id))?;
+        Ok(())
+    }
+
+    fn set_token_last_used(&self, id: u64, record: &TokenRecord) -> Result<()> {
+        note_changed(Changed::Token(id));
+        self.open_table(TOKENS)?
+            .insert(id, encode(record)?.as_slice())?;
+        Ok(())
+    }
+
+    fn raise_last_token_id(&self, id: u64) -> Result<()> {
+        // Compared with the recorded id alone: the token `id` itself may
+        // already be stored in this transaction.
+        let recorded = self
+            .meta(LAST_TOKEN_ID)?
+            .and_then(|value| value.parse::<u64>().ok());
+        if recorded.is_none_or(|recorded| id > recorded) {
+            self.set_meta(LAST_TOKEN_ID, &id.to_string())?;
+        }
+        Ok(())
+    }
+
+    fn put_credential(&self, login: &str, record: &CredentialRecord) -> Result<()> {
+        self.open_table(CREDENTIALS)?
+            .insert(login, encode(record)?.as_slice())?;
+        self.open_table(CREDENTIALS_BY_USER)?
+            .insert(record.user_id, login)?;
+        Ok(())
+    }
+
+    fn remove_credential(&self, login: &str) -> Result<()> {
+        self.open_table(CREDENTIALS)?.remove(login)?;
+        Ok(())
+    }
+
+    fn put_throttle(&self, key: &Digest, old: Option<Counter>, new: Counter) -> Result<()> {
+        let mut by_window = self.open_table(THROTTLE_BY_WINDOW)?;
+        if let Some(old) = old {
+            by_window.remove((old.window_start, *key))?;
+        }
+        self.open_table(THROTTLE)?
+            .insert(key, (new.attempts, new.window_start))?;
+        by_window.insert((new.window_start, *key), ())?;
+        Ok(())
+    }
+
+    fn remove_throttle(&self, key: &Digest, old: Counter) -> Result<()> {
+        self.open_table(THROTTLE)?.remove(key)?;
+        self.open_table(THROTTLE_BY_WINDOW)?
+            .remove((old.window_start, *key))?;
+        Ok(())
+    }
+
+    fn insert_remember(&self, selector: &Digest, record: &RememberRecord) -> Result<()> {
+        self.open_table(REMEMBER)?
+            .insert(selector, encode(record)?.as_slice())?;
+        self.open_table(REMEMBER_BY_USER)?
+            .insert((record.user_id, *selector), ())?;
+        self.open_table(REMEMBER_BY_EXPIRY)?
+            .insert((record.expires_at, *selector), ())?;
+        Ok(())
+    }
+
+    fn remove_remember(&self, selector: &Digest, record: &RememberRecord) -> Result<()> {
+        self.open_table(REMEMBER)?.remove(selector)?;
+        self.open_table(REMEMBER_BY_USER)?
+            .remove((record.user_id, *selector))?;
+        self.open_table(REMEMBER_BY_EXPIRY)?
+            .remove((record.expires_at, *selector))?;
+        Ok(())
+    }
+
+    fn unindex(&self, index: TimeIndex, time: u64, key: RowKey) -> Result<()> {
+        match (digest_index(index), key) {
+            (Some(table), RowKey::Digest(digest)) => {
+                self.open_table(table)?.remove((time, digest))?;
+            }
+            (None, RowKey::Id(id)) => {
+                self.open_table(id_index(index))?.remove((time, id))?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        self.open_table(META)?.insert(key, value)?;
+        Ok(())
+    }
+
+    fn remove_meta(&self, key: &str) -> Result<()> {
+        self.open_table(META)?.remove(key)?;
+        Ok(())
+    }
+}
