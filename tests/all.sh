@@ -22,6 +22,9 @@ command -v python3 >/dev/null || need_apt+=(python3)
 if ! command -v python3 >/dev/null || ! python3 -c 'import ensurepip, venv' 2>/dev/null; then need_apt+=(python3-venv); fi
 command -v chromium >/dev/null || need_apt+=(chromium)
 command -v pkg-config >/dev/null || need_apt+=(pkg-config)
+# The Node binding: node runs its tests, npm installs express for them.
+command -v node >/dev/null || need_apt+=(nodejs)
+command -v npm >/dev/null || need_apt+=(npm)
 if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update && apt-get install -y --no-install-recommends "${need_apt[@]}"
 fi
@@ -41,6 +44,19 @@ cargo test --release --all-targets --all-features
 
 step "doc tests"
 cargo test --release --doc --all-features
+
+step "Node binding: npm ci (its install script builds the addon with cargo), node --test, an install from another directory"
+(cd bindings/node && npm ci --no-audit --no-fund && npm test)
+node_app=$(mktemp -d)
+repo="$PWD"
+# npm 11 warns about (and with strict-allow-scripts skips) a dependency's
+# install script unless allowScripts names it.
+printf '{"name":"app","private":true,"allowScripts":{"authkv":true}}\n' > "$node_app/package.json"
+(cd "$node_app" && npm install --no-audit --no-fund "$repo/bindings/node" \
+  && node -e "const { Engine } = require('authkv'); require('authkv/express');
+    const e = new Engine('app.redb');
+    e.createSession('127.0.0.1', 'install check').then((s) => e.close().then(() => console.log('installed authkv: session', s.handle.slice(0, 8))));")
+rm -rf "$node_app"
 
 step "quickstart (README's first command, in a scratch directory)"
 root="$PWD"

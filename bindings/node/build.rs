@@ -1,0 +1,4 @@
+//! Linker settings napi-rs needs for a Node addon on every platform.
+fn main() {
+    napi_build::setup();
+}
