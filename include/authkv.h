@@ -1154,6 +1154,32 @@ authkv_status authkv_open(const char *path,
                           struct authkv_engine **out);
 
 /**
+ * Open the authkv tables in the PostgreSQL database at `url` (`url_len`
+ * bytes, not NUL-terminated: a connection string such as
+ * `host=/run/postgresql dbname=app` or `postgresql://user:pass@db/app`),
+ * creating or upgrading them, and store a new handle in `*out`. Several
+ * hosts open the same database to share one state; see README for the
+ * guarantee between them. `opts` as for `authkv_open` (`exclusive` and
+ * `create` do not apply). Opening the same URL again in this process
+ * shares the engine, as `authkv_open` does for a file.
+ *
+ * Returns `AUTHKV_OK`; `AUTHKV_NULL_POINTER`; `AUTHKV_INVALID_ARGUMENT`
+ * (an empty URL, one longer than 4096 bytes or not UTF-8, or an option out
+ * of range); `AUTHKV_UNAVAILABLE` when the server cannot be reached or
+ * refuses the login (the message never repeats the URL, which may hold a
+ * password); `AUTHKV_SCHEMA_TOO_NEW`; `AUTHKV_UNSUPPORTED` when this library
+ * was built without its `postgres` feature.
+ *
+ * # Safety
+ * `url` must be valid for reads of `url_len` bytes; `opts` and `out` as for
+ * `authkv_open`.
+ */
+authkv_status authkv_open_postgres(const char *url,
+                                   size_t url_len,
+                                   const struct authkv_options *opts,
+                                   struct authkv_engine **out);
+
+/**
  * Release a handle from `authkv_open`. When it is the last handle of its
  * engine, pending touches are flushed, every commit is made durable and
  * the file is closed. In a child of `fork()`, closing a handle inherited

@@ -7,7 +7,6 @@ use crate::engine::{Core, Counters, Engine, Touch};
 use crate::error::Result;
 use crate::record::SessionRecord;
 use crate::store::{RowKey, TimeIndex, Writes};
-use crate::token::apply_token_touch;
 
 /// What one GC run did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -270,32 +269,18 @@ impl Core {
     }
 }
 
-/// Write `snapshot`'s touches in `txn`; returns how many records moved.
+/// Write `snapshot`'s touches in `txn` (a backend may do it in one
+/// statement); returns how many records moved.
 pub(crate) fn apply_touches(txn: &dyn Writes, snapshot: &[(Touch, u64)]) -> Result<usize> {
-    let mut applied = 0;
-    for (key, touched_at) in snapshot {
-        let digest = match key {
-            Touch::Session(digest) => digest,
-            Touch::Token(id) => {
-                if apply_token_touch(txn, *id, *touched_at)? {
-                    applied += 1;
-                }
-                continue;
-            }
-        };
-        let Some(old) = txn.session(digest)? else {
-            continue;
-        };
-        if *touched_at > old.last_activity {
-            let new = SessionRecord {
-                last_activity: *touched_at,
-                ..old.clone()
-            };
-            txn.replace_session(digest, &old, &new)?;
-            applied += 1;
+    let mut sessions = Vec::new();
+    let mut tokens = Vec::new();
+    for &(key, touched_at) in snapshot {
+        match key {
+            Touch::Session(digest) => sessions.push((digest, touched_at)),
+            Touch::Token(id) => tokens.push((id, touched_at)),
         }
     }
-    Ok(applied)
+    txn.touch(&sessions, &tokens)
 }
 
 impl Engine {

@@ -106,20 +106,6 @@ pub(crate) fn revoke_user_tokens(txn: &dyn Writes, user_id: u64) -> Result<Vec<u
     Ok(ids)
 }
 
-/// Write a pending use into the record when it is newer than the stored
-/// one. Returns whether it was written.
-pub(crate) fn apply_token_touch(txn: &dyn Writes, id: u64, used_at: u64) -> Result<bool> {
-    let Some(mut record) = txn.token(id)? else {
-        return Ok(false); // revoked or pruned since
-    };
-    if record.last_used_at.is_some_and(|stored| stored >= used_at) {
-        return Ok(false);
-    }
-    record.last_used_at = Some(used_at);
-    txn.set_token_last_used(id, &record)?;
-    Ok(true)
-}
-
 /// Refuse an id or a digest that is already stored.
 pub(crate) fn ensure_token_free(txn: &dyn Reads, id: u64, digest: &Digest) -> Result<()> {
     if txn.token(id)?.is_some() {

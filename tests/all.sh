@@ -22,6 +22,8 @@ command -v python3 >/dev/null || need_apt+=(python3)
 if ! command -v python3 >/dev/null || ! python3 -c 'import ensurepip, venv' 2>/dev/null; then need_apt+=(python3-venv); fi
 command -v chromium >/dev/null || need_apt+=(chromium)
 command -v pkg-config >/dev/null || need_apt+=(pkg-config)
+# The PostgreSQL backend's tests start a server of their own.
+command -v initdb >/dev/null || compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need_apt+=(postgresql)
 # The Node binding: node runs its tests, npm installs express for them.
 command -v node >/dev/null || need_apt+=(nodejs)
 command -v npm >/dev/null || need_apt+=(npm)
@@ -39,8 +41,26 @@ RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --all-features --quiet
 step "the committed C header matches the code"
 bash tests/c/check_header.sh
 
+step "a PostgreSQL server for this run (initdb + pg_ctl in a scratch directory, Unix socket only)"
+pg_bin=$(dirname "$(command -v initdb || ls /usr/lib/postgresql/*/bin/initdb | sort -V | tail -1)")
+pg_dir=$(mktemp -d /tmp/authkv-pg-XXXXXX)
+chmod 777 "$pg_dir"
+# The server refuses to run as root.
+as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+as_postgres "$pg_bin/initdb" -D "$pg_dir/data" -A trust -U postgres --no-sync >/dev/null
+as_postgres "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w start \
+  -o "-k $pg_dir -p 5433 -c listen_addresses='' -c fsync=off -c max_connections=400" >/dev/null
+trap 'as_postgres "$pg_bin/pg_ctl" -D "$pg_dir/data" -m immediate -w stop >/dev/null 2>&1; rm -rf "$pg_dir"' EXIT
+export AUTHKV_TEST_POSTGRES="host=$pg_dir port=5433 user=postgres dbname=postgres"
+
 step "tests, examples and benches (benches run once each in test mode)"
 cargo test --release --all-targets --all-features
+
+step "the semantic tests again, on PostgreSQL: one conformance suite, two backends"
+AUTHKV_TEST_BACKEND=postgres cargo test --release --features postgres \
+  --test sessions --test tokens --test token_lifecycle --test credentials --test throttle \
+  --test remember --test guard --test touches_gc --test housekeeping --test cache \
+  --test no_op_writes --test import_export --test model
 
 step "doc tests"
 cargo test --release --doc --all-features

@@ -182,6 +182,11 @@ authkv_status authkv_open(const char *path,
                           const struct authkv_options *opts,
                           struct authkv_engine **out);
 
+authkv_status authkv_open_postgres(const char *url,
+                                   size_t url_len,
+                                   const struct authkv_options *opts,
+                                   struct authkv_engine **out);
+
 authkv_status authkv_close(struct authkv_engine *engine);
 
 authkv_status authkv_set_time(const struct authkv_engine *engine, uint64_t unix_seconds);

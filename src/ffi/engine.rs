@@ -146,6 +146,78 @@ pub unsafe extern "C" fn authkv_open(
     })
 }
 
+/// Open the authkv tables in the PostgreSQL database at `url` (`url_len`
+/// bytes, not NUL-terminated: a connection string such as
+/// `host=/run/postgresql dbname=app` or `postgresql://user:pass@db/app`),
+/// creating or upgrading them, and store a new handle in `*out`. Several
+/// hosts open the same database to share one state; see README for the
+/// guarantee between them. `opts` as for `authkv_open` (`exclusive` and
+/// `create` do not apply). Opening the same URL again in this process
+/// shares the engine, as `authkv_open` does for a file.
+///
+/// Returns `AUTHKV_OK`; `AUTHKV_NULL_POINTER`; `AUTHKV_INVALID_ARGUMENT`
+/// (an empty URL, one longer than 4096 bytes or not UTF-8, or an option out
+/// of range); `AUTHKV_UNAVAILABLE` when the server cannot be reached or
+/// refuses the login (the message never repeats the URL, which may hold a
+/// password); `AUTHKV_SCHEMA_TOO_NEW`; `AUTHKV_UNSUPPORTED` when this library
+/// was built without its `postgres` feature.
+///
+/// # Safety
+/// `url` must be valid for reads of `url_len` bytes; `opts` and `out` as for
+/// `authkv_open`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn authkv_open_postgres(
+    url: *const c_char,
+    url_len: usize,
+    opts: *const authkv_options,
+    out: *mut *mut authkv_engine,
+) -> authkv_status {
+    run("authkv_open_postgres", || {
+        let out = slice::out(out, "out")?;
+        if url_len > MAX_PATH {
+            return Err(Failure::invalid(format!(
+                "url of {url_len} bytes exceeds the limit of {MAX_PATH} bytes"
+            )));
+        }
+        // SAFETY: forwarded from the caller.
+        let url = unsafe { slice::text(url, url_len, "url") }?;
+        if url.is_empty() {
+            return Err(Failure::invalid("url is empty"));
+        }
+        // SAFETY: forwarded from the caller.
+        let options = unsafe { options_or_default(opts) }?;
+        let engine = open_server(url, options)?;
+        // SAFETY: the caller guarantees `out` is valid for a write.
+        unsafe { slice::write(out, engine) };
+        Ok(())
+    })
+}
+
+/// Open (or share) the engine on the database at `url`. Registered under a
+/// digest of the URL, so that its password is kept nowhere.
+#[cfg(feature = "postgres")]
+fn open_server(
+    url: &str,
+    options: super::open_options::OpenOptions,
+) -> Result<*mut authkv_engine, Failure> {
+    let digest = crate::secret::to_hex(&crate::secret::sha256(url.as_bytes()));
+    let key = PathBuf::from(format!("postgres:{digest}"));
+    handle::open_with(key, "the PostgreSQL database", options, |config| {
+        crate::Engine::open_postgres(url, config)
+    })
+}
+
+#[cfg(not(feature = "postgres"))]
+fn open_server(
+    _url: &str,
+    _options: super::open_options::OpenOptions,
+) -> Result<*mut authkv_engine, Failure> {
+    Err(Failure::new(
+        authkv_status::AUTHKV_UNSUPPORTED,
+        "this library was built without its postgres feature",
+    ))
+}
+
 /// Release a handle from `authkv_open`. When it is the last handle of its
 /// engine, pending touches are flushed, every commit is made durable and
 /// the file is closed. In a child of `fork()`, closing a handle inherited

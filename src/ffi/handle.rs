@@ -76,15 +76,15 @@ pub(crate) fn canonical_key(path: &Path) -> Result<PathBuf, Failure> {
 /// Describe an open failure, naming the file. `Locked` here means another
 /// process (or a Rust `Engine` outside the registry), since this process's
 /// own `authkv_open` calls share the engine.
-fn open_failure(key: &Path, error: Error) -> Failure {
+fn open_failure(shown: &str, error: Error) -> Failure {
     let status = authkv_status::from(&error);
     let message = match error {
         Error::Open(OpenError::Locked) => format!(
             "{}: database is locked by another process (a process that opened it with \
              `exclusive` owns it alone, and every process must open a file in the same mode)",
-            key.display()
+            shown
         ),
-        other => format!("{}: {other}", key.display()),
+        other => format!("{shown}: {other}"),
     };
     Failure::new(status, message)
 }
@@ -98,13 +98,24 @@ fn open_failure(key: &Path, error: Error) -> Failure {
 /// the second to finish uses the first's and drops its own (both share the
 /// open file underneath).
 pub(crate) fn open(key: PathBuf, options: OpenOptions) -> Result<*mut authkv_engine, Failure> {
-    let engine = match shared(&key, &options)? {
+    let shown = key.display().to_string();
+    let path = key.clone();
+    open_with(key, &shown, options, |config| Engine::open(&path, config))
+}
+
+/// [`open`] for any store: `key` names it in the registry, `shown` in
+/// messages, `opener` opens it when this process has no engine there yet.
+pub(crate) fn open_with(
+    key: PathBuf,
+    shown: &str,
+    options: OpenOptions,
+    opener: impl FnOnce(crate::Config) -> Result<Engine, Error>,
+) -> Result<*mut authkv_engine, Failure> {
+    let engine = match shared(&key, shown, &options)? {
         Some(engine) => engine,
         None => {
-            let config = options
-                .to_config()
-                .map_err(|e| e.context(&key.display().to_string()))?;
-            let opened = Arc::new(Engine::open(&key, config).map_err(|e| open_failure(&key, e))?);
+            let config = options.to_config().map_err(|e| e.context(shown))?;
+            let opened = Arc::new(opener(config).map_err(|e| open_failure(shown, e))?);
             let mut registry = REGISTRY.lock();
             match live(registry.get(&key)) {
                 Some((engine, _)) => engine,
@@ -126,7 +137,7 @@ pub(crate) fn open(key: PathBuf, options: OpenOptions) -> Result<*mut authkv_eng
 }
 
 /// The engine this process has open at `key`, if its options are `options`.
-fn shared(key: &Path, options: &OpenOptions) -> Result<Option<Arc<Engine>>, Failure> {
+fn shared(key: &Path, shown: &str, options: &OpenOptions) -> Result<Option<Arc<Engine>>, Failure> {
     let Some((engine, first)) = live(REGISTRY.lock().get(key)) else {
         return Ok(None);
     };
@@ -134,7 +145,7 @@ fn shared(key: &Path, options: &OpenOptions) -> Result<Option<Arc<Engine>>, Fail
         return Err(Failure::misuse(format!(
             "{} is already open in this process with {field} = {was}; this call asks for \
              {now} (every open of a file must pass the same options)",
-            key.display()
+            shown
         )));
     }
     Ok(Some(engine))

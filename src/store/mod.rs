@@ -135,6 +135,10 @@ pub(crate) trait Writes: Reads {
     fn remove_token(&self, id: u64, record: &TokenRecord) -> Result<()>;
     /// Record a token's last use (in no index).
     fn set_token_last_used(&self, id: u64, record: &TokenRecord) -> Result<()>;
+    /// Move sessions' `last_activity` and tokens' `last_used_at` forward to
+    /// the times given (never back; records gone meanwhile are skipped).
+    /// Returns how many records moved.
+    fn touch(&self, sessions: &[(Digest, u64)], tokens: &[(u64, u64)]) -> Result<usize>;
     /// Record `id` as handed out, so that it is never issued again.
     fn raise_last_token_id(&self, id: u64) -> Result<()>;
     /// Store (or overwrite) `login`'s credential and its user entry.

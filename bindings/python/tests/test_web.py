@@ -88,6 +88,7 @@ class HttpStatuses(unittest.TestCase):
             errors.AlreadyExists: 409,
             errors.InvalidCredentials: 401,
             errors.TheftDetected: 401,
+            errors.Unavailable: 503,
         }
         for status, error_class in errors.BY_STATUS.items():
             with self.subTest(error=error_class.__name__):

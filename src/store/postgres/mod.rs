@@ -66,9 +66,10 @@ impl Server {
             .map_err(server_error)?
             .get(0);
         drop(first);
+        let mut listening = settings.clone();
+        listening.application_name(&format!("authkv-listener:{schema}"));
         let coherence = Arc::new(Coherence::new(LEASE, channel(&schema))?);
         let following = Arc::clone(&coherence);
-        let listening = settings.clone();
         let listener = std::thread::Builder::new()
             .name("authkv-listener".into())
             .spawn(move || listen(following, listening))

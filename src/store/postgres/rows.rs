@@ -509,6 +509,37 @@ impl Writes for Rows<'_> {
         Ok(())
     }
 
+    fn touch(&self, sessions: &[(Digest, u64)], tokens: &[(u64, u64)]) -> Result<usize> {
+        if sessions.is_empty() && tokens.is_empty() {
+            return Ok(0);
+        }
+        let digests: Vec<&[u8]> = sessions.iter().map(|(digest, _)| &digest[..]).collect();
+        let times: Vec<i64> = sessions.iter().map(|&(_, at)| int(at)).collect();
+        let ids: Vec<i64> = tokens.iter().map(|&(id, _)| int(id)).collect();
+        let used: Vec<i64> = tokens.iter().map(|&(_, at)| int(at)).collect();
+        // One statement for the whole flush, whatever its size.
+        let moved = self.query(
+            "WITH s AS (UPDATE authkv_sessions SET last_activity = t.at \
+                 FROM unnest($1::bytea[], $2::bigint[]) AS t(digest, at) \
+                 WHERE authkv_sessions.digest = t.digest AND authkv_sessions.last_activity < t.at \
+                 RETURNING authkv_sessions.digest), \
+             k AS (UPDATE authkv_tokens SET last_used_at = t.at \
+                 FROM unnest($3::bigint[], $4::bigint[]) AS t(id, at) \
+                 WHERE authkv_tokens.id = t.id \
+                 AND (authkv_tokens.last_used_at IS NULL OR authkv_tokens.last_used_at < t.at) \
+                 RETURNING authkv_tokens.id) \
+             SELECT digest, NULL::bigint FROM s UNION ALL SELECT NULL, id FROM k",
+            &[&digests, &times, &ids, &used],
+        )?;
+        for row in &moved {
+            match row.get::<_, Option<&[u8]>>(0) {
+                Some(bytes) => note_changed(Changed::Session(digest("authkv_sessions", bytes)?)),
+                None => note_changed(Changed::Token(uint(row.get(1)))),
+            }
+        }
+        Ok(moved.len())
+    }
+
     fn raise_last_token_id(&self, id: u64) -> Result<()> {
         self.execute(
             "INSERT INTO authkv_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE \

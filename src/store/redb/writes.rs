@@ -116,6 +116,34 @@ impl Writes for WriteTransaction {
         Ok(())
     }
 
+    fn touch(&self, sessions: &[(Digest, u64)], tokens: &[(u64, u64)]) -> Result<usize> {
+        let mut moved = 0;
+        for &(digest, touched_at) in sessions {
+            let Some(old) = self.session(&digest)? else {
+                continue; // deleted since
+            };
+            if touched_at > old.last_activity {
+                let new = SessionRecord {
+                    last_activity: touched_at,
+                    ..old.clone()
+                };
+                self.replace_session(&digest, &old, &new)?;
+                moved += 1;
+            }
+        }
+        for &(id, used_at) in tokens {
+            let Some(mut record) = self.token(id)? else {
+                continue; // revoked or pruned since
+            };
+            if record.last_used_at.is_none_or(|stored| stored < used_at) {
+                record.last_used_at = Some(used_at);
+                self.set_token_last_used(id, &record)?;
+                moved += 1;
+            }
+        }
+        Ok(moved)
+    }
+
     fn raise_last_token_id(&self, id: u64) -> Result<()> {
         // Compared with the recorded id alone: the token `id` itself may
         // already be stored in this transaction.
