@@ -21,6 +21,10 @@ use std::path::PathBuf;
 use std::process::Command;
 
 mod native;
+
+#[cfg(feature = "postgres")]
+#[allow(dead_code)]
+mod common;
 use native::*;
 
 fn php_dir() -> PathBuf {
@@ -54,6 +58,9 @@ fn php_command() -> Command {
         .args(["-d", "display_errors=stderr", "-d", "error_reporting=-1"])
         .env("AUTHKV_LIBRARY", shared_library())
         .env_remove("LD_LIBRARY_PATH");
+    // The PostgreSQL test gets an empty schema on the test server.
+    #[cfg(feature = "postgres")]
+    command.env("AUTHKV_TEST_DATABASE", common::postgres::fresh_database());
     command
 }
 

@@ -12,6 +12,10 @@ use std::process::Command;
 mod native;
 use native::*;
 
+#[cfg(feature = "postgres")]
+#[allow(dead_code)]
+mod common;
+
 #[test]
 fn python_binding_unittest_suite_passes() {
     let python = std::env::var_os("PYTHON").unwrap_or_else(|| "python3".into());
@@ -30,6 +34,9 @@ fn python_binding_unittest_suite_passes() {
         .env("PYTHONDONTWRITEBYTECODE", "1")
         // A library from an older `cargo build` must not be picked up.
         .env_remove("LD_LIBRARY_PATH");
+    // The PostgreSQL tests get an empty schema on the test server.
+    #[cfg(feature = "postgres")]
+    command.env("AUTHKV_TEST_DATABASE", common::postgres::fresh_database());
     let output = command.output().unwrap_or_else(|e| {
         panic!(
             "cannot run {}: {e} (install Python 3.9 or newer, or set PYTHON)",

@@ -45,6 +45,8 @@ def build_library() -> Path:
         "build",
         "--release",
         "--lib",
+        "--features",
+        "postgres",
         "--manifest-path",
         str(MANIFEST),
         "--message-format=json-render-diagnostics",

@@ -56,14 +56,25 @@ final class Engine
     /** Whether close() flushes touches first (engines of shared()). */
     private bool $flushOnClose = false;
 
-    /** @param array<string, int|bool|string|list<string>> $options */
-    public function __construct(string $path, array $options = [])
+    /**
+     * Open the file at $path, or, with `url:` instead, the authkv tables in
+     * a PostgreSQL database that several hosts share
+     * (`new Engine(url: 'host=db.internal dbname=app user=app')`).
+     *
+     * @param array<string, int|bool|string|list<string>> $options
+     */
+    public function __construct(?string $path = null, array $options = [], ?string $url = null)
     {
+        if (($path === null) === ($url === null)) {
+            throw new InvalidArgument(Status::INVALID_ARGUMENT, 'give either a file path or a PostgreSQL url:, not both');
+        }
         $this->ffi = Library::ffi();
         $keep = [];
         $opts = $this->options($options, $keep);
         $handle = $this->ffi->new('authkv_engine*');
-        Library::check($this->ffi->authkv_open($path, strlen($path), FFI::addr($opts), FFI::addr($handle)));
+        Library::check($url !== null
+            ? $this->ffi->authkv_open_postgres($url, strlen($url), FFI::addr($opts), FFI::addr($handle))
+            : $this->ffi->authkv_open($path, strlen($path), FFI::addr($opts), FFI::addr($handle)));
         $this->handle = $handle;
         $this->pid = getmypid();
     }
@@ -84,10 +95,10 @@ final class Engine
      *
      * @param array<string, int|bool|string|list<string>> $options
      */
-    public static function shared(string $path, array $options = []): self
+    public static function shared(?string $path = null, array $options = [], ?string $url = null): self
     {
         ksort($options);
-        $key = $path . "\0" . serialize($options);
+        $key = ($url === null ? "file\0{$path}" : "postgres\0{$url}") . "\0" . serialize($options);
         $engine = self::$shared[$key] ?? null;
         if ($engine !== null && $engine->pid === getmypid() && $engine->handle !== null) {
             return $engine;
@@ -95,10 +106,10 @@ final class Engine
         // Inherited or closed. Closing an inherited handle leaves the file
         // alone, so dropping it is safe.
         unset(self::$shared[$key], $engine);
-        $engine = new self($path, $options);
+        $engine = new self($path, $options, $url);
         $engine->flushOnClose = true;
-        Process::once($key, static function () use ($path, $options): void {
-            $held = new self($path, $options);
+        Process::once($key, static function () use ($path, $options, $url): void {
+            $held = new self($path, $options, $url);
             $held->handle = null; // never closed: the process holds it until exit
         });
         return self::$shared[$key] = $engine;

@@ -131,3 +131,17 @@ final class T
         exit($failed === 0 && self::$passed > 0 ? 0 : 1);
     }
 }
+
+/** Output of `php -r $code $args...` with the binding loaded. */
+function php_run(string $code, string ...$args): string
+{
+    $script = 'require ' . var_export(__DIR__ . '/../src/autoload.php', true) . ';' . $code;
+    $command = [PHP_BINARY, '-d', 'display_errors=stderr', '-r', $script, ...$args];
+    $process = proc_open($command, [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes);
+    if (!is_resource($process)) {
+        throw new CheckFailed('cannot start php');
+    }
+    $out = (string) stream_get_contents($pipes[1]) . (string) stream_get_contents($pipes[2]);
+    proc_close($process);
+    return trim($out);
+}

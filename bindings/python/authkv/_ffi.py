@@ -269,6 +269,7 @@ FUNCTIONS = {
     "authkv_last_error": (c_char_p, []),
     "authkv_options_default": (status, [POINTER(Options)]),
     "authkv_open": (status, [text, size, POINTER(Options), POINTER(engine)]),
+    "authkv_open_postgres": (status, [text, size, POINTER(Options), POINTER(engine)]),
     "authkv_close": (status, [engine]),
     "authkv_set_time": (status, [engine, u64]),
     "authkv_flush": (status, [engine, out_size]),

@@ -103,6 +103,14 @@ class Engine(SessionsMixin, TokensMixin, CredentialsMixin, GuardMixin):
     ``close()``. One engine may be shared by any number of threads; every
     open of the same file in a process shares one engine.
 
+    Several hosts. ``Engine(url="host=db.internal dbname=app user=app")``
+    (or a ``postgresql://`` URL) keeps the same state in a PostgreSQL
+    database that every host behind the load balancer opens; the tables
+    are made on first use. A revocation on one host is refused by every
+    other on its next call (see the README for the exact guarantee). A
+    server that fails or cannot be reached raises ``Unavailable`` (HTTP
+    503); the URL, which may hold a password, never appears in a message.
+
     Processes. By default any number of processes on the host open the
     file at once and see each other's writes immediately: gunicorn or
     uWSGI workers, Celery, the ``authkv`` CLI, cron jobs. Keep that unless
@@ -126,20 +134,34 @@ class Engine(SessionsMixin, TokensMixin, CredentialsMixin, GuardMixin):
     #: module globals may already be cleared.
     _lock = _OPEN_LOCK
 
-    def __init__(self, path: Union[str, bytes, "os.PathLike[str]"], **options: Any) -> None:
+    def __init__(
+        self,
+        path: Union[str, bytes, "os.PathLike[str]", None] = None,
+        *,
+        url: Union[str, None] = None,
+        **options: Any,
+    ) -> None:
         super().__init__()
-        self._path = os.fsencode(path)
+        if (path is None) == (url is None):
+            raise InvalidArgument(2, "give either a file path or a PostgreSQL url=, not both")
+        self._path = os.fsencode(path) if path is not None else b""
+        self._url = url.encode("utf-8") if url is not None else None
         self._options = _options(options)  # kept for reopening after fork()
         with self._lock:
             self._handle = self._open()
             _OPEN.add(self)
 
     def _open(self) -> ctypes.c_void_p:
-        """A new handle on this engine's file, with its options."""
+        """A new handle on this engine's file or database, with its options."""
         handle = ctypes.c_void_p()
-        status = self._lib.authkv_open(
-            self._path, len(self._path), ctypes.byref(self._options), ctypes.byref(handle)
-        )
+        if self._url is not None:
+            status = self._lib.authkv_open_postgres(
+                self._url, len(self._url), ctypes.byref(self._options), ctypes.byref(handle)
+            )
+        else:
+            status = self._lib.authkv_open(
+                self._path, len(self._path), ctypes.byref(self._options), ctypes.byref(handle)
+            )
         if status:
             raise self._error(status)
         return handle
