@@ -3,6 +3,8 @@
 //! export are in `cli_import.rs`.
 
 mod cli_support;
+#[allow(dead_code)]
+mod common;
 
 use authkv::{AttemptOutcome, Concurrency, Config, Engine};
 use cli_support::*;
@@ -569,4 +571,82 @@ fn a_password_on_the_command_line_is_refused_and_nothing_is_set() {
         assert!(!run.stderr.contains("hunter2"));
     }
     assert_eq!(cli.engine().stats().expect("stats").credentials, 0);
+}
+
+/// `authkv` on a PostgreSQL database: `AUTHKV_POSTGRES` names it (keeping a
+/// password off the command line), and what the CLI revokes, the
+/// application serving from the same database refuses at once.
+#[test]
+fn the_cli_manages_a_postgresql_database_an_application_serves_from() {
+    let url = common::postgres::fresh_database();
+    let run = |args: &[&str], stdin: Option<&str>| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_authkv"));
+        command
+            .args(args)
+            .env("AUTHKV_POSTGRES", &url)
+            .env_remove("AUTHKV_DB");
+        command.stdin(if stdin.is_some() {
+            std::process::Stdio::piped()
+        } else {
+            std::process::Stdio::null()
+        });
+        command.stdout(std::process::Stdio::piped());
+        command.stderr(std::process::Stdio::piped());
+        let mut child = command.spawn().expect("spawn authkv");
+        if let Some(input) = stdin {
+            use std::io::Write;
+            let mut pipe = child.stdin.take().expect("stdin");
+            pipe.write_all(input.as_bytes()).expect("write stdin");
+        }
+        let out = child.wait_with_output().expect("wait");
+        Run {
+            code: out.status.code().expect("exit code"),
+            stdout: String::from_utf8(out.stdout).expect("utf-8"),
+            stderr: String::from_utf8(out.stderr).expect("utf-8"),
+        }
+    };
+    let app = Engine::open_postgres(&url, Config::default()).expect("application");
+    let visitor = app
+        .create_session("203.0.113.9", "Firefox")
+        .expect("session");
+    let session = app.login(visitor.id.expose(), 42).expect("login");
+    let token = app.create_token(42, "ci", ["read"], None).expect("token");
+    let (id, text) = (session.id.expose(), token.plain_text.expose());
+    assert!(app.load_session(id).expect("load").is_some());
+    assert!(app.authenticate_token(text).expect("auth").is_some());
+
+    let stats = run(&["stats", "--json"], None).expect_code(0).json();
+    assert_eq!(
+        stats.get("store").and_then(Json::as_str),
+        Some("postgresql")
+    );
+    assert_eq!(stats.get("sessions").and_then(Json::as_u64), Some(1));
+    assert_eq!(stats.get("tokens").and_then(Json::as_u64), Some(1));
+    let listed = run(&["sessions", "list", "--user", "42", "--json"], None).expect_code(0);
+    let handles = handles_in(&listed);
+    assert_eq!(handles, [session.handle()]);
+    run(&["sessions", "revoke", &handles[0]], None).expect_code(0);
+    run(&["tokens", "revoke", &token.id.to_string()], None).expect_code(0);
+    assert!(
+        app.load_session(id).expect("load").is_none(),
+        "a revoked session served"
+    );
+    assert!(app.authenticate_token(text).expect("auth").is_none());
+
+    let set = ["users", "set-password", "--user", "5", "--login", "bob"];
+    run(&set, Some("correct horse\n")).expect_code(0);
+    assert_eq!(
+        app.attempt("bob", "correct horse", "203.0.113.9")
+            .expect("attempt"),
+        AttemptOutcome::Authenticated { user_id: 5 }
+    );
+    run(&["--idle-lifetime", "2h", "gc", "--quiet"], None).expect_code(0);
+    run(&["verify"], None).expect_code(0);
+    let exported = run(&["export"], None).expect_code(0);
+    assert!(exported.stdout.contains("bob"), "{}", exported.stdout);
+    let compact = run(&["compact"], None).expect_code(1);
+    assert!(compact.stderr.contains("VACUUM"), "{}", compact.stderr);
+    let shown = format!("{}{}", compact.stdout, compact.stderr);
+    assert!(!shown.contains(&url));
+    app.close().expect("close");
 }

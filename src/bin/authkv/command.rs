@@ -31,9 +31,20 @@ pub struct Cli {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Args)]
 #[command(next_help_heading = "Options for every command")]
 pub struct Global {
-    /// The database file (required)
+    /// The database file (this or --postgres is required)
     #[arg(long, global = true, value_name = "FILE", env = "AUTHKV_DB")]
     pub db: Option<PathBuf>,
+    /// A PostgreSQL connection string, for a database several hosts share
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL",
+        env = "AUTHKV_POSTGRES",
+        conflicts_with = "db",
+        hide_env_values = true,
+        value_parser = server_url
+    )]
+    pub postgres: Option<ServerUrl>,
     /// Create FILE if it does not exist; without it a missing file is exit 3
     #[arg(long, global = true)]
     pub create: bool,
@@ -258,4 +269,22 @@ impl ImportArgs {
             )),
         }
     }
+}
+
+/// A PostgreSQL connection string. It may hold a password, so `Debug`
+/// never shows it.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct ServerUrl(pub String);
+
+impl std::fmt::Debug for ServerUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ServerUrl(..)")
+    }
+}
+
+fn server_url(text: &str) -> Result<ServerUrl, String> {
+    if text.is_empty() {
+        return Err("the connection string is empty".into());
+    }
+    Ok(ServerUrl(text.to_owned()))
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use authkv::{Concurrency, Config, Engine, Error, Exported, OpenError, SessionError};
 use serde_json::json;
 
-use crate::command::{Cli, Command, Global, ImportKind, Quiet, Sessions, Tokens, Users};
+use crate::command::{Cli, Command, Global, ImportKind, Quiet, ServerUrl, Sessions, Tokens, Users};
 use crate::progress::{self, GcProgress, Unit};
 use crate::stdout::{self, print};
 use crate::{Exit, Failure, import, output, password, time};
@@ -19,22 +19,33 @@ use crate::{Exit, Failure, import, output, password, time};
 /// that ran.
 pub fn run(cli: Cli) -> Result<Exit, Failure> {
     let Cli { global, command } = cli;
-    let path = global
-        .db
-        .clone()
-        .ok_or_else(|| Failure::new(Exit::Usage, "--db FILE is required"))?;
-    let engine = open(&path, &global, &command)?;
+    let config = config(&global, &command);
+    let (engine, file) = match (&global.db, &global.postgres) {
+        (Some(path), _) => (open_file(path, &global, config)?, Some(path.clone())),
+        (None, Some(url)) => (open_server(url, config)?, None),
+        (None, None) => {
+            return Err(Failure::new(
+                Exit::Usage,
+                "--db FILE or --postgres URL is required",
+            ));
+        }
+    };
     if command == Command::Compact {
+        let Some(path) = file else {
+            return Err(Failure::failed(
+                "compact rewrites a database file; PostgreSQL reclaims space with VACUUM",
+            ));
+        };
         return compact(engine, &path, global.json);
     }
-    let exit = execute(&engine, &path, &global, command)?;
+    let exit = execute(&engine, file.as_deref(), &global, command)?;
     engine.close()?;
     Ok(exit)
 }
 
-/// Open the database with the application's settings. A missing file is
-/// refused unless `--create` was given, so a typo never makes a new file.
-fn open(path: &Path, global: &Global, command: &Command) -> Result<Engine, Failure> {
+/// Open the database file. A missing file is refused unless `--create` was
+/// given, so a typo never makes a new file.
+fn open_file(path: &Path, global: &Global, config: Config) -> Result<Engine, Failure> {
     let cannot_open = |message: String| Failure::new(Exit::CannotOpen, message);
     let shown = path.display();
     if !global.create
@@ -45,6 +56,31 @@ fn open(path: &Path, global: &Global, command: &Command) -> Result<Engine, Failu
             "{shown}: no such database file (pass --create to make a new one)"
         )));
     }
+    Engine::open(path, config).map_err(|e| match e {
+        Error::InvalidConfig(message) => Failure::new(Exit::Usage, message),
+        Error::Open(OpenError::Locked) => cannot_open(format!(
+            "{shown}: database is locked: a process opened it for itself alone \
+             (Concurrency::Exclusive / the exclusive option); stop it first, or make the \
+             change through it"
+        )),
+        other => cannot_open(format!("{shown}: {other}")),
+    })
+}
+
+/// Open the authkv tables in the PostgreSQL database at `url` (never shown:
+/// it may hold a password).
+fn open_server(url: &ServerUrl, config: Config) -> Result<Engine, Failure> {
+    Engine::open_postgres(&url.0, config).map_err(|e| match e {
+        Error::InvalidConfig(message) => Failure::new(Exit::Usage, message),
+        other => Failure::new(
+            Exit::CannotOpen,
+            format!("the PostgreSQL database: {other}"),
+        ),
+    })
+}
+
+/// The application's settings, from the command line.
+fn config(global: &Global, command: &Command) -> Config {
     let mut config = Config::default();
     if *command == Command::Compact {
         // Rewriting the file needs it to itself.
@@ -70,15 +106,7 @@ fn open(path: &Path, global: &Global, command: &Command) -> Result<Engine, Failu
             config.token_prune_hours = hours;
         }
     }
-    Engine::open(path, config).map_err(|e| match e {
-        Error::InvalidConfig(message) => Failure::new(Exit::Usage, message),
-        Error::Open(OpenError::Locked) => cannot_open(format!(
-            "{shown}: database is locked: a process opened it for itself alone \
-             (Concurrency::Exclusive / the exclusive option); stop it first, or make the \
-             change through it"
-        )),
-        other => cannot_open(format!("{shown}: {other}")),
-    })
+    config
 }
 
 /// Rewrite the file without its free space and report both sizes.
@@ -98,15 +126,15 @@ fn compact(engine: Engine, path: &Path, json: bool) -> Result<Exit, Failure> {
 
 fn execute(
     engine: &Engine,
-    path: &Path,
+    file: Option<&Path>,
     global: &Global,
     command: Command,
 ) -> Result<Exit, Failure> {
     let json = global.json;
     match command {
         Command::Stats => {
-            let bytes = std::fs::metadata(path).map_or(0, |m| m.len());
-            print(&output::stats(&engine.stats()?, path, bytes, json))?;
+            let file = file.map(|path| (path, std::fs::metadata(path).map_or(0, |m| m.len())));
+            print(&output::stats(&engine.stats()?, file, json))?;
         }
         Command::Backup { to } => {
             let rows = engine.backup_to(&to)?;

@@ -10,11 +10,14 @@ pub const ABOUT: &str =
 /// The usage line of `authkv --help`.
 pub const USAGE: &str = "\
 authkv --db FILE [OPTIONS] COMMAND [ARGS]
+       authkv --postgres URL [OPTIONS] COMMAND [ARGS]
        authkv help [COMMAND] | COMMAND --help | --help | --version";
 
 /// The end of `authkv --help`.
 pub const AFTER: &str = "\
-The database is --db FILE, or the file AUTHKV_DB names. The lifetimes, the
+The database is --db FILE, or the file AUTHKV_DB names; or --postgres URL,
+a PostgreSQL connection string (or AUTHKV_POSTGRES, which keeps a password
+off the command line), for the database several hosts share. The lifetimes, the
 throttle window and the token prefix are the application's Config, which
 the file does not record: they decide what gc deletes, what lists call
 expired, what prune deletes and how new tokens look, so give the values the

@@ -74,25 +74,38 @@ fn document(value: &Value) -> String {
 }
 
 /// `stats`.
-pub fn stats(stats: &Stats, path: &Path, file_bytes: u64, json: bool) -> String {
+/// `file` is the database file and its size, `None` for PostgreSQL.
+pub fn stats(stats: &Stats, file: Option<(&Path, u64)>, json: bool) -> String {
     if json {
-        return document(&json!({
-            "file": path.to_string_lossy(),
-            "file_bytes": file_bytes,
+        let mut value = json!({
             "sessions": stats.sessions,
             "tokens": stats.tokens,
             "credentials": stats.credentials,
             "remember_tokens": stats.remember_tokens,
-        }));
+        });
+        match file {
+            Some((path, bytes)) => {
+                value["file"] = json!(path.to_string_lossy());
+                value["file_bytes"] = json!(bytes);
+            }
+            None => value["store"] = json!("postgresql"),
+        }
+        return document(&value);
     }
-    pairs(&[
-        ("file", clean(&path.to_string_lossy())),
-        ("file_bytes", file_bytes.to_string()),
+    let mut shown = match file {
+        Some((path, bytes)) => vec![
+            ("file", clean(&path.to_string_lossy())),
+            ("file_bytes", bytes.to_string()),
+        ],
+        None => vec![("store", "postgresql".to_owned())],
+    };
+    shown.extend([
         ("sessions", stats.sessions.to_string()),
         ("tokens", stats.tokens.to_string()),
         ("credentials", stats.credentials.to_string()),
         ("remember_tokens", stats.remember_tokens.to_string()),
-    ])
+    ]);
+    pairs(&shown)
 }
 
 /// `verify`: a summary when consistent, else one problem per line.

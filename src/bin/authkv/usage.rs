@@ -75,8 +75,10 @@ fn command_path(command: &clap::Command, args: &[OsString]) -> String {
 
 /// Checks across options that clap's declarations cannot make.
 fn check(cli: &Cli) -> Result<(), String> {
-    if cli.global.db.is_none() {
-        return Err("--db FILE is required (or set AUTHKV_DB)".into());
+    if cli.global.db.is_none() && cli.global.postgres.is_none() {
+        return Err(
+            "--db FILE or --postgres URL is required (or set AUTHKV_DB or AUTHKV_POSTGRES)".into(),
+        );
     }
     match &cli.command {
         Command::Gc(_) if cli.global.idle_lifetime.is_none() => Err(
