@@ -3,7 +3,6 @@
 //! export are in `cli_import.rs`.
 
 mod cli_support;
-#[allow(dead_code)]
 mod common;
 
 use authkv::{AttemptOutcome, Concurrency, Config, Engine};

@@ -23,7 +23,6 @@ use std::process::Command;
 mod native;
 
 #[cfg(feature = "postgres")]
-#[allow(dead_code)]
 mod common;
 use native::*;
 

@@ -13,7 +13,6 @@ mod native;
 use native::*;
 
 #[cfg(feature = "postgres")]
-#[allow(dead_code)]
 mod common;
 
 #[test]
