@@ -56,11 +56,11 @@ use ::axum::http::request::Parts;
 use ::axum::http::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::engine::Engine;
+use crate::guard::http::{cookie_name, find_cookie, is_reading_method};
 use crate::guard::{Principal, Request, Via};
-use crate::http::{cookie_name, find_cookie, is_reading_method};
 use crate::secret::ct_eq;
 use crate::session::Session;
-use crate::session_auth::GuardSession;
+use crate::session::auth::GuardSession;
 
 mod blocking;
 mod response;

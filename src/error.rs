@@ -357,7 +357,7 @@ pub enum Error {
     /// A credential operation was refused.
     Credential(CredentialError),
     /// The request guard refused a request.
-    Guard(crate::guard::GuardError),
+    Guard(crate::guard::error::GuardError),
     /// A personal access token operation was refused.
     Token(TokenError),
     /// A stored record failed validation: the file is damaged.
@@ -392,6 +392,12 @@ pub enum Error {
     InvalidConfig(String),
     /// A batch import refused these rows, so it stored nothing at all.
     ImportRejected(Vec<RejectedRow>),
+}
+
+impl From<crate::guard::error::GuardError> for Error {
+    fn from(e: crate::guard::error::GuardError) -> Self {
+        Error::Guard(e)
+    }
 }
 
 impl fmt::Display for Error {

@@ -1,6 +1,8 @@
 //! authkv keeps the server side of web authentication — sessions, CSRF
 //! tokens, personal access tokens, password credentials and login throttles —
-//! in one redb file inside the application's process.
+//! in one redb file inside the application's process, or, for several hosts,
+//! in a PostgreSQL database they share ([`Engine::open_postgres`], with the
+//! `postgres` feature).
 //!
 //! ```no_run
 //! use authkv::{Config, Engine};
@@ -13,65 +15,49 @@
 //! # Ok(()) }
 //! ```
 
-mod ability;
+// Layers, top to bottom: the faces (`ffi`, `axum`, the CLI) → `guard` →
+// the rules (`session`, `token`, `credential`) → `engine` (caches,
+// configuration, housekeeping) → `store` (the storage boundary, with one
+// folder per backend); `error`, `secret` and `processes` serve them all.
 #[cfg(feature = "axum")]
 pub mod axum;
-mod backup;
-mod cache;
-mod checksum;
-mod clock;
-mod config;
 mod crc32;
 mod credential;
 mod engine;
 mod error;
-mod export;
 pub mod ffi;
-mod gc;
-mod group_commit;
 mod guard;
-mod housekeeping;
-pub mod http;
-mod import;
-mod migrate;
-mod password;
 mod processes;
-mod record;
-mod remember;
 mod secret;
 mod session;
-mod session_auth;
 mod store;
-mod throttle;
 mod token;
-mod token_auth;
-mod token_format;
-mod token_prune;
-mod verify;
 
-pub use ability::{Abilities, WILDCARD};
-pub use clock::{Clock, ManualClock};
-pub use config::{Concurrency, Config, Create};
+pub use credential::password::PasswordParams;
+pub use credential::remember::{RememberOutcome, RememberToken};
 pub use credential::{AttemptOutcome, MAX_LOGIN_LEN, MAX_PASSWORD_LEN};
-pub use engine::{Engine, SCHEMA_VERSION, Stats};
+pub use engine::clock::{Clock, ManualClock};
+pub use engine::config::{Concurrency, Config, Create};
+pub use engine::export::{Exported, ExportedCredential, ExportedSession, ExportedToken};
+pub use engine::gc::GcReport;
+pub use engine::import::{LaravelSession, SanctumToken};
+pub use engine::{Engine, Stats};
 pub use error::{CredentialError, Error, OpenError, RejectedRow, Result, SessionError, TokenError};
-pub use export::{Exported, ExportedCredential, ExportedSession, ExportedToken};
-pub use gc::GcReport;
+pub use guard::http;
 pub use guard::{GuardConfig, GuardError, Principal, Request, Via};
-pub use import::{LaravelSession, SanctumToken};
-pub use password::PasswordParams;
-pub use remember::{RememberOutcome, RememberToken};
+pub use session::auth::GuardSession;
 pub use session::{CsrfToken, Session, SessionId, SessionInfo};
-pub use session_auth::GuardSession;
+pub use store::redb::SCHEMA_VERSION;
+pub use store::verify_report::VerifyReport;
+pub use token::ability::{Abilities, WILDCARD};
 pub use token::{AuthenticatedToken, NewToken, PlainTextToken, TokenInfo};
-pub use verify::VerifyReport;
 
 /// Internals the benches time on their own; not part of the API.
 #[doc(hidden)]
 pub mod bench_support {
     /// The CRC-32C every stored record is sealed with and checked against.
     pub fn record_checksum(bytes: &[u8]) -> u32 {
-        crate::checksum::crc32c(bytes)
+        crate::store::redb::checksum::crc32c(bytes)
     }
 }
 
@@ -81,7 +67,7 @@ pub mod bench_support {
 pub mod fuzzing {
     /// Validate and decode arbitrary bytes as a stored session record.
     pub fn decode_session(bytes: &[u8]) -> bool {
-        crate::record::decode_session(bytes).is_ok()
+        crate::store::record::decode_session(bytes).is_ok()
     }
 
     /// The digest of a session id, `None` when the id is malformed.
@@ -95,7 +81,7 @@ pub mod fuzzing {
         prefix: &str,
         allow_legacy: bool,
     ) -> Option<(Option<u64>, &'a str)> {
-        crate::token_format::parse(text, prefix, allow_legacy).map(|t| (t.id, t.secret))
+        crate::token::format::parse(text, prefix, allow_legacy).map(|t| (t.id, t.secret))
     }
 
     /// Lowercase hex CRC-32 (PHP's `crc32b`) of `bytes`.

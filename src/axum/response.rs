@@ -11,7 +11,7 @@ use ::axum::response::{IntoResponse, IntoResponseParts, Response, ResponseParts}
 use crate::engine::Engine;
 use crate::error::{CredentialError, Error, SessionError, TokenError};
 use crate::guard::GuardError;
-use crate::http::HttpError;
+use crate::guard::http::HttpError;
 use crate::session::Session;
 
 /// Laravel's status for a CSRF mismatch ("Page Expired"); http has no name

@@ -12,10 +12,10 @@ use ::axum::routing::get;
 use tower::ServiceExt;
 
 use super::*;
-use crate::config::Config;
+use crate::credential::password::PasswordParams;
+use crate::engine::config::Config;
 use crate::error::{CredentialError, Error, SessionError, TokenError};
 use crate::guard::GuardError;
-use crate::password::PasswordParams;
 
 const SPA: &str = "http://localhost:3000";
 

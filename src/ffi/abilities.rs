@@ -9,7 +9,7 @@
 
 use std::ffi::c_char;
 
-use crate::ability::WILDCARD;
+use crate::token::ability::WILDCARD;
 
 use super::boundary::Failure;
 use super::buffer::{NulTerminated, authkv_str};

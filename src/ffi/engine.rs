@@ -4,7 +4,7 @@
 use std::ffi::c_char;
 use std::path::PathBuf;
 
-use crate::clock::Clock;
+use crate::engine::clock::Clock;
 
 use super::boundary::{Failure, run};
 use super::buffer::{authkv_string, new_string};

@@ -4,10 +4,10 @@
 
 use std::ffi::c_char;
 
-use crate::ability::Abilities;
 use crate::error::Error;
 use crate::guard::{GuardError, Principal, Request, Via};
 use crate::session::LoadedSession;
+use crate::token::ability::Abilities;
 
 use super::abilities::{self, AbilitiesKeep, authkv_abilities};
 use super::boundary::{Failure, guard_free, run};

@@ -5,11 +5,11 @@
 use std::fmt::Display;
 use std::time::Duration;
 
-use crate::clock::{Clock, ManualClock};
-use crate::config::{Concurrency, Config, Create};
+use crate::credential::password::PasswordParams;
+use crate::engine::clock::{Clock, ManualClock};
+use crate::engine::config::{Concurrency, Config, Create};
 use crate::guard::GuardConfig;
-use crate::http::{CookieOptions, SameSite, StatefulDomains, render_set_cookie};
-use crate::password::PasswordParams;
+use crate::guard::http::{CookieOptions, SameSite, StatefulDomains, render_set_cookie};
 
 use super::boundary::Failure;
 use super::options::{

@@ -4,7 +4,7 @@
 
 use std::ffi::c_char;
 
-use crate::remember::RememberOutcome;
+use crate::credential::remember::RememberOutcome;
 
 use super::boundary::{Failure, run};
 use super::buffer::secret_buffer;

@@ -415,7 +415,7 @@ mod tests {
     #[test]
     fn the_longest_plaintext_fills_the_buffer_exactly() {
         let prefix = "p".repeat(AUTHKV_TOKEN_PREFIX_MAX_LEN);
-        let secret = crate::token_format::mint_secret(&prefix).expect("random");
+        let secret = crate::token::format::mint_secret(&prefix).expect("random");
         let longest = format!("{}|{secret}", u64::MAX);
         assert_eq!(longest.len(), AUTHKV_TOKEN_MAX_LEN);
         assert_eq!(u64::MAX.to_string().len(), AUTHKV_TOKEN_ID_MAX_LEN);

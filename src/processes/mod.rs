@@ -1,10 +1,6 @@
-//! Many processes on one database file: the shared change log that keeps
-//! every process's caches coherent, the files open in this process, fork
-//! detection, the housekeeping lease, and damage found in the file.
+//! What every layer needs to know about the process it runs in: whether
+//! it is a child of `fork()` of the process that opened an engine, and how
+//! to keep a panic inside a call quiet.
 
-pub(crate) mod coherence;
 pub(crate) mod fork;
-pub(crate) mod lease;
-pub(crate) mod open_files;
 pub(crate) mod quiet_panic;
-pub(crate) mod shared_memory;

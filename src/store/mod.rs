@@ -7,29 +7,212 @@
 //! A backend hands the rules a consistent view ([`Reads`]) or one
 //! transaction ([`Writes`]) in which every change commits together or not
 //! at all. Changes to sessions and tokens are reported with
-//! `cache::note_changed` so that every engine's caches drop them.
+//! `changes::note_changed` so that every engine's caches drop them.
 
+pub(crate) mod changes;
+pub(crate) mod coherence;
 #[cfg(feature = "postgres")]
 pub(crate) mod postgres;
+pub(crate) mod record;
 pub(crate) mod redb;
+pub(crate) mod shared_memory;
+pub(crate) mod summary;
+pub(crate) mod verify_report;
+mod verify_rows;
 
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
-use crate::error::Result;
-use crate::record::{CredentialRecord, RememberRecord, SessionRecord, TokenRecord};
+use crate::error::{Error, Result};
+use crate::processes::fork::ProcessStamp;
 use crate::secret::Digest;
-use crate::session_auth::SessionAuth;
-use crate::throttle::Counter;
-use crate::token_auth::TokenAuth;
+use crate::store::record::{CredentialRecord, RememberRecord, SessionRecord, TokenRecord};
+use crate::store::redb::commit::contain_panics;
+use crate::store::redb::open_files::Store;
+use crate::store::shared_memory::Region;
+use crate::store::summary::Counter;
+use crate::store::summary::SessionAuth;
+use crate::store::summary::TokenAuth;
+use crate::store::verify_report::VerifyReport;
+
+/// The engine's choices about durability.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CommitSettings {
+    /// Every commit on disk before the call returns.
+    pub durable_commits: bool,
+    /// Record redb's allocator state in each durable commit.
+    pub quick_repair: bool,
+}
+
+/// How to open a file of the embedded backend.
+pub(crate) struct FileOptions {
+    /// Other processes may open it too (redb's `MultiWriter`).
+    pub multi_process: bool,
+    /// Create the file when it does not exist.
+    pub create_missing: bool,
+    /// Make a new database in an existing empty file.
+    pub create_in_empty: bool,
+    /// redb's page cache, in bytes.
+    pub cache_size: usize,
+    /// How commits are made durable.
+    pub settings: CommitSettings,
+    /// Unix seconds now, recorded in a new file.
+    pub now: u64,
+}
 
 /// Where an engine keeps its records.
 pub(crate) enum Backend {
     /// A redb file, shared with every other engine on it in this process.
-    File(Arc<crate::processes::open_files::Store>),
+    File(Arc<Store>),
     /// A PostgreSQL database shared by several hosts.
     #[cfg(feature = "postgres")]
     Server(Arc<postgres::Server>),
+}
+
+impl Backend {
+    /// The redb file at `path` (shared with every engine on it in this
+    /// process), ready for records.
+    pub(crate) fn open_file(path: &std::path::Path, options: &FileOptions) -> Result<Backend> {
+        Ok(Backend::File(redb::open::open_file(path, options)?))
+    }
+
+    /// authkv's tables in the PostgreSQL database at `url`.
+    #[cfg(feature = "postgres")]
+    pub(crate) fn open_server(
+        url: &str,
+        pool_size: usize,
+        timeout: std::time::Duration,
+    ) -> Result<Backend> {
+        Ok(Backend::Server(Arc::new(postgres::Server::open(
+            url, pool_size, timeout,
+        )?)))
+    }
+
+    /// The process that opened the store (a file is shared by every
+    /// engine on it in this process).
+    pub(crate) fn stamp(&self) -> ProcessStamp {
+        match self {
+            Backend::File(store) => store.stamp,
+            #[cfg(feature = "postgres")]
+            Backend::Server(_) => ProcessStamp::current(),
+        }
+    }
+
+    /// Run `f` in one write transaction and commit it, durably as
+    /// `settings` say; nothing is stored when `f` or the commit fails.
+    pub(crate) fn write<T>(
+        &self,
+        settings: CommitSettings,
+        f: impl FnOnce(&dyn Writes) -> Result<T>,
+    ) -> Result<T> {
+        match self {
+            Backend::File(store) => store.write(settings, |txn| f(txn)),
+            #[cfg(feature = "postgres")]
+            Backend::Server(server) => contain_panics(|| server.write(f)),
+        }
+    }
+
+    /// Run `f` on a consistent view.
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&dyn Reads) -> Result<T>) -> Result<T> {
+        match self {
+            Backend::File(store) => store.read(|txn| f(txn)),
+            #[cfg(feature = "postgres")]
+            Backend::Server(server) => contain_panics(|| server.read(f)),
+        }
+    }
+
+    /// Run `f`, a run of housekeeping commits, with one durable sync at
+    /// the end where the backend can defer them.
+    pub(crate) fn with_deferred_sync<T>(
+        &self,
+        settings: CommitSettings,
+        f: impl FnOnce() -> Result<T>,
+    ) -> Result<T> {
+        match self {
+            Backend::File(store) => store.with_deferred_sync(settings, f),
+            #[cfg(feature = "postgres")]
+            Backend::Server(_) => f(),
+        }
+    }
+
+    /// The change log the caches follow.
+    pub(crate) fn region(&self) -> &Region {
+        match self {
+            Backend::File(store) => &store.region,
+            #[cfg(feature = "postgres")]
+            Backend::Server(server) => server.region(),
+        }
+    }
+
+    /// Whether the caches may serve at all: on PostgreSQL only while the
+    /// listener holds a live lease.
+    #[inline]
+    pub(crate) fn trusted(&self) -> bool {
+        match self {
+            Backend::File(_) => true,
+            #[cfg(feature = "postgres")]
+            Backend::Server(server) => server.trusted(),
+        }
+    }
+
+    /// Whether other processes or hosts share the store, so that
+    /// housekeeping runs under a lease.
+    pub(crate) fn shared(&self) -> bool {
+        match self {
+            Backend::File(store) => store.multi_process,
+            #[cfg(feature = "postgres")]
+            Backend::Server(_) => true,
+        }
+    }
+
+    /// Durable syncs made, where group commit shares them among commits.
+    pub(crate) fn shared_syncs(&self) -> Option<u64> {
+        match self {
+            Backend::File(store) if !store.multi_process => Some(store.group_commit.syncs()),
+            _ => None,
+        }
+    }
+
+    /// The redb file, for what is about the file itself (backup, compact,
+    /// its consistency check); [`Error::Unsupported`] on PostgreSQL.
+    pub(crate) fn file(&self) -> Result<&Arc<Store>> {
+        match self {
+            Backend::File(store) => Ok(store),
+            #[cfg(feature = "postgres")]
+            Backend::Server(_) => Err(Error::Unsupported(
+                "this works on the file of the embedded backend",
+            )),
+        }
+    }
+
+    /// Make everything durable and let go (at close).
+    pub(crate) fn close(&self, settings: CommitSettings) -> Result<()> {
+        match self {
+            Backend::File(store) => store.sync(settings),
+            #[cfg(feature = "postgres")]
+            Backend::Server(server) => {
+                server.close();
+                Ok(())
+            }
+        }
+    }
+
+    /// Check that the store is intact (see `Engine::verify`).
+    pub(crate) fn verify(&self) -> Result<VerifyReport> {
+        match self {
+            Backend::File(store) => store.read(|txn| Ok(redb::verify::verify_file(txn))),
+            #[cfg(feature = "postgres")]
+            Backend::Server(server) => contain_panics(|| server.read(verify_rows::verify_rows)),
+        }
+    }
+
+    /// Stop writing to a damaged file.
+    #[cfg(test)]
+    pub(crate) fn mark_damaged(&self, what: &str) {
+        if let Backend::File(store) = self {
+            store.mark_damaged(what);
+        }
+    }
 }
 
 /// A time index the collectors walk, oldest first.

@@ -26,11 +26,11 @@ use postgres::Client;
 use postgres::fallible_iterator::FallibleIterator;
 
 use super::pool::{Conn, server_error};
-use crate::cache::Changed;
 use crate::error::Result;
-use crate::processes::coherence::{Announce, publish_concurrent};
-use crate::processes::shared_memory::SharedMemory;
 use crate::secret::{digest_from_hex, sha256, to_hex};
+use crate::store::changes::Changed;
+use crate::store::coherence::{Announce, publish_concurrent};
+use crate::store::shared_memory::SharedMemory;
 
 /// The notification channel of authkv's tables in `schema`: one per schema,
 /// so that applications sharing a database never hear each other.

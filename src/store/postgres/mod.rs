@@ -18,11 +18,10 @@ use parking_lot::Mutex;
 use self::listener::{Coherence, channel, listen, payloads};
 use self::pool::{Pool, Pooled, server_error};
 use self::rows::Rows;
-use crate::cache::take_changed;
-use crate::config::Config;
 use crate::error::{Error, OpenError, Result};
-use crate::processes::coherence::{Announce, publish_concurrent};
-use crate::processes::shared_memory::Region;
+use crate::store::changes::take_changed;
+use crate::store::coherence::{Announce, publish_concurrent};
+use crate::store::shared_memory::Region;
 use crate::store::{Reads, Writes};
 
 /// How long a listener's lease lasts: a writer waits at most this long for
@@ -40,12 +39,13 @@ pub(crate) struct Server {
 impl Server {
     /// Connect to `url`, create or upgrade authkv's tables, and start
     /// listening for other engines' changes.
-    pub(crate) fn open(url: &str, config: &Config) -> Result<Self> {
+    /// `pool_size` connections at most; `timeout` bounds a connection
+    /// attempt, a statement and a wait for a free connection.
+    pub(crate) fn open(url: &str, pool_size: usize, timeout: Duration) -> Result<Self> {
         // The URL may carry a password: it never appears in an error.
         let mut settings: postgres::Config = url.parse().map_err(|e: postgres::Error| {
             OpenError::Unreachable(format!("not a PostgreSQL connection string: {e}"))
         })?;
-        let timeout = config.server_timeout;
         if settings.get_connect_timeout().is_none() {
             settings.connect_timeout(timeout);
         }
@@ -75,7 +75,7 @@ impl Server {
             .spawn(move || listen(following, listening))
             .map_err(|e| Error::Open(OpenError::Io(e)))?;
         let server = Self {
-            pool: Pool::new(settings, config.pool_size, timeout),
+            pool: Pool::new(settings, pool_size, timeout),
             coherence,
             listener: Mutex::new(Some(listener)),
         };

@@ -11,14 +11,14 @@ use postgres::Row;
 use postgres::types::ToSql;
 
 use super::pool::{Conn, server_error};
-use crate::cache::{Changed, note_changed};
 use crate::error::{Error, Result};
-use crate::record::{CredentialRecord, RememberRecord, SessionRecord, TokenRecord};
 use crate::secret::Digest;
-use crate::session_auth::{SessionAuth, csrf_bytes};
+use crate::store::changes::{Changed, note_changed};
+use crate::store::record::{CredentialRecord, RememberRecord, SessionRecord, TokenRecord};
+use crate::store::summary::Counter;
+use crate::store::summary::TokenAuth;
+use crate::store::summary::{SessionAuth, csrf_bytes};
 use crate::store::{Counts, Flow, Reads, RowKey, TimeIndex, Visit, Writes};
-use crate::throttle::Counter;
-use crate::token_auth::TokenAuth;
 
 /// `authkv_meta` key of the highest token id ever handed out or imported.
 const LAST_TOKEN_ID: &str = "tokens_last_id";

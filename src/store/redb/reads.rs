@@ -11,15 +11,15 @@ use super::tables::{
     id_index,
 };
 use crate::error::{Error, Result};
-use crate::record::{
+use crate::secret::Digest;
+use crate::store::record::{
     CredentialRecord, RememberRecord, SessionRecord, TokenRecord, decode_credential,
     decode_remember, decode_session, decode_token,
 };
-use crate::secret::Digest;
-use crate::session_auth::SessionAuth;
+use crate::store::summary::Counter;
+use crate::store::summary::SessionAuth;
+use crate::store::summary::TokenAuth;
 use crate::store::{Counts, Flow, Reads, RowKey, TimeIndex, Visit};
-use crate::throttle::Counter;
-use crate::token_auth::TokenAuth;
 
 const ALL_DIGESTS: (Digest, Digest) = ([0u8; 32], [0xffu8; 32]);
 

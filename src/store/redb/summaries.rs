@@ -1,11 +1,11 @@
 //! The guard's summaries read in place from stored bytes: no payload, name
 //! or string is copied on a cache miss.
 
-use crate::ability::Abilities;
 use crate::error::Result;
-use crate::record::{ArchivedSessionRecord, ArchivedTokenRecord, access};
-use crate::session_auth::{SessionAuth, csrf_bytes};
-use crate::token_auth::TokenAuth;
+use crate::store::record::{ArchivedSessionRecord, ArchivedTokenRecord, access};
+use crate::store::summary::TokenAuth;
+use crate::store::summary::{SessionAuth, csrf_bytes};
+use crate::token::ability::Abilities;
 
 /// A session's summary from its stored, sealed record.
 pub(crate) fn session_auth(bytes: &[u8]) -> Result<SessionAuth> {

@@ -5,16 +5,16 @@ use redb::{ReadTransaction, ReadableTable, ReadableTableMetadata};
 
 use crate::error::{Error, Result};
 use crate::processes::quiet_panic;
-use crate::record::{
+use crate::secret::to_hex;
+use crate::store::record::{
     TokenRecord, decode_credential, decode_remember, decode_session, decode_token,
 };
-use crate::secret::to_hex;
 use crate::store::redb::tables::{
     CREDENTIALS, CREDENTIALS_BY_USER, REMEMBER, REMEMBER_BY_EXPIRY, REMEMBER_BY_USER, SESSIONS,
     SESSIONS_BY_ACTIVITY, SESSIONS_BY_CREATED, SESSIONS_BY_USER, THROTTLE, THROTTLE_BY_WINDOW,
     TOKENS, TOKENS_BY_CREATED, TOKENS_BY_DIGEST, TOKENS_BY_EXPIRY, TOKENS_BY_USER,
 };
-use crate::verify::VerifyReport;
+use crate::store::verify_report::VerifyReport;
 
 /// Check, in one snapshot of the file, that every record is intact (its
 /// checksum and its encoding) and that the tables and their indexes agree.

@@ -10,12 +10,12 @@ use super::tables::{
     THROTTLE, THROTTLE_BY_WINDOW, TOKENS, TOKENS_BY_CREATED, TOKENS_BY_DIGEST, TOKENS_BY_EXPIRY,
     TOKENS_BY_USER, digest_index, id_index,
 };
-use crate::cache::{Changed, note_changed};
 use crate::error::Result;
-use crate::record::{CredentialRecord, RememberRecord, SessionRecord, TokenRecord, encode};
 use crate::secret::Digest;
+use crate::store::changes::{Changed, note_changed};
+use crate::store::record::{CredentialRecord, RememberRecord, SessionRecord, TokenRecord, encode};
+use crate::store::summary::Counter;
 use crate::store::{Reads, RowKey, TimeIndex, Writes};
-use crate::throttle::Counter;
 
 impl Writes for WriteTransaction {
     fn insert_session(&self, digest: &Digest, record: &SessionRecord) -> Result<()> {

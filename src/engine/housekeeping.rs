@@ -3,9 +3,9 @@
 //! running it once per touch interval commits once per interval (more only
 //! when more than a batch of sessions expired).
 
+use crate::engine::gc::{GcReport, apply_touches};
 use crate::engine::{Core, Engine};
 use crate::error::Result;
-use crate::gc::{GcReport, apply_touches};
 
 impl Core {
     /// Flush pending touches and collect, the touches (up to a batch)

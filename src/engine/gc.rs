@@ -5,7 +5,7 @@
 
 use crate::engine::{Core, Counters, Engine, Touch};
 use crate::error::Result;
-use crate::record::SessionRecord;
+use crate::store::record::SessionRecord;
 use crate::store::{RowKey, TimeIndex, Writes};
 
 /// What one GC run did.

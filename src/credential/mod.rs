@@ -6,14 +6,18 @@
 //! wants case-insensitive logins normalizes them before calling. The C ABI
 //! checks that a login is UTF-8 before it reaches the `&str` API here.
 
+pub(crate) mod password;
+pub(crate) mod remember;
+pub(crate) mod throttle;
+
+use crate::credential::password::{hash_password, needs_rehash};
+use crate::credential::remember::revoke_user_remembered;
+use crate::credential::throttle::{Policy, clear_throttle, count_failure, throttle_key};
 use crate::engine::Engine;
 use crate::error::{CredentialError, Error, Result};
-use crate::password::{hash_password, needs_rehash};
-use crate::record::CredentialRecord;
-use crate::remember::revoke_user_remembered;
 use crate::session::{revoke_user_sessions, session_digest};
 use crate::store::Reads;
-use crate::throttle::{Policy, clear_throttle, count_failure, throttle_key};
+use crate::store::record::CredentialRecord;
 use crate::token::revoke_user_tokens;
 
 /// Longest login accepted, in bytes: the longest email address (RFC 3696).

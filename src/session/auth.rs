@@ -1,32 +1,12 @@
-//! What the request guard needs of a session — user, CSRF token, times and
-//! version — kept apart from the full record so that every live session
-//! fits in the hot-path cache (about a hundred bytes each, no payload) and
+//! The request guard's view of a session: its cached summary (see
+//! `store::summary`), judged for expiry with pending touches, so that
 //! authenticating a request allocates nothing.
 
 use crate::engine::{Core, Engine, Touch};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::secret::{Digest, RANDOM_LEN, to_hex};
 use crate::session::session_digest;
-
-/// The guard's summary of a stored session (a backend may read it without
-/// copying the payload).
-#[derive(Clone, Copy)]
-pub(crate) struct SessionAuth {
-    pub user_id: Option<u64>,
-    pub csrf: [u8; RANDOM_LEN],
-    pub created_at: u64,
-    /// As stored; a pending touch may be newer.
-    pub last_activity: u64,
-    pub version: u64,
-}
-
-/// A stored CSRF token as the fixed-size array the summary keeps.
-pub(crate) fn csrf_bytes(csrf: &[u8]) -> Result<[u8; RANDOM_LEN]> {
-    <[u8; RANDOM_LEN]>::try_from(csrf).map_err(|_| Error::Corrupt {
-        table: "sessions",
-        detail: "CSRF token of the wrong length".into(),
-    })
-}
+use crate::store::summary::SessionAuth;
 
 /// The session a request authenticated with, as the guard read it: its id,
 /// user, CSRF token, times and version, but not its payload (load it with

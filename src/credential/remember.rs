@@ -10,11 +10,11 @@
 //! One row per device, however often it logs in, and the old token stays
 //! recognisable exactly as long as the device stays remembered.
 
+use crate::engine::gc::{DeletedCount, GcRun};
 use crate::engine::{Core, Engine};
 use crate::error::{Error, Result};
-use crate::gc::{DeletedCount, GcRun};
-use crate::record::RememberRecord;
 use crate::secret::{Digest, ct_eq, random_alnum, secret_string, sha256, to_hex};
+use crate::store::record::RememberRecord;
 use crate::store::{RowKey, TimeIndex, Writes};
 
 /// Characters of `[A-Za-z0-9]` in a selector (≈95 bits: unguessable, and

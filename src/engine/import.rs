@@ -6,10 +6,10 @@
 
 use crate::engine::{Core, Engine};
 use crate::error::{Error, RejectedRow, Result, SessionError, TokenError};
-use crate::record::{SessionRecord, TokenRecord};
 use crate::secret::digest_from_hex;
 use crate::session::{new_token, session_digest, truncate_on_char_boundary};
 use crate::store::Writes;
+use crate::store::record::{SessionRecord, TokenRecord};
 use crate::token::{ensure_token_free, validated};
 
 /// One row of Sanctum's `personal_access_tokens`, as

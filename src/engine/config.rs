@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
-use crate::clock::Clock;
+use crate::credential::password::PasswordParams;
+use crate::engine::clock::Clock;
 use crate::error::Error;
-use crate::guard::GuardConfig;
-use crate::password::PasswordParams;
+use crate::guard::config::GuardConfig;
 
 /// Longest `token_prefix` accepted, in bytes.
 const MAX_TOKEN_PREFIX: usize = 32;

@@ -3,15 +3,17 @@
 //! CSRF tokens, and a user's list of devices with revocation. Only the
 //! SHA-256 of a session id is stored.
 
+pub(crate) mod auth;
+
 use std::sync::Arc;
 
 use crate::engine::{Core, Engine, Touch};
 use crate::error::{Error, Result, SessionError};
-use crate::record::SessionRecord;
 use crate::secret::{
     Digest, RANDOM_LEN, ct_eq, digest_from_hex, is_alnum_of_len, random_alnum, secret_string,
     sha256, to_hex,
 };
+use crate::store::record::SessionRecord;
 use crate::store::{Reads, Writes};
 
 secret_string!(

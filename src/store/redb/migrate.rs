@@ -8,10 +8,12 @@
 
 use redb::{ReadTransaction, ReadableTable, WriteTransaction};
 
-use crate::cache::{Changed, note_changed};
-use crate::checksum;
-use crate::engine::{Core, SCHEMA_VERSION};
+use super::SCHEMA_VERSION;
+use super::open_files::Store;
 use crate::error::Result;
+use crate::store::CommitSettings;
+use crate::store::changes::{Changed, note_changed};
+use crate::store::redb::checksum;
 use crate::store::redb::tables::{CREDENTIALS, META, REMEMBER, SESSIONS, TOKENS};
 
 /// The schema version a file records, if it records one.
@@ -26,14 +28,14 @@ fn version_in(txn: &ReadTransaction) -> Result<Option<u64>> {
 }
 
 /// Bring the file to [`SCHEMA_VERSION`] when it is older.
-pub(crate) fn migrate(core: &Core) -> Result<()> {
-    let older = core
-        .read_file(version_in)?
+pub(crate) fn migrate(store: &Store, settings: CommitSettings) -> Result<()> {
+    let older = store
+        .read(version_in)?
         .is_some_and(|version| version < SCHEMA_VERSION);
     if !older {
         return Ok(());
     }
-    core.write_file(|txn| {
+    store.write(settings, |txn| {
         let mut meta = txn.open_table(META)?;
         // Another process may have migrated it meanwhile.
         if stored_version(&meta)? == Some(1) {
@@ -83,15 +85,17 @@ fn seal_records(txn: &WriteTransaction) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
+    use crate::credential::password::PasswordParams;
     use crate::engine::Engine;
-    use crate::password::PasswordParams;
+    use crate::engine::config::Config;
 
     /// Turn the file into what version 1 wrote: records without checksums.
     fn make_version_1(engine: &Engine) {
-        engine
-            .core
-            .write_file(|txn| {
+        let core = &engine.core;
+        core.backend
+            .file()
+            .expect("a file")
+            .write(core.commit_settings(), |txn| {
                 let strip = |sealed: &[u8]| sealed[..sealed.len() - checksum::LEN].to_vec();
                 let mut sessions = txn.open_table(SESSIONS)?;
                 let rows: Vec<_> = sessions
@@ -160,7 +164,13 @@ mod tests {
                 .expect("verify")
         );
         assert!(engine.verify().expect("verify").is_consistent());
-        let version = engine.core.read_file(version_in).expect("read");
+        let version = engine
+            .core
+            .backend
+            .file()
+            .expect("a file")
+            .read(version_in)
+            .expect("read");
         assert_eq!(version, Some(SCHEMA_VERSION));
     }
 }

@@ -11,9 +11,9 @@ use rkyv::ser::allocator::ArenaHandle;
 use rkyv::util::AlignedVec;
 use rkyv::{Archive, Deserialize, Serialize, rancor};
 
-use crate::checksum;
 use crate::error::Error;
 use crate::secret::Digest;
+use crate::store::redb::checksum;
 
 /// A server-side session, keyed by the SHA-256 of its id.
 #[derive(Archive, Serialize, Deserialize, Clone, PartialEq, Eq)]

@@ -3,13 +3,18 @@
 //! revoke per user. Rows from Laravel's `personal_access_tokens` are
 //! imported by `import`. Only the SHA-256 of a token's secret is stored.
 
-use crate::ability::Abilities;
+pub(crate) mod ability;
+pub(crate) mod auth;
+pub(crate) mod format;
+pub(crate) mod prune;
+
 use crate::engine::{Core, Engine, Touch};
 use crate::error::{Error, Result, TokenError};
-use crate::record::TokenRecord;
 use crate::secret::{Digest, ct_eq, secret_string, sha256};
+use crate::store::record::TokenRecord;
 use crate::store::{Reads, Writes};
-use crate::token_format::{mint_secret, parse};
+use crate::token::ability::Abilities;
+use crate::token::format::{mint_secret, parse};
 
 /// Longest token name, in bytes (Laravel's `string` column).
 pub(crate) const MAX_TOKEN_NAME: usize = 255;

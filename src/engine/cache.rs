@@ -2,7 +2,7 @@
 //! that authenticating a request reads no page and decodes nothing.
 //!
 //! Every write transaction notes the records it changed (see
-//! [`note_changed`]) and announces them, through `processes::coherence`, to
+//! `store::changes`) and announces them, through `store::coherence`, to
 //! every handle on the file — this engine included — before it commits.
 //! The next lookup drops those entries first, moving the cache's epoch. A
 //! reader that missed reads the record from a snapshot and fills the cache
@@ -11,7 +11,6 @@
 //! shard lock), so a record read before a commit can never be cached after
 //! the commit's invalidation.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,6 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use parking_lot::Mutex;
 
 use crate::secret::Digest;
+use crate::store::changes::Changed;
 
 /// Independent locks, so readers on different records rarely meet.
 const SHARDS: usize = 16;
@@ -170,33 +170,6 @@ impl<K: ShardKey, V: Clone> RecordCache<K, V> {
     }
 }
 
-/// A record a write transaction changed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(crate) enum Changed {
-    /// A session, by id digest.
-    Session(Digest),
-    /// A personal access token, by id.
-    Token(u64),
-}
-
-thread_local! {
-    /// Records changed by the write transaction running on this thread.
-    /// Write closures run synchronously on the caller's thread, so this is
-    /// exactly the current transaction's list.
-    static CHANGED: RefCell<Vec<Changed>> = const { RefCell::new(Vec::new()) };
-}
-
-/// Note that the running write transaction changed a record.
-pub(crate) fn note_changed(changed: Changed) {
-    CHANGED.with(|list| list.borrow_mut().push(changed));
-}
-
-/// Take the records the finished transaction changed (empty after an abort
-/// has cleared them).
-pub(crate) fn take_changed() -> Vec<Changed> {
-    CHANGED.with(|list| std::mem::take(&mut *list.borrow_mut()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -254,16 +227,5 @@ mod tests {
         let cache: RecordCache<u64, u64> = RecordCache::new(0);
         cache.fill(1, 1, cache.epoch(), || true);
         assert!(cache.get(&1).is_none());
-    }
-
-    #[test]
-    fn changed_records_are_taken_once() {
-        note_changed(Changed::Token(3));
-        note_changed(Changed::Session([1; 32]));
-        assert_eq!(
-            take_changed(),
-            vec![Changed::Token(3), Changed::Session([1; 32])]
-        );
-        assert!(take_changed().is_empty());
     }
 }

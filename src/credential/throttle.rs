@@ -4,11 +4,12 @@
 //! the file holds no login or ip text for them, and indexed by window start
 //! so that GC deletes spent counters at O(expired).
 
-use crate::config::Config;
 use crate::engine::Core;
+use crate::engine::config::Config;
+use crate::engine::gc::{DeletedCount, GcRun};
 use crate::error::Result;
-use crate::gc::{DeletedCount, GcRun};
 use crate::secret::{Digest, sha256};
+use crate::store::summary::Counter;
 use crate::store::{RowKey, TimeIndex, Writes};
 
 /// The counter key of a (login, ip) pair. The login's length comes first so
@@ -22,13 +23,6 @@ pub(crate) fn throttle_key(login: &str, ip: &str) -> Digest {
     encoded.push(b'|');
     encoded.extend_from_slice(ip.as_bytes());
     sha256(&encoded)
-}
-
-/// Failures counted in the window that began at `window_start`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Counter {
-    pub attempts: u64,
-    pub window_start: u64,
 }
 
 /// The configured limit: `max` failures per `window` seconds.

@@ -12,12 +12,11 @@ use std::sync::{Arc, OnceLock, Weak};
 use parking_lot::Mutex;
 use redb::Database;
 
-use crate::config::Concurrency;
 use crate::error::{OpenError, Result};
-use crate::group_commit::GroupCommit;
 use crate::processes::fork::ProcessStamp;
 use crate::processes::quiet_panic;
-use crate::processes::shared_memory::SharedMemory;
+use crate::store::redb::group_commit::GroupCommit;
+use crate::store::shared_memory::SharedMemory;
 
 /// One open database file, shared by every engine on it in this process.
 pub(crate) struct Store {
@@ -82,10 +81,10 @@ fn identity(path: &Path) -> Option<(u64, u64)> {
 }
 
 /// The store open on `path` in this process, or a new one opened with
-/// `open_db`.
+/// `open_db`; `multi_process` when other processes may open it too.
 pub(crate) fn open_store(
     path: &Path,
-    concurrency: Concurrency,
+    multi_process: bool,
     open_db: impl FnOnce(&Path) -> Result<Database>,
 ) -> Result<Arc<Store>> {
     let stamp = ProcessStamp::current();
@@ -101,7 +100,6 @@ pub(crate) fn open_store(
     }
     // The map is not locked while the file opens (that may take long, and a
     // fork meanwhile would leave the child's copy locked for good).
-    let multi_process = concurrency == Concurrency::MultiProcess;
     let (region, opening) = if multi_process {
         let (region, opening) = SharedMemory::beside(path).map_err(OpenError::Io)?;
         (region, Some(opening))

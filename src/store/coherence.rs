@@ -37,8 +37,8 @@ use std::sync::atomic::{AtomicU64, Ordering, fence};
 
 use parking_lot::{Mutex, RwLock};
 
-use crate::cache::Changed;
-use crate::processes::shared_memory::{LOG_SLOTS, Region};
+use crate::store::changes::Changed;
+use crate::store::shared_memory::{LOG_SLOTS, Region};
 
 const KIND_SESSION: u64 = 1;
 const KIND_TOKEN: u64 = 2;
@@ -356,7 +356,7 @@ fn read_log(region: &Region, from: u64, to: u64, mut visit: impl FnMut(Changed))
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::processes::shared_memory::SharedMemory;
+    use crate::store::shared_memory::SharedMemory;
     use std::cell::RefCell;
 
     #[derive(Default)]
