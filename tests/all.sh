@@ -57,7 +57,7 @@ step "tests, examples and benches (benches run once each in test mode)"
 cargo test --release --all-targets --all-features
 
 step "the semantic tests again, on PostgreSQL: one conformance suite, two backends"
-AUTHKV_TEST_BACKEND=postgres cargo test --release --features postgres \
+AUTHKV_TEST_BACKEND=postgres cargo test --release --all-features \
   --test sessions --test tokens --test token_lifecycle --test credentials --test throttle \
   --test remember --test guard --test touches_gc --test housekeeping --test cache \
   --test no_op_writes --test import_export --test model
