@@ -578,32 +578,8 @@ fn a_password_on_the_command_line_is_refused_and_nothing_is_set() {
 #[test]
 fn the_cli_manages_a_postgresql_database_an_application_serves_from() {
     let url = common::postgres::fresh_database();
-    let run = |args: &[&str], stdin: Option<&str>| {
-        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_authkv"));
-        command
-            .args(args)
-            .env("AUTHKV_POSTGRES", &url)
-            .env_remove("AUTHKV_DB");
-        command.stdin(if stdin.is_some() {
-            std::process::Stdio::piped()
-        } else {
-            std::process::Stdio::null()
-        });
-        command.stdout(std::process::Stdio::piped());
-        command.stderr(std::process::Stdio::piped());
-        let mut child = command.spawn().expect("spawn authkv");
-        if let Some(input) = stdin {
-            use std::io::Write;
-            let mut pipe = child.stdin.take().expect("stdin");
-            pipe.write_all(input.as_bytes()).expect("write stdin");
-        }
-        let out = child.wait_with_output().expect("wait");
-        Run {
-            code: out.status.code().expect("exit code"),
-            stdout: String::from_utf8(out.stdout).expect("utf-8"),
-            stderr: String::from_utf8(out.stderr).expect("utf-8"),
-        }
-    };
+    let env = [("AUTHKV_POSTGRES", url.as_str())];
+    let run = |args: &[&str], stdin: Option<&str>| authkv_with_env(args, stdin, &env);
     let app = Engine::open_postgres(&url, Config::default()).expect("application");
     let visitor = app
         .create_session("203.0.113.9", "Firefox")

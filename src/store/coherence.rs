@@ -66,13 +66,13 @@ impl Drop for Publication<'_> {
     }
 }
 
-/// What a writer of a process-private region announces.
-#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+/// What a writer announces.
 pub(crate) enum Announce<'c> {
     /// These records changed.
     Keys(&'c [Changed]),
     /// Anything may have changed (changes were missed): every follower
     /// drops all its caches.
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     Everything,
 }
 
@@ -91,6 +91,27 @@ pub(crate) fn publish_concurrent<'a>(
         return None;
     }
     let _appending = appending.lock();
+    Some(announce_commit(region, announce, true))
+}
+
+/// Announce, before the commit, the records a transaction changed. Called
+/// with redb's write lock held. `None` when there is nothing to announce
+/// and no dead writer's gap to repair.
+pub(crate) fn publish<'a>(region: &'a Region, changed: &[Changed]) -> Option<Publication<'a>> {
+    if changed.is_empty()
+        && region.begun.load(Ordering::Acquire) == region.ended.load(Ordering::Acquire)
+    {
+        return None;
+    }
+    Some(announce_commit(region, Announce::Keys(changed), false))
+}
+
+/// Take a ticket, log what changed, and mark the ticket's keys listed.
+fn announce_commit<'a>(
+    region: &'a Region,
+    announce: Announce<'_>,
+    counted: bool,
+) -> Publication<'a> {
     let ticket = region.begun.fetch_add(1, Ordering::AcqRel) + 1;
     let mut head = region.log_head.load(Ordering::Acquire);
     match announce {
@@ -107,35 +128,11 @@ pub(crate) fn publish_concurrent<'a>(
     }
     region.log_head.store(head, Ordering::Release);
     region.listed.fetch_max(ticket, Ordering::AcqRel);
-    Some(Publication {
+    Publication {
         region,
         ticket,
-        counted: true,
-    })
-}
-
-/// Announce, before the commit, the records a transaction changed. Called
-/// with redb's write lock held. `None` when there is nothing to announce
-/// and no dead writer's gap to repair.
-pub(crate) fn publish<'a>(region: &'a Region, changed: &[Changed]) -> Option<Publication<'a>> {
-    if changed.is_empty()
-        && region.begun.load(Ordering::Acquire) == region.ended.load(Ordering::Acquire)
-    {
-        return None;
+        counted,
     }
-    let ticket = region.begun.fetch_add(1, Ordering::AcqRel) + 1;
-    let mut head = region.log_head.load(Ordering::Acquire);
-    for record in changed {
-        write_slot(region, head, record);
-        head += 1;
-    }
-    region.log_head.store(head, Ordering::Release);
-    region.listed.fetch_max(ticket, Ordering::AcqRel);
-    Some(Publication {
-        region,
-        ticket,
-        counted: false,
-    })
 }
 
 fn write_slot(region: &Region, position: u64, record: &Changed) {

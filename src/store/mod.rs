@@ -23,10 +23,13 @@ mod verify_rows;
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
-use crate::error::{Error, Result};
+#[cfg(feature = "postgres")]
+use crate::error::Error;
+use crate::error::Result;
 use crate::processes::fork::ProcessStamp;
 use crate::secret::Digest;
 use crate::store::record::{CredentialRecord, RememberRecord, SessionRecord, TokenRecord};
+#[cfg(feature = "postgres")]
 use crate::store::redb::commit::contain_panics;
 use crate::store::redb::open_files::Store;
 use crate::store::shared_memory::Region;

@@ -38,8 +38,14 @@ impl Run {
 
 /// Run the binary with `args`, feeding `stdin` (or nothing).
 pub fn authkv(args: &[&str], stdin: Option<&str>) -> Run {
+    authkv_with_env(args, stdin, &[])
+}
+
+/// [`authkv`] with these variables set in its environment.
+pub fn authkv_with_env(args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Run {
     let mut child = Command::new(env!("CARGO_BIN_EXE_authkv"))
         .args(args)
+        .envs(env.iter().copied())
         .stdin(if stdin.is_some() {
             Stdio::piped()
         } else {

@@ -97,33 +97,27 @@ pub fn fixture() -> Fixture {
 }
 
 pub fn fixture_with(adjust: impl FnOnce(&mut Config)) -> Fixture {
+    fixture_on(on_postgres().then(database_url), adjust)
+}
+
+/// An engine on a redb file whatever the backend under test: for tests
+/// about the file itself (editing it behind the engine's back).
+pub fn file_fixture_with(adjust: impl FnOnce(&mut Config)) -> Fixture {
+    fixture_on(None, adjust)
+}
+
+/// An engine on the database at `url`, or on a file in a new temp dir.
+fn fixture_on(url: Option<String>, adjust: impl FnOnce(&mut Config)) -> Fixture {
     let dir = tempfile::tempdir().expect("tempdir");
     let clock = ManualClock::new(T0);
     let mut config = config(&clock);
     adjust(&mut config);
-    let url = on_postgres().then(database_url);
     let engine = open(dir.path(), url.as_deref(), config);
     Fixture {
         dir,
         clock,
         engine,
         url,
-    }
-}
-
-/// An engine on a redb file whatever the backend under test: for tests
-/// about the file itself (editing it behind the engine's back).
-pub fn file_fixture_with(adjust: impl FnOnce(&mut Config)) -> Fixture {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let clock = ManualClock::new(T0);
-    let mut config = config(&clock);
-    adjust(&mut config);
-    let engine = open(dir.path(), None, config);
-    Fixture {
-        dir,
-        clock,
-        engine,
-        url: None,
     }
 }
 

@@ -25,6 +25,51 @@ const LAST_TOKEN_ID: &str = "tokens_last_id";
 
 type Params<'p> = &'p [&'p (dyn ToSql + Sync)];
 
+/// A query as it runs outside a transaction, and as it runs inside one,
+/// locking the rows it reads.
+macro_rules! lockable {
+    ($sql:expr) => {
+        ($sql, concat!($sql, " FOR UPDATE"))
+    };
+}
+
+/// The oldest rows of `$table` by `$column`, at or before `$1`, at most
+/// `$2`, with their `$key`; inside a transaction rows another transaction
+/// is changing are skipped (left for the next run).
+macro_rules! due {
+    ($table:literal, $column:literal, $key:literal) => {{
+        const SQL: &str = concat!(
+            "SELECT ",
+            $column,
+            ", ",
+            $key,
+            " FROM ",
+            $table,
+            " WHERE ",
+            $column,
+            " <= $1 ORDER BY ",
+            $column,
+            " LIMIT $2"
+        );
+        (
+            SQL,
+            concat!(
+                "SELECT ",
+                $column,
+                ", ",
+                $key,
+                " FROM ",
+                $table,
+                " WHERE ",
+                $column,
+                " <= $1 ORDER BY ",
+                $column,
+                " LIMIT $2 FOR UPDATE SKIP LOCKED"
+            ),
+        )
+    }};
+}
+
 /// Reads and writes over one connection: in autocommit (reads) or inside a
 /// transaction the caller began (writes, which lock what they read).
 pub(crate) struct Rows<'c> {
@@ -66,7 +111,8 @@ impl<'c> Rows<'c> {
         }
     }
 
-    fn pick(&self, plain: &'static str, locking: &'static str) -> &'static str {
+    /// The form of a [`lockable!`] query for this connection's state.
+    fn pick(&self, (plain, locking): (&'static str, &'static str)) -> &'static str {
         if self.locking { locking } else { plain }
     }
 
@@ -151,12 +197,10 @@ fn remember_of(row: &Row) -> Result<RememberRecord> {
 
 impl Reads for Rows<'_> {
     fn session(&self, digest: &Digest) -> Result<Option<SessionRecord>> {
-        let sql = self.pick(
+        let sql = self.pick(lockable!(
             "SELECT user_id, ip, user_agent, payload, csrf, created_at, last_activity, version \
-             FROM authkv_sessions WHERE digest = $1",
-            "SELECT user_id, ip, user_agent, payload, csrf, created_at, last_activity, version \
-             FROM authkv_sessions WHERE digest = $1 FOR UPDATE",
-        );
+             FROM authkv_sessions WHERE digest = $1"
+        ));
         let row = self.query_opt(sql, &[&&digest[..]])?;
         Ok(row.map(|row| session_of(&row, 0)))
     }
@@ -190,12 +234,10 @@ impl Reads for Rows<'_> {
     }
 
     fn token(&self, id: u64) -> Result<Option<TokenRecord>> {
-        let sql = self.pick(
+        let sql = self.pick(lockable!(
             "SELECT user_id, name, abilities, digest, created_at, last_used_at, expires_at \
-             FROM authkv_tokens WHERE id = $1",
-            "SELECT user_id, name, abilities, digest, created_at, last_used_at, expires_at \
-             FROM authkv_tokens WHERE id = $1 FOR UPDATE",
-        );
+             FROM authkv_tokens WHERE id = $1"
+        ));
         let row = self.query_opt(sql, &[&int(id)])?;
         row.map(|row| token_of(&row, 0)).transpose()
     }
@@ -246,10 +288,9 @@ impl Reads for Rows<'_> {
     }
 
     fn credential(&self, login: &str) -> Result<Option<CredentialRecord>> {
-        let sql = self.pick(
-            "SELECT user_id, phc FROM authkv_credentials WHERE login = $1",
-            "SELECT user_id, phc FROM authkv_credentials WHERE login = $1 FOR UPDATE",
-        );
+        let sql = self.pick(lockable!(
+            "SELECT user_id, phc FROM authkv_credentials WHERE login = $1"
+        ));
         let row = self.query_opt(sql, &[&login])?;
         Ok(row.map(|row| CredentialRecord {
             user_id: uint(row.get(0)),
@@ -276,10 +317,9 @@ impl Reads for Rows<'_> {
                 &[&i64::from_le_bytes(first)],
             )?;
         }
-        let sql = self.pick(
-            "SELECT attempts, window_start FROM authkv_throttle WHERE key = $1",
-            "SELECT attempts, window_start FROM authkv_throttle WHERE key = $1 FOR UPDATE",
-        );
+        let sql = self.pick(lockable!(
+            "SELECT attempts, window_start FROM authkv_throttle WHERE key = $1"
+        ));
         let row = self.query_opt(sql, &[&&key[..]])?;
         Ok(row.map(|row| Counter {
             attempts: uint(row.get(0)),
@@ -288,12 +328,10 @@ impl Reads for Rows<'_> {
     }
 
     fn remember(&self, selector: &Digest) -> Result<Option<RememberRecord>> {
-        let sql = self.pick(
+        let sql = self.pick(lockable!(
             "SELECT user_id, validator, created_at, rotated_at, expires_at \
-             FROM authkv_remember WHERE selector = $1",
-            "SELECT user_id, validator, created_at, rotated_at, expires_at \
-             FROM authkv_remember WHERE selector = $1 FOR UPDATE",
-        );
+             FROM authkv_remember WHERE selector = $1"
+        ));
         let row = self.query_opt(sql, &[&&selector[..]])?;
         row.map(|row| remember_of(&row)).transpose()
     }
@@ -309,57 +347,14 @@ impl Reads for Rows<'_> {
     }
 
     fn due(&self, index: TimeIndex, upper: u64, limit: usize) -> Result<Vec<(u64, RowKey)>> {
-        // Rows another transaction is changing are left for the next run.
-        let sql = match (index, self.locking) {
-            (TimeIndex::SessionActivity, false) => {
-                "SELECT last_activity, digest FROM authkv_sessions WHERE last_activity <= $1 \
-                 ORDER BY last_activity LIMIT $2"
-            }
-            (TimeIndex::SessionActivity, true) => {
-                "SELECT last_activity, digest FROM authkv_sessions WHERE last_activity <= $1 \
-                 ORDER BY last_activity LIMIT $2 FOR UPDATE SKIP LOCKED"
-            }
-            (TimeIndex::SessionCreated, false) => {
-                "SELECT created_at, digest FROM authkv_sessions WHERE created_at <= $1 \
-                 ORDER BY created_at LIMIT $2"
-            }
-            (TimeIndex::SessionCreated, true) => {
-                "SELECT created_at, digest FROM authkv_sessions WHERE created_at <= $1 \
-                 ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED"
-            }
-            (TimeIndex::TokenExpiry, false) => {
-                "SELECT expires_at, id FROM authkv_tokens WHERE expires_at <= $1 \
-                 ORDER BY expires_at LIMIT $2"
-            }
-            (TimeIndex::TokenExpiry, true) => {
-                "SELECT expires_at, id FROM authkv_tokens WHERE expires_at <= $1 \
-                 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED"
-            }
-            (TimeIndex::TokenCreated, false) => {
-                "SELECT created_at, id FROM authkv_tokens WHERE created_at <= $1 \
-                 ORDER BY created_at LIMIT $2"
-            }
-            (TimeIndex::TokenCreated, true) => {
-                "SELECT created_at, id FROM authkv_tokens WHERE created_at <= $1 \
-                 ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED"
-            }
-            (TimeIndex::ThrottleWindow, false) => {
-                "SELECT window_start, key FROM authkv_throttle WHERE window_start <= $1 \
-                 ORDER BY window_start LIMIT $2"
-            }
-            (TimeIndex::ThrottleWindow, true) => {
-                "SELECT window_start, key FROM authkv_throttle WHERE window_start <= $1 \
-                 ORDER BY window_start LIMIT $2 FOR UPDATE SKIP LOCKED"
-            }
-            (TimeIndex::RememberExpiry, false) => {
-                "SELECT expires_at, selector FROM authkv_remember WHERE expires_at <= $1 \
-                 ORDER BY expires_at LIMIT $2"
-            }
-            (TimeIndex::RememberExpiry, true) => {
-                "SELECT expires_at, selector FROM authkv_remember WHERE expires_at <= $1 \
-                 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED"
-            }
-        };
+        let sql = self.pick(match index {
+            TimeIndex::SessionActivity => due!("authkv_sessions", "last_activity", "digest"),
+            TimeIndex::SessionCreated => due!("authkv_sessions", "created_at", "digest"),
+            TimeIndex::TokenExpiry => due!("authkv_tokens", "expires_at", "id"),
+            TimeIndex::TokenCreated => due!("authkv_tokens", "created_at", "id"),
+            TimeIndex::ThrottleWindow => due!("authkv_throttle", "window_start", "key"),
+            TimeIndex::RememberExpiry => due!("authkv_remember", "expires_at", "selector"),
+        });
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = self.query(sql, &[&int(upper.min(i64::MAX as u64)), &limit])?;
         rows.iter()
