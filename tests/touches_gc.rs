@@ -121,7 +121,9 @@ fn gc_with_many_live_sessions_and_none_expired_examines_no_record_and_commits_no
         exclusive(c);
         c.durable_commits = false;
     });
-    for _ in 0..100_000 {
+    // Fewer on a database server, where each one is a round trip.
+    let live = if on_postgres() { 10_000 } else { 100_000 };
+    for _ in 0..live {
         f.engine.create_session("1.2.3.4", "ua").expect("create");
     }
     f.clock.advance(IDLE - 1);
@@ -132,7 +134,7 @@ fn gc_with_many_live_sessions_and_none_expired_examines_no_record_and_commits_no
     assert_eq!(report.batches, 0);
     assert_eq!(after.gc_examined, before.gc_examined);
     assert_eq!(after.write_commits, before.write_commits);
-    assert_eq!(after.sessions, 100_000);
+    assert_eq!(after.sessions, live);
 }
 
 #[test]
