@@ -145,6 +145,25 @@
 #define AUTHKV_CREATE_NEVER 2
 
 /**
+ * `csrf_mode`: the session's CSRF token must come back with every
+ * first-party write (the default).
+ */
+#define AUTHKV_CSRF_TOKEN 0
+
+/**
+ * `csrf_mode`: a first-party write is allowed on the browser's
+ * `Sec-Fetch-Site: same-origin` (or `same-site` with
+ * `csrf_accepts_same_site`), else on an `Origin` naming a stateful domain;
+ * refused on `cross-site` or when neither header is present.
+ */
+#define AUTHKV_CSRF_FETCH_METADATA 1
+
+/**
+ * `csrf_mode`: allowed when either check passes.
+ */
+#define AUTHKV_CSRF_EITHER 2
+
+/**
  * Longest `token_prefix`, in bytes.
  */
 #define AUTHKV_TOKEN_PREFIX_MAX_LEN 32
@@ -630,6 +649,16 @@ typedef struct authkv_options {
      * `AUTHKV_CREATE_IF_MISSING_OR_EMPTY` or `AUTHKV_CREATE_NEVER`.
      */
     uint32_t create;
+    /**
+     * How a first-party write proves it is not forged: `AUTHKV_CSRF_TOKEN`
+     * (the default), `AUTHKV_CSRF_FETCH_METADATA` or `AUTHKV_CSRF_EITHER`.
+     */
+    uint32_t csrf_mode;
+    /**
+     * In the fetch-metadata modes, also accept `Sec-Fetch-Site:
+     * same-site`. Default false.
+     */
+    bool csrf_accepts_same_site;
 } authkv_options;
 
 /**
@@ -1026,6 +1055,14 @@ typedef struct authkv_request {
      * Length of `form_token` in bytes.
      */
     size_t form_token_len;
+    /**
+     * The `Sec-Fetch-Site` header (read in the fetch-metadata CSRF modes).
+     */
+    const char *sec_fetch_site;
+    /**
+     * Length of `sec_fetch_site` in bytes.
+     */
+    size_t sec_fetch_site_len;
 } authkv_request;
 
 /**

@@ -77,6 +77,7 @@ pub use response::{ErrorResponse, SessionCookies};
 const X_CSRF_TOKEN: HeaderName = HeaderName::from_static("x-csrf-token");
 /// The `X-XSRF-TOKEN` request header (the `XSRF-TOKEN` cookie echoed back).
 const X_XSRF_TOKEN: HeaderName = HeaderName::from_static("x-xsrf-token");
+const SEC_FETCH_SITE: HeaderName = HeaderName::from_static("sec-fetch-site");
 
 /// The authenticated caller of a route, decided by [`Engine::authenticate`].
 ///
@@ -239,6 +240,7 @@ pub fn with_guard_request<T>(
         csrf_token: header_str(headers, &X_CSRF_TOKEN)?,
         xsrf_token: header_str(headers, &X_XSRF_TOKEN)?,
         form_token: None,
+        sec_fetch_site: header_str(headers, &SEC_FETCH_SITE)?,
     };
     Ok(f(&request))
 }

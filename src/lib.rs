@@ -44,7 +44,7 @@ pub use engine::import::{LaravelSession, SanctumToken};
 pub use engine::{Engine, Stats};
 pub use error::{CredentialError, Error, OpenError, RejectedRow, Result, SessionError, TokenError};
 pub use guard::http;
-pub use guard::{GuardConfig, GuardError, Principal, Request, Via};
+pub use guard::{CsrfMode, GuardConfig, GuardError, Principal, Request, Via};
 pub use session::auth::GuardSession;
 pub use session::{CsrfToken, Session, SessionId, SessionInfo};
 pub use store::redb::SCHEMA_VERSION;

@@ -47,6 +47,11 @@ export interface OpenOptions {
   /** Default true. */
   cookieSecure?: boolean;
   cookieSameSite?: 'lax' | 'strict' | 'none';
+  /** How a first-party write proves it is not forged: the session's CSRF
+   * token (default), the browser's Sec-Fetch-Site / Origin, or either. */
+  csrfMode?: 'token' | 'fetch-metadata' | 'either';
+  /** In the fetch-metadata modes, also accept `Sec-Fetch-Site: same-site`. */
+  csrfAcceptsSameSite?: boolean;
   cookiePath?: string;
   cookieDomain?: string;
   cookieHostPrefix?: boolean;

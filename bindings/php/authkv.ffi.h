@@ -46,6 +46,8 @@ typedef struct authkv_options {
     bool exclusive;
     bool quick_repair;
     uint32_t create;
+    uint32_t csrf_mode;
+    bool csrf_accepts_same_site;
 } authkv_options;
 
 typedef struct authkv_gc_report {
@@ -157,6 +159,8 @@ typedef struct authkv_request {
     size_t xsrf_token_len;
     const char *form_token;
     size_t form_token_len;
+    const char *sec_fetch_site;
+    size_t sec_fetch_site_len;
 } authkv_request;
 
 typedef struct authkv_principal {

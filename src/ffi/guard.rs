@@ -70,6 +70,10 @@ pub struct authkv_request {
     pub form_token: *const c_char,
     /// Length of `form_token` in bytes.
     pub form_token_len: usize,
+    /// The `Sec-Fetch-Site` header (read in the fetch-metadata CSRF modes).
+    pub sec_fetch_site: *const c_char,
+    /// Length of `sec_fetch_site` in bytes.
+    pub sec_fetch_site_len: usize,
 }
 
 /// Who sent a request, as `authkv_guard_authenticate` returns it.
@@ -138,6 +142,11 @@ unsafe fn request<'a>(r: &authkv_request) -> Result<Request<'a>, Failure> {
             csrf_token: header(r.csrf_token, r.csrf_token_len, "request.csrf_token")?,
             xsrf_token: header(r.xsrf_token, r.xsrf_token_len, "request.xsrf_token")?,
             form_token: header(r.form_token, r.form_token_len, "request.form_token")?,
+            sec_fetch_site: header(
+                r.sec_fetch_site,
+                r.sec_fetch_site_len,
+                "request.sec_fetch_site",
+            )?,
         })
     }
 }

@@ -87,8 +87,9 @@ pub use guard::{
 pub use handle::authkv_engine;
 pub use options::{
     AUTHKV_CREATE_IF_MISSING, AUTHKV_CREATE_IF_MISSING_OR_EMPTY, AUTHKV_CREATE_NEVER,
-    AUTHKV_SAME_SITE_LAX, AUTHKV_SAME_SITE_NONE, AUTHKV_SAME_SITE_STRICT,
-    AUTHKV_TOKEN_PREFIX_MAX_LEN, authkv_options, authkv_options_default,
+    AUTHKV_CSRF_EITHER, AUTHKV_CSRF_FETCH_METADATA, AUTHKV_CSRF_TOKEN, AUTHKV_SAME_SITE_LAX,
+    AUTHKV_SAME_SITE_NONE, AUTHKV_SAME_SITE_STRICT, AUTHKV_TOKEN_PREFIX_MAX_LEN, authkv_options,
+    authkv_options_default,
 };
 pub use remember::{
     AUTHKV_REMEMBER_TOKEN_LEN, AUTHKV_REMEMBER_TOKEN_SIZE, authkv_remember_consume,

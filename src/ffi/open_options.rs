@@ -8,13 +8,14 @@ use std::time::Duration;
 use crate::credential::password::PasswordParams;
 use crate::engine::clock::{Clock, ManualClock};
 use crate::engine::config::{Concurrency, Config, Create};
-use crate::guard::GuardConfig;
 use crate::guard::http::{CookieOptions, SameSite, StatefulDomains, render_set_cookie};
+use crate::guard::{CsrfMode, GuardConfig};
 
 use super::boundary::Failure;
 use super::options::{
     AUTHKV_CREATE_IF_MISSING, AUTHKV_CREATE_IF_MISSING_OR_EMPTY, AUTHKV_CREATE_NEVER,
-    AUTHKV_SAME_SITE_LAX, AUTHKV_SAME_SITE_NONE, AUTHKV_SAME_SITE_STRICT, authkv_options,
+    AUTHKV_CSRF_EITHER, AUTHKV_CSRF_FETCH_METADATA, AUTHKV_CSRF_TOKEN, AUTHKV_SAME_SITE_LAX,
+    AUTHKV_SAME_SITE_NONE, AUTHKV_SAME_SITE_STRICT, authkv_options,
 };
 use super::slice;
 
@@ -60,6 +61,8 @@ pub(crate) struct OpenOptions {
     exclusive: bool,
     quick_repair: bool,
     create: u32,
+    csrf_mode: u32,
+    csrf_accepts_same_site: bool,
 }
 
 /// Copy one text option, checking its length, UTF-8 and NUL bytes.
@@ -163,6 +166,8 @@ impl OpenOptions {
             exclusive: opts.exclusive,
             quick_repair: opts.quick_repair,
             create: opts.create,
+            csrf_mode: opts.csrf_mode,
+            csrf_accepts_same_site: opts.csrf_accepts_same_site,
         })
     }
 
@@ -178,6 +183,21 @@ impl OpenOptions {
                 format!("{e} (patterns are separated by commas, counted from 0)"),
             )
         })
+    }
+
+    fn csrf_mode(&self) -> Result<CsrfMode, Failure> {
+        match self.csrf_mode {
+            AUTHKV_CSRF_TOKEN => Ok(CsrfMode::Token),
+            AUTHKV_CSRF_FETCH_METADATA => Ok(CsrfMode::FetchMetadata),
+            AUTHKV_CSRF_EITHER => Ok(CsrfMode::Either),
+            other => Err(refused(
+                "csrf_mode",
+                format!(
+                    "{other} is not AUTHKV_CSRF_TOKEN (0), AUTHKV_CSRF_FETCH_METADATA (1) or \
+                     AUTHKV_CSRF_EITHER (2)"
+                ),
+            )),
+        }
     }
 
     fn same_site(&self) -> Result<SameSite, Failure> {
@@ -221,6 +241,8 @@ impl OpenOptions {
             xsrf_cookie: self.xsrf_cookie.clone(),
             cookie,
             expire_on_close: self.expire_on_close,
+            csrf: self.csrf_mode()?,
+            csrf_accepts_same_site: self.csrf_accepts_same_site,
         })
     }
 
@@ -330,7 +352,9 @@ impl OpenOptions {
             expire_on_close,
             exclusive,
             quick_repair,
-            create
+            create,
+            csrf_mode,
+            csrf_accepts_same_site
         );
         None
     }

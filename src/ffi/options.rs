@@ -26,6 +26,17 @@ pub const AUTHKV_CREATE_IF_MISSING_OR_EMPTY: u32 = 1;
 /// `create`: never; a missing file is `AUTHKV_IO`.
 pub const AUTHKV_CREATE_NEVER: u32 = 2;
 
+/// `csrf_mode`: the session's CSRF token must come back with every
+/// first-party write (the default).
+pub const AUTHKV_CSRF_TOKEN: u32 = 0;
+/// `csrf_mode`: a first-party write is allowed on the browser's
+/// `Sec-Fetch-Site: same-origin` (or `same-site` with
+/// `csrf_accepts_same_site`), else on an `Origin` naming a stateful domain;
+/// refused on `cross-site` or when neither header is present.
+pub const AUTHKV_CSRF_FETCH_METADATA: u32 = 1;
+/// `csrf_mode`: allowed when either check passes.
+pub const AUTHKV_CSRF_EITHER: u32 = 2;
+
 /// Longest `token_prefix`, in bytes.
 pub const AUTHKV_TOKEN_PREFIX_MAX_LEN: usize = 32;
 
@@ -181,6 +192,12 @@ pub struct authkv_options {
     /// to nothing never silently becomes a new database),
     /// `AUTHKV_CREATE_IF_MISSING_OR_EMPTY` or `AUTHKV_CREATE_NEVER`.
     pub create: u32,
+    /// How a first-party write proves it is not forged: `AUTHKV_CSRF_TOKEN`
+    /// (the default), `AUTHKV_CSRF_FETCH_METADATA` or `AUTHKV_CSRF_EITHER`.
+    pub csrf_mode: u32,
+    /// In the fetch-metadata modes, also accept `Sec-Fetch-Site:
+    /// same-site`. Default false.
+    pub csrf_accepts_same_site: bool,
 }
 
 /// A (pointer, length) pair pointing at static text.
@@ -239,6 +256,8 @@ impl authkv_options {
             exclusive: false,
             quick_repair: false,
             create: AUTHKV_CREATE_IF_MISSING,
+            csrf_mode: AUTHKV_CSRF_TOKEN,
+            csrf_accepts_same_site: false,
         }
     }
 }

@@ -24,6 +24,33 @@ pub struct GuardConfig {
     /// Send the session cookie without Max-Age, so the browser drops it
     /// when it closes. Default false.
     pub expire_on_close: bool,
+    /// How a first-party write proves it comes from the application's own
+    /// pages. Default [`CsrfMode::Token`].
+    pub csrf: CsrfMode,
+    /// In the fetch-metadata modes, also accept `Sec-Fetch-Site:
+    /// same-site` (a page on a sibling subdomain). Default false: only
+    /// `same-origin`.
+    pub csrf_accepts_same_site: bool,
+}
+
+/// How the guard checks that a first-party write (a method other than GET,
+/// HEAD and OPTIONS) is not forged by another site.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CsrfMode {
+    /// The session's CSRF token must come back in the `_token` field or
+    /// the `X-CSRF-TOKEN` / `X-XSRF-TOKEN` header (Laravel's way).
+    #[default]
+    Token,
+    /// The browser's own word: allowed when `Sec-Fetch-Site` is
+    /// `same-origin` (or `same-site`, with
+    /// [`GuardConfig::csrf_accepts_same_site`]), else when the `Origin`
+    /// header names a stateful domain; refused when `Sec-Fetch-Site` is
+    /// `cross-site` or when neither header is present. For an SPA on
+    /// another subdomain that cannot read the `XSRF-TOKEN` cookie.
+    FetchMetadata,
+    /// Allowed when either check passes.
+    Either,
 }
 
 impl Default for GuardConfig {
@@ -35,6 +62,8 @@ impl Default for GuardConfig {
             xsrf_cookie: "XSRF-TOKEN".into(),
             cookie: CookieOptions::default(),
             expire_on_close: false,
+            csrf: CsrfMode::Token,
+            csrf_accepts_same_site: false,
         }
     }
 }

@@ -5,11 +5,12 @@
 //! session ids, unchecked token checksums).
 
 pub(crate) mod config;
+mod csrf;
 pub(crate) mod error;
 pub mod http;
 mod principal;
 
-pub use self::config::GuardConfig;
+pub use self::config::{CsrfMode, GuardConfig};
 pub use self::error::GuardError;
 pub use self::principal::{Principal, Request, Via};
 
@@ -19,7 +20,6 @@ use crate::guard::http::{
     CookieOptions, OriginView, bearer_token, cookie_name, find_cookie, is_reading_method,
     parse_origin_view, render_clear_cookie, render_set_cookie,
 };
-use crate::secret::ct_eq;
 use crate::session::Session;
 use crate::token::ability::Abilities;
 
@@ -50,18 +50,8 @@ impl Engine {
                 },
                 None => None,
             };
-            if !is_reading_method(request.method) {
-                let presented = request
-                    .form_token
-                    .or(request.csrf_token)
-                    .or(request.xsrf_token)
-                    .unwrap_or("");
-                let matches = session.as_ref().is_some_and(|s| {
-                    !presented.is_empty() && ct_eq(s.csrf_token().as_bytes(), presented.as_bytes())
-                });
-                if !matches {
-                    return Err(GuardError::CsrfMismatch.into());
-                }
+            if !is_reading_method(request.method) && !self.csrf_passes(request, session.as_ref())? {
+                return Err(GuardError::CsrfMismatch.into());
             }
             if let Some(session) = session
                 && let Some(user_id) = session.user_id
@@ -91,15 +81,25 @@ impl Engine {
 
     /// Whether the Referer (else the Origin) names a stateful domain.
     fn is_first_party(&self, request: &Request<'_>) -> Result<bool> {
+        self.names_stateful_domain(request.referer.or(request.origin), request.host)
+    }
+
+    /// Whether `source` (an Origin or Referer value) names a stateful
+    /// domain, or the request's own host when that counts as one.
+    pub(crate) fn names_stateful_domain(
+        &self,
+        source: Option<&str>,
+        host: Option<&str>,
+    ) -> Result<bool> {
         let guard = &self.core.config.guard;
-        let Some(source) = request.referer.or(request.origin) else {
+        let Some(source) = source else {
             return Ok(false);
         };
         let Some(origin) = parse_origin_view(source).map_err(GuardError::from)? else {
             return Ok(false);
         };
         Ok(guard.stateful_domains.matches_view(&origin)
-            || (guard.same_host_is_stateful && names_host(&origin, request.host)))
+            || (guard.same_host_is_stateful && names_host(&origin, host)))
     }
 
     /// The `Set-Cookie` value carrying this session's id.

@@ -27,6 +27,9 @@ pub struct Request<'a> {
     pub xsrf_token: Option<&'a str>,
     /// The `_token` form field, when the server parsed the body.
     pub form_token: Option<&'a str>,
+    /// The `Sec-Fetch-Site` header, which browsers send with every request
+    /// (`same-origin`, `same-site`, `cross-site` or `none`).
+    pub sec_fetch_site: Option<&'a str>,
 }
 
 impl std::fmt::Debug for Request<'_> {
@@ -43,6 +46,7 @@ impl std::fmt::Debug for Request<'_> {
             .field("csrf_token", &present(self.csrf_token))
             .field("xsrf_token", &present(self.xsrf_token))
             .field("form_token", &present(self.form_token))
+            .field("sec_fetch_site", &self.sec_fetch_site)
             .finish()
     }
 }

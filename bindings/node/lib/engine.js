@@ -47,6 +47,8 @@ const OPTION_TYPES = {
   xsrfCookie: 'string',
   cookieSecure: 'boolean',
   cookieSameSite: 'string',
+  csrfMode: 'string',
+  csrfAcceptsSameSite: 'boolean',
   cookiePath: 'string',
   cookieDomain: 'string',
   cookieHostPrefix: 'boolean',
@@ -129,7 +131,7 @@ function tokenInfo(t) {
 
 /** The guard's headers from a plain object with lower-case names (Node's
  * `req.headers`) or a fetch `Headers`. */
-const GUARD_HEADERS = ['cookie', 'authorization', 'origin', 'referer', 'host', 'x-csrf-token', 'x-xsrf-token'];
+const GUARD_HEADERS = ['cookie', 'authorization', 'origin', 'referer', 'host', 'x-csrf-token', 'x-xsrf-token', 'sec-fetch-site'];
 
 /** The error for a refused guard call: a header of the wrong type is named
  * as such; the addon's own errors are typed. */
@@ -483,7 +485,7 @@ class Engine {
     if (headers === null || typeof headers !== 'object') {
       throw new ArgumentTypeError(`headers must be an object, not ${check.describe(headers)}`);
     }
-    let cookie; let authorization; let origin; let referer; let host; let csrf; let xsrf;
+    let cookie; let authorization; let origin; let referer; let host; let csrf; let xsrf; let site;
     if (typeof headers.get === 'function') {
       cookie = headers.get('cookie') ?? undefined;
       authorization = headers.get('authorization') ?? undefined;
@@ -492,6 +494,7 @@ class Engine {
       host = headers.get('host') ?? undefined;
       csrf = headers.get('x-csrf-token') ?? undefined;
       xsrf = headers.get('x-xsrf-token') ?? undefined;
+      site = headers.get('sec-fetch-site') ?? undefined;
     } else {
       cookie = headers.cookie ?? undefined;
       authorization = headers.authorization ?? undefined;
@@ -500,6 +503,7 @@ class Engine {
       host = headers.host ?? undefined;
       csrf = headers['x-csrf-token'] ?? undefined;
       xsrf = headers['x-xsrf-token'] ?? undefined;
+      site = headers['sec-fetch-site'] ?? undefined;
     }
     const form = formToken ?? undefined;
     // Bit i: text i is given (the addon reads only those, and refuses a
@@ -512,12 +516,13 @@ class Engine {
       | (host !== undefined ? 32 : 0)
       | (csrf !== undefined ? 64 : 0)
       | (xsrf !== undefined ? 128 : 0)
-      | (form !== undefined ? 256 : 0);
+      | (form !== undefined ? 256 : 0)
+      | (site !== undefined ? 512 : 0);
     let answer;
     try {
-      answer = fastGuard(this._handle, present, method, cookie, authorization, origin, referer, host, csrf, xsrf, form);
+      answer = fastGuard(this._handle, present, method, cookie, authorization, origin, referer, host, csrf, xsrf, form, site);
     } catch (error) {
-      throw headerError(error, { cookie, authorization, origin, referer, host, 'x-csrf-token': csrf, 'x-xsrf-token': xsrf, formToken: form });
+      throw headerError(error, { cookie, authorization, origin, referer, host, 'x-csrf-token': csrf, 'x-xsrf-token': xsrf, formToken: form, 'sec-fetch-site': site });
     }
     if (typeof answer === 'number') {
       if (answer >= 0) return new Principal(answer, 'session', null, ALL, this, cookie);

@@ -54,7 +54,7 @@ pub fn unregister(handle: u32) {
 /// refuses any over 8 KiB anyway).
 const STACK_TEXT: usize = 2048;
 /// Arguments after the handle: method and eight optional headers.
-const TEXTS: usize = 9;
+const TEXTS: usize = 10;
 
 /// One argument's text: in `stack` when it fits, else on the heap.
 #[derive(Default)]
@@ -130,6 +130,7 @@ const NAMES: [&str; TEXTS] = [
     "x-csrf-token",
     "x-xsrf-token",
     "formToken",
+    "sec-fetch-site",
 ];
 
 /// # Safety
@@ -213,6 +214,7 @@ unsafe fn guard_call(
         csrf_token: view(&texts[6]),
         xsrf_token: view(&texts[7]),
         form_token: view(&texts[8]),
+        sec_fetch_site: view(&texts[9]),
     };
     let answer = ENGINES.with(|engines| match engines.borrow().get(handle as usize) {
         Some(Some(slot)) => slot.with(|e| decide(e, &request)),

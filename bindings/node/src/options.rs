@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use authkv::http::{SameSite, StatefulDomains, render_set_cookie};
-use authkv::{Clock, Concurrency, Config, Create, ManualClock, PasswordParams};
+use authkv::{Clock, Concurrency, Config, Create, CsrfMode, ManualClock, PasswordParams};
 use napi_derive::napi;
 
 use crate::errors::invalid;
@@ -54,6 +54,9 @@ pub struct OpenOptions {
     pub quick_repair: Option<bool>,
     /// `"ifMissing"`, `"ifMissingOrEmpty"` or `"never"`.
     pub create: Option<String>,
+    /// `"token"`, `"fetch-metadata"` or `"either"`.
+    pub csrf_mode: Option<String>,
+    pub csrf_accepts_same_site: Option<bool>,
 }
 
 /// A non-negative integer option.
@@ -183,6 +186,21 @@ impl OpenOptions {
         }
         if let Some(v) = self.same_host_is_stateful {
             g.same_host_is_stateful = v;
+        }
+        if let Some(v) = &self.csrf_mode {
+            g.csrf = match v.to_ascii_lowercase().as_str() {
+                "token" => CsrfMode::Token,
+                "fetch-metadata" => CsrfMode::FetchMetadata,
+                "either" => CsrfMode::Either,
+                _ => {
+                    return Err(invalid(format!(
+                        "option csrfMode must be \"token\", \"fetch-metadata\" or \"either\", not {v:?}"
+                    )));
+                }
+            };
+        }
+        if let Some(v) = self.csrf_accepts_same_site {
+            g.csrf_accepts_same_site = v;
         }
         if let Some(v) = &self.session_cookie {
             g.session_cookie = v.clone();

@@ -176,6 +176,18 @@ test('guard: stateful origin by session with CSRF, else bearer, and cookies', as
   assert.equal(engine.sessionCookieName, 'authkv_session');
 });
 
+test('guard in fetch-metadata CSRF mode: same-origin writes pass without a token', async (t) => {
+  const engine = openEngine(t, { csrfMode: 'fetch-metadata' });
+  const session = await engine.login((await engine.createSession()).id, 42);
+  const page = { cookie: `authkv_session=${session.id}`, referer: 'http://localhost:3000/orders' };
+  assert.equal(engine.authenticate('POST', { ...page, 'sec-fetch-site': 'same-origin' }).userId, 42);
+  assert.equal(engine.authenticate('POST', new Headers({ ...page, 'Sec-Fetch-Site': 'same-origin' })).userId, 42);
+  assert.throws(() => engine.authenticate('POST', { ...page, 'sec-fetch-site': 'cross-site' }), authkv.CsrfMismatch);
+  assert.throws(() => engine.authenticate('POST', page), authkv.CsrfMismatch); // neither header
+  assert.throws(() => engine.authenticate('POST', { ...page, 'sec-fetch-site': 7 }), authkv.ArgumentTypeError);
+  assert.throws(() => openEngine(t, { csrfMode: 'lenient' }), authkv.InvalidArgument);
+});
+
 test('housekeeping: flush, gc, housekeep, verify, stats', async (t) => {
   const engine = openEngine(t, { manualClock: true, manualClockStart: 5_000_000, idleLifetimeSecs: 100 });
   const s = await engine.createSession();

@@ -22,6 +22,9 @@ final class Abi
     public const CREATE_IF_MISSING = 0;
     public const CREATE_IF_MISSING_OR_EMPTY = 1;
     public const CREATE_NEVER = 2;
+    public const CSRF_TOKEN = 0;
+    public const CSRF_FETCH_METADATA = 1;
+    public const CSRF_EITHER = 2;
     public const TOKEN_PREFIX_MAX_LEN = 32;
     public const SESSION_ID_LEN = 40;
     public const SESSION_ID_SIZE = 41;

@@ -45,6 +45,7 @@ final class Engine
         'token_prefix', 'stateful_domains', 'session_cookie', 'xsrf_cookie', 'cookie_path', 'cookie_domain',
     ];
     private const SAME_SITE = ['lax' => Abi::SAME_SITE_LAX, 'strict' => Abi::SAME_SITE_STRICT, 'none' => Abi::SAME_SITE_NONE];
+    private const CSRF_MODE = ['token' => Abi::CSRF_TOKEN, 'fetch-metadata' => Abi::CSRF_FETCH_METADATA, 'either' => Abi::CSRF_EITHER];
 
     /** @var array<string, self> the engines of shared(), by path and options */
     private static array $shared = [];
@@ -149,6 +150,9 @@ final class Engine
             } elseif ($name === 'cookie_same_site' && is_string($value)) {
                 $opts->cookie_same_site = self::SAME_SITE[strtolower($value)]
                     ?? throw new \ValueError("cookie_same_site must be 'lax', 'strict' or 'none'");
+            } elseif ($name === 'csrf_mode' && is_string($value)) {
+                $opts->csrf_mode = self::CSRF_MODE[strtolower($value)]
+                    ?? throw new \ValueError("csrf_mode must be 'token', 'fetch-metadata' or 'either'");
             } elseif (is_bool($opts->{$name})) {
                 if (!is_bool($value)) {
                     throw new \TypeError("option {$name} must be a bool, " . get_debug_type($value) . ' given');

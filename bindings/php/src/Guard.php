@@ -7,7 +7,8 @@ namespace Authkv;
 /**
  * auth:sanctum over PHP's request globals: reads REQUEST_METHOD,
  * HTTP_COOKIE, HTTP_AUTHORIZATION, HTTP_ORIGIN, HTTP_REFERER, HTTP_HOST,
- * HTTP_X_CSRF_TOKEN and HTTP_X_XSRF_TOKEN from $_SERVER and `_token` from
+ * HTTP_X_CSRF_TOKEN, HTTP_X_XSRF_TOKEN and HTTP_SEC_FETCH_SITE from
+ * $_SERVER and `_token` from
  * $_POST, and asks the engine who sent the request.
  *
  *     $user = (new Authkv\Guard($engine))->authenticate();   // or 401/419
@@ -27,6 +28,7 @@ final class Guard
         'HTTP_HOST' => 'Host',
         'HTTP_X_CSRF_TOKEN' => 'X-CSRF-TOKEN',
         'HTTP_X_XSRF_TOKEN' => 'X-XSRF-TOKEN',
+        'HTTP_SEC_FETCH_SITE' => 'Sec-Fetch-Site',
     ];
 
     public function __construct(private readonly Engine $engine) {}

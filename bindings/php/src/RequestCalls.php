@@ -14,7 +14,7 @@ trait RequestCalls
      * for first-party requests (Referer/Origin in stateful_domains; CSRF
      * checked on writes), else the bearer token. $headers maps header names
      * (any case) to values; the guard reads Cookie, Authorization, Origin,
-     * Referer, Host, X-CSRF-TOKEN and X-XSRF-TOKEN. $formToken is the form's
+     * Referer, Host, X-CSRF-TOKEN, X-XSRF-TOKEN and Sec-Fetch-Site. $formToken is the form's
      * `_token` field. See Guard for $_SERVER.
      *
      * Throws Unauthenticated, CsrfMismatch, or InvalidArgument for a header
@@ -27,7 +27,7 @@ trait RequestCalls
         $fields = [
             'cookie' => 'cookie', 'authorization' => 'authorization', 'origin' => 'origin',
             'referer' => 'referer', 'host' => 'host', 'x-csrf-token' => 'csrf_token',
-            'x-xsrf-token' => 'xsrf_token',
+            'x-xsrf-token' => 'xsrf_token', 'sec-fetch-site' => 'sec_fetch_site',
         ];
         $values = [];
         foreach ($headers as $name => $value) {

@@ -116,6 +116,17 @@ T::test('remember-me: rotation, and a replay is theft', function (): void {
     T::same(1, $e->revokeRememberTokens(42), 'revoked');
 });
 
+T::test('fetch-metadata CSRF: same-origin writes pass without a token, cross-site ones do not', function (): void {
+    $e = T::engine('fetch', ['stateful_domains' => ['spa.test'], 'csrf_mode' => 'fetch-metadata']);
+    $guard = new Guard($e);
+    $user = $e->login($e->createSession('192.0.2.5', 'browser')->id, 42);
+    $post = ['REQUEST_METHOD' => 'POST', 'HTTP_COOKIE' => "authkv_session={$user->id}", 'HTTP_REFERER' => 'https://spa.test/x'];
+    T::same(42, $guard->authenticate($post + ['HTTP_SEC_FETCH_SITE' => 'same-origin'], [])->userId, 'same-origin');
+    T::throws(Authkv\CsrfMismatch::class, fn () => $guard->authenticate($post + ['HTTP_SEC_FETCH_SITE' => 'cross-site'], []));
+    T::throws(Authkv\CsrfMismatch::class, fn () => $guard->authenticate($post, [])); // neither header
+    T::throws(\ValueError::class, fn () => T::engine('bad', ['csrf_mode' => 'lenient']));
+});
+
 T::test('guard over $_SERVER: session, CSRF, bearer, abilities, cookies', function (): void {
     $e = T::engine('guard', ['stateful_domains' => ['spa.test']]);
     $guard = new Guard($e);

@@ -36,6 +36,7 @@ REMEMBER_TOKEN_SIZE = 58
 VIA_SESSION = 1
 VIA_TOKEN = 2
 SAME_SITE = {"lax": 0, "strict": 1, "none": 2}
+CSRF_MODE = {"token": 0, "fetch-metadata": 1, "either": 2}
 
 
 class Options(Structure):
@@ -85,6 +86,8 @@ class Options(Structure):
         ("exclusive", c_bool),
         ("quick_repair", c_bool),
         ("create", c_uint32),
+        ("csrf_mode", c_uint32),
+        ("csrf_accepts_same_site", c_bool),
     ]
 
 
@@ -217,6 +220,7 @@ REQUEST_HEADERS = (
     "csrf_token",
     "xsrf_token",
     "form_token",
+    "sec_fetch_site",
 )
 
 

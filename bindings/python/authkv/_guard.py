@@ -20,6 +20,7 @@ HEADERS = {
     "host": "host",
     "x-csrf-token": "csrf_token",
     "x-xsrf-token": "xsrf_token",
+    "sec-fetch-site": "sec_fetch_site",
 }
 
 
@@ -73,8 +74,9 @@ class GuardMixin(EngineBase):
         values: a ``dict``, werkzeug's ``request.headers``, Django's
         ``request.headers`` or ``request.META`` (``HTTP_*`` keys). Those the
         guard reads are Cookie, Authorization, Origin, Referer, Host,
-        X-CSRF-TOKEN and X-XSRF-TOKEN; others are ignored. ``form_token`` is
-        the ``_token`` field of a parsed form body.
+        X-CSRF-TOKEN, X-XSRF-TOKEN and Sec-Fetch-Site (for
+        ``csrf_mode="fetch-metadata"`` or ``"either"``); others are ignored.
+        ``form_token`` is the ``_token`` field of a parsed form body.
 
         Raises ``Unauthenticated``, ``CsrfMismatch``, or ``InvalidArgument``
         for a header the parser refuses (over 8 KiB, too many cookies).

@@ -55,6 +55,10 @@ def _options(given: "dict[str, Any]") -> _ffi.Options:
             if value.lower() not in _ffi.SAME_SITE:
                 raise ValueError("cookie_same_site must be 'lax', 'strict' or 'none'")
             options.cookie_same_site = _ffi.SAME_SITE[value.lower()]
+        elif name == "csrf_mode" and isinstance(value, str):
+            if value.lower() not in _ffi.CSRF_MODE:
+                raise ValueError("csrf_mode must be 'token', 'fetch-metadata' or 'either'")
+            options.csrf_mode = _ffi.CSRF_MODE[value.lower()]
         elif isinstance(getattr(options, name), bool):
             if not isinstance(value, bool):
                 raise TypeError(f"{name} must be bool, not {type(value).__name__}")

@@ -8,7 +8,7 @@ import runpy
 import unittest
 
 import support
-from support import T0, EngineTest
+from support import FAST, T0, EngineTest
 
 import authkv
 
@@ -174,6 +174,21 @@ class PasswordFlow(EngineTest):
 
 class GuardFlow(EngineTest):
     options = {"stateful_domains": ["spa.test"]}
+
+    def test_fetch_metadata_mode_passes_same_origin_writes_without_a_token(self):
+        options = {**FAST, "stateful_domains": ["spa.test"], "csrf_mode": "fetch-metadata"}
+        e = authkv.Engine(str(self.dir / "fetch.redb"), **options)
+        self.addCleanup(e.close)
+        user = e.login(e.create_session("192.0.2.5", "browser").id, 42)
+        browser = {"Cookie": f"authkv_session={user.id}", "Referer": "https://spa.test/x"}
+        same = {**browser, "Sec-Fetch-Site": "same-origin"}
+        self.assertEqual(e.authenticate("POST", same).user_id, 42)
+        with self.assertRaises(authkv.CsrfMismatch):
+            e.authenticate("POST", {**browser, "Sec-Fetch-Site": "cross-site"})
+        with self.assertRaises(authkv.CsrfMismatch):
+            e.authenticate("POST", browser)  # neither header
+        with self.assertRaises(ValueError):
+            authkv.Engine(str(self.dir / "bad.redb"), csrf_mode="lenient")
 
     def test_session_csrf_bearer_abilities_and_cookies(self):
         e = self.engine
