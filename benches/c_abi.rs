@@ -104,6 +104,8 @@ fn c_request(method: &str, authorization: &str) -> authkv_request {
         xsrf_token_len: NONE.1,
         form_token: NONE.0,
         form_token_len: NONE.1,
+        sec_fetch_site: NONE.0,
+        sec_fetch_site_len: NONE.1,
     }
 }
 

@@ -354,6 +354,11 @@ enum authkv_status
      */
     AUTHKV_THEFT_DETECTED = 108,
     /**
+     * The action needs a recent proof of the password
+     * (`authkv_session_confirm_password`); HTTP 423.
+     */
+    AUTHKV_CONFIRMATION_REQUIRED = 109,
+    /**
      * Another process holds the database file for itself alone (opened
      * with `exclusive`), or this open asks for that while others have it
      * open, or the two opened it in different modes.
@@ -1094,6 +1099,16 @@ typedef struct authkv_principal {
      * token's abilities otherwise.
      */
     struct authkv_abilities abilities;
+    /**
+     * Whether the session's user proved the password at login or by
+     * `authkv_session_confirm_password` (false for a token).
+     */
+    bool has_password_confirmed_at;
+    /**
+     * Unix seconds of that proof; 0 when `has_password_confirmed_at` is
+     * false.
+     */
+    uint64_t password_confirmed_at;
 } authkv_principal;
 
 #ifdef __cplusplus
@@ -1927,6 +1942,48 @@ authkv_status authkv_password_change(const struct authkv_engine *engine,
                                      bool revoke_tokens);
 
 /**
+ * Confirm the password of the user logged in on session `id`, before a
+ * sensitive action: on success the session is fresh from now (see
+ * `authkv_principal_require_fresh`). Throttled like
+ * `authkv_password_attempt` (a user's failures counted together), with
+ * exactly one argon2 verification per admitted try.
+ *
+ * Returns `AUTHKV_OK`; `AUTHKV_INVALID_CREDENTIALS` for a wrong password
+ * (counted); `AUTHKV_THROTTLED` with the seconds to wait in
+ * `*retry_after_out`; `AUTHKV_NOT_FOUND` for an unknown or expired
+ * session; `AUTHKV_UNAUTHENTICATED` for a guest session;
+ * `AUTHKV_INVALID_ARGUMENT` (an empty or over-long password, invalid
+ * UTF-8); `AUTHKV_NULL_POINTER`; or a storage status. Thread-safe.
+ *
+ * # Safety
+ * `engine` must be NULL or a live handle; `id` and `password` valid for
+ * reads of their lengths; `retry_after_out` NULL or valid for a write.
+ */
+authkv_status authkv_session_confirm_password(const struct authkv_engine *engine,
+                                              const char *id,
+                                              size_t id_len,
+                                              const char *password,
+                                              size_t password_len,
+                                              uint64_t *retry_after_out);
+
+/**
+ * Whether the user on session `id` proved the password within
+ * `max_age_secs`, in `*fresh_out` (false for an unknown, expired or guest
+ * session).
+ *
+ * Returns `AUTHKV_OK`; `AUTHKV_NULL_POINTER`; or a storage status.
+ *
+ * # Safety
+ * `engine` must be NULL or a live handle; `id` valid for reads of
+ * `id_len` bytes; `fresh_out` NULL or valid for a write.
+ */
+authkv_status authkv_session_is_fresh(const struct authkv_engine *engine,
+                                      const char *id,
+                                      size_t id_len,
+                                      uint64_t max_age_secs,
+                                      bool *fresh_out);
+
+/**
  * Remember this device for `user_id` ("remember me" at login): the token
  * for the remember-me cookie (57 characters and a NUL) is written to
  * `token_out`, which must hold `AUTHKV_REMEMBER_TOKEN_SIZE` bytes. It stays
@@ -2061,6 +2118,24 @@ authkv_status authkv_principal_require(const struct authkv_principal *principal,
                                        size_t all_len,
                                        const char *any,
                                        size_t any_len);
+
+/**
+ * Refuse a principal whose user did not prove the password within
+ * `max_age_secs` (at login or by `authkv_session_confirm_password`), as a
+ * sensitive route does before it acts: a bearer token carries no such
+ * proof.
+ *
+ * Returns `AUTHKV_OK`; `AUTHKV_CONFIRMATION_REQUIRED` (HTTP 423);
+ * `AUTHKV_NULL_POINTER`. Reads only the principal and the engine's clock;
+ * thread-safe.
+ *
+ * # Safety
+ * `engine` must be NULL or a live handle; `principal` NULL or a live
+ * principal.
+ */
+authkv_status authkv_principal_require_fresh(const struct authkv_engine *engine,
+                                             const struct authkv_principal *principal,
+                                             uint64_t max_age_secs);
 
 /**
  * Store in `*out` the `Set-Cookie` value (without the `Set-Cookie: `

@@ -106,6 +106,9 @@ pub enum SessionError {
         /// The engine's time, unix seconds.
         now: u64,
     },
+    /// The session has no logged-in user (a password confirmation needs
+    /// one).
+    NotLoggedIn,
 }
 
 impl fmt::Display for SessionError {
@@ -115,6 +118,7 @@ impl fmt::Display for SessionError {
                 f.write_str("session not found (unknown, expired or destroyed)")
             }
             SessionError::UnknownHandle => f.write_str("no session has this handle"),
+            SessionError::NotLoggedIn => f.write_str("the session has no logged-in user"),
             SessionError::MalformedHandle => {
                 f.write_str("session handle must be 64 hex characters")
             }

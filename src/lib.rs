@@ -33,6 +33,7 @@ mod session;
 mod store;
 mod token;
 
+pub use credential::confirm::ConfirmOutcome;
 pub use credential::password::PasswordParams;
 pub use credential::remember::{RememberOutcome, RememberToken};
 pub use credential::{AttemptOutcome, MAX_LOGIN_LEN, MAX_PASSWORD_LEN};

@@ -207,6 +207,15 @@ export class Engine {
   setPassword(userId: IdInput, login: string, password: string): Promise<void>;
   /** Resolves to the user id; rejects with InvalidCredentials or Throttled. */
   attempt(login: string, password: string, ip: string): Promise<Id>;
+  /** Confirm the password of the user on session `id` before a sensitive
+   * action; rejects with InvalidCredentials, Throttled, NotFound or
+   * Unauthenticated (a guest's session). */
+  confirmPassword(id: string, password: string): Promise<void>;
+  /** Whether the user on session `id` proved the password within `maxAgeSecs`. */
+  isFresh(id: string, maxAgeSecs: IdInput): boolean;
+  /** Throws ConfirmationRequired (HTTP 423) unless the principal's user
+   * proved the password within `maxAgeSecs`. */
+  requireFresh(principal: Principal, maxAgeSecs: IdInput): void;
   verifyPassword(userId: IdInput, password: string): Promise<boolean>;
   changePassword(userId: IdInput, newPassword: string, options?: { keepSession?: string; revokeTokens?: boolean }): Promise<void>;
   createRememberToken(userId: IdInput): Promise<string>;
@@ -251,6 +260,7 @@ export class Throttled extends AuthkvError {
 }
 export class AlreadyExists extends AuthkvError {}
 export class InvalidCredentials extends AuthkvError {}
+export class ConfirmationRequired extends AuthkvError {}
 export class TheftDetected extends AuthkvError {
   readonly userId: Id;
 }

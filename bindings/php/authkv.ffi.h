@@ -169,6 +169,8 @@ typedef struct authkv_principal {
     uint64_t token_id;
     const struct authkv_session *session;
     struct authkv_abilities abilities;
+    bool has_password_confirmed_at;
+    uint64_t password_confirmed_at;
 } authkv_principal;
 
 uint32_t authkv_version(void);
@@ -393,6 +395,19 @@ authkv_status authkv_password_change(const struct authkv_engine *engine,
                                      size_t keep_id_len,
                                      bool revoke_tokens);
 
+authkv_status authkv_session_confirm_password(const struct authkv_engine *engine,
+                                              const char *id,
+                                              size_t id_len,
+                                              const char *password,
+                                              size_t password_len,
+                                              uint64_t *retry_after_out);
+
+authkv_status authkv_session_is_fresh(const struct authkv_engine *engine,
+                                      const char *id,
+                                      size_t id_len,
+                                      uint64_t max_age_secs,
+                                      bool *fresh_out);
+
 authkv_status authkv_remember_create(const struct authkv_engine *engine,
                                      uint64_t user_id,
                                      char *token_out,
@@ -422,6 +437,10 @@ authkv_status authkv_principal_require(const struct authkv_principal *principal,
                                        size_t all_len,
                                        const char *any,
                                        size_t any_len);
+
+authkv_status authkv_principal_require_fresh(const struct authkv_engine *engine,
+                                             const struct authkv_principal *principal,
+                                             uint64_t max_age_secs);
 
 authkv_status authkv_cookie_session(const struct authkv_engine *engine,
                                     const char *id,

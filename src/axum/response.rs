@@ -66,6 +66,12 @@ impl ErrorResponse {
         Self::new(StatusCode::FORBIDDEN, "Invalid ability provided.")
     }
 
+    /// 423 `Password confirmation required.` (Laravel's `password.confirm`
+    /// answer to a JSON request).
+    pub fn password_confirmation_required() -> Self {
+        Self::new(StatusCode::LOCKED, "Password confirmation required.")
+    }
+
     /// 404 `Not Found.`
     pub fn not_found() -> Self {
         Self::new(StatusCode::NOT_FOUND, "Not Found.")
@@ -168,6 +174,7 @@ impl From<GuardError> for ErrorResponse {
             GuardError::CsrfMismatch => Self::csrf_mismatch(),
             GuardError::Forbidden { .. } => Self::forbidden(),
             GuardError::BadRequest(_) => Self::bad_request(),
+            GuardError::PasswordConfirmationRequired => Self::password_confirmation_required(),
         }
     }
 }

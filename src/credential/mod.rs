@@ -6,6 +6,7 @@
 //! wants case-insensitive logins normalizes them before calling. The C ABI
 //! checks that a login is UTF-8 before it reaches the `&str` API here.
 
+pub(crate) mod confirm;
 pub(crate) mod password;
 pub(crate) mod remember;
 pub(crate) mod throttle;
@@ -65,7 +66,7 @@ fn check_login(login: &str) -> Result<(), CredentialError> {
     Ok(())
 }
 
-fn check_password(password: &str) -> Result<(), CredentialError> {
+pub(crate) fn check_password(password: &str) -> Result<(), CredentialError> {
     if password.is_empty() {
         return Err(CredentialError::EmptyPassword);
     }
@@ -79,7 +80,10 @@ fn check_password(password: &str) -> Result<(), CredentialError> {
 }
 
 /// The login and record of `user_id`, which must have both.
-fn credential_of_user(txn: &dyn Reads, user_id: u64) -> Result<Option<(String, CredentialRecord)>> {
+pub(crate) fn credential_of_user(
+    txn: &dyn Reads,
+    user_id: u64,
+) -> Result<Option<(String, CredentialRecord)>> {
     let Some(login) = txn.login_of(user_id)? else {
         return Ok(None);
     };
@@ -91,9 +95,37 @@ fn credential_of_user(txn: &dyn Reads, user_id: u64) -> Result<Option<(String, C
 }
 
 /// What the counting transaction of an attempt found.
-enum Counted {
+pub(crate) enum Counted {
+    /// Too many failures: seconds until the next attempt is admitted.
     Throttled(u64),
+    /// The failure is counted; the credential to check (if any).
     Proceed(Option<CredentialRecord>),
+}
+
+impl crate::engine::Core {
+    /// Admit an attempt under `key`: refused while throttled (from a read,
+    /// so a locked-out caller costs no write), else counted as a failure
+    /// and `read` run, in one transaction, before any password is checked,
+    /// so that parallel guesses cannot slip past the limit.
+    pub(crate) fn count_then_read(
+        &self,
+        key: &crate::secret::Digest,
+        now: u64,
+        read: impl FnOnce(&dyn crate::store::Writes) -> Result<Option<CredentialRecord>>,
+    ) -> Result<Counted> {
+        if let Some(retry_after) = self.throttled_for(key, now)? {
+            return Ok(Counted::Throttled(retry_after));
+        }
+        let policy = Policy::of(&self.config);
+        self.write(|txn| {
+            if let Some(retry_after) = txn.throttle(key)?.and_then(|c| policy.retry_after(c, now)) {
+                return Ok(Counted::Throttled(retry_after));
+            }
+            count_failure(txn, key, now, policy)?;
+            self.count_lookup();
+            Ok(Counted::Proceed(read(txn)?))
+        })
+    }
 }
 
 impl Engine {
@@ -170,19 +202,7 @@ impl Engine {
         let dummy = core.dummy_phc()?;
         let key = throttle_key(login, ip);
         let now = core.now();
-        if let Some(retry_after) = core.throttled_for(&key, now)? {
-            return Ok(AttemptOutcome::Throttled { retry_after });
-        }
-        let policy = Policy::of(&core.config);
-        let counted = core.write(|txn| {
-            if let Some(retry_after) = txn.throttle(&key)?.and_then(|c| policy.retry_after(c, now))
-            {
-                return Ok(Counted::Throttled(retry_after));
-            }
-            count_failure(txn, &key, now, policy)?;
-            core.count_lookup();
-            Ok(Counted::Proceed(txn.credential(login)?))
-        })?;
+        let counted = core.count_then_read(&key, now, |txn| txn.credential(login))?;
         let record = match counted {
             Counted::Throttled(retry_after) => {
                 return Ok(AttemptOutcome::Throttled { retry_after });

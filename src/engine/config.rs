@@ -183,6 +183,28 @@ impl Default for Config {
 }
 
 impl Config {
+    /// NIST SP 800-63B-4's limits for AAL2: a session ends 24 hours after
+    /// login, or after 1 hour without activity, whichever comes first.
+    pub fn nist_aal2() -> Self {
+        Self {
+            idle_lifetime: Duration::from_secs(60 * 60),
+            absolute_lifetime: Some(Duration::from_secs(24 * 60 * 60)),
+            ..Self::default()
+        }
+    }
+
+    /// NIST SP 800-63B-4's limits for AAL3: 12 hours after login, or 15
+    /// minutes without activity.
+    pub fn nist_aal3() -> Self {
+        Self {
+            idle_lifetime: Duration::from_secs(15 * 60),
+            absolute_lifetime: Some(Duration::from_secs(12 * 60 * 60)),
+            ..Self::default()
+        }
+    }
+}
+
+impl Config {
     /// Reject values that would make the engine misbehave.
     pub(crate) fn validate(&self) -> Result<(), Error> {
         if self.idle_lifetime.as_secs() == 0 {

@@ -178,6 +178,7 @@ impl Core {
             created_at: row.last_activity,
             last_activity: row.last_activity,
             version: 0,
+            password_confirmed_at: None,
         };
         txn.insert_session(&digest, &record)
     }

@@ -4,12 +4,14 @@
 //! seconds to wait — so a handler maps each straight to a response.
 
 use std::ffi::c_char;
+use std::time::Duration;
 
 use crate::credential::AttemptOutcome;
+use crate::credential::confirm::ConfirmOutcome;
 
 use super::boundary::{Failure, run};
 use super::handle::{self, authkv_engine};
-use super::session::keep_session_id;
+use super::session::{keep_session_id, session_id};
 use super::slice;
 use super::status::authkv_status;
 
@@ -207,6 +209,93 @@ pub unsafe extern "C" fn authkv_password_change(
         // SAFETY: forwarded from the caller.
         let keep = unsafe { keep_session_id(keep_id, keep_id_len) }?;
         engine.change_password(user_id, password, keep, revoke_tokens)?;
+        Ok(())
+    })
+}
+
+/// Confirm the password of the user logged in on session `id`, before a
+/// sensitive action: on success the session is fresh from now (see
+/// `authkv_principal_require_fresh`). Throttled like
+/// `authkv_password_attempt` (a user's failures counted together), with
+/// exactly one argon2 verification per admitted try.
+///
+/// Returns `AUTHKV_OK`; `AUTHKV_INVALID_CREDENTIALS` for a wrong password
+/// (counted); `AUTHKV_THROTTLED` with the seconds to wait in
+/// `*retry_after_out`; `AUTHKV_NOT_FOUND` for an unknown or expired
+/// session; `AUTHKV_UNAUTHENTICATED` for a guest session;
+/// `AUTHKV_INVALID_ARGUMENT` (an empty or over-long password, invalid
+/// UTF-8); `AUTHKV_NULL_POINTER`; or a storage status. Thread-safe.
+///
+/// # Safety
+/// `engine` must be NULL or a live handle; `id` and `password` valid for
+/// reads of their lengths; `retry_after_out` NULL or valid for a write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn authkv_session_confirm_password(
+    engine: *const authkv_engine,
+    id: *const c_char,
+    id_len: usize,
+    password: *const c_char,
+    password_len: usize,
+    retry_after_out: *mut u64,
+) -> authkv_status {
+    run("authkv_session_confirm_password", || {
+        // SAFETY: each call forwards the caller's guarantees for its pointer.
+        let (engine, id, password) = unsafe {
+            (
+                handle::engine(engine)?,
+                session_id(id, id_len, "id")?,
+                slice::text(password, password_len, "password")?,
+            )
+        };
+        let retry_after_out = slice::out(retry_after_out, "retry_after_out")?;
+        match engine.confirm_password(id, password)? {
+            ConfirmOutcome::Confirmed => Ok(()),
+            ConfirmOutcome::Throttled { retry_after } => {
+                // SAFETY: the caller guarantees `retry_after_out` is writable.
+                unsafe { slice::write(retry_after_out, retry_after) };
+                Err(Failure::new(
+                    authkv_status::AUTHKV_THROTTLED,
+                    format!("too many failed confirmations; retry in {retry_after} s"),
+                ))
+            }
+            _ => Err(invalid_credentials()),
+        }
+    })
+}
+
+/// Whether the user on session `id` proved the password within
+/// `max_age_secs`, in `*fresh_out` (false for an unknown, expired or guest
+/// session).
+///
+/// Returns `AUTHKV_OK`; `AUTHKV_NULL_POINTER`; or a storage status.
+///
+/// # Safety
+/// `engine` must be NULL or a live handle; `id` valid for reads of
+/// `id_len` bytes; `fresh_out` NULL or valid for a write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn authkv_session_is_fresh(
+    engine: *const authkv_engine,
+    id: *const c_char,
+    id_len: usize,
+    max_age_secs: u64,
+    fresh_out: *mut bool,
+) -> authkv_status {
+    run("authkv_session_is_fresh", || {
+        // SAFETY: forwarded from the caller.
+        let (engine, raw) = unsafe {
+            (
+                handle::engine(engine)?,
+                slice::bytes(id.cast(), id_len, "id")?,
+            )
+        };
+        let fresh_out = slice::out(fresh_out, "fresh_out")?;
+        // A malformed id names no session: not fresh.
+        let fresh = match std::str::from_utf8(raw) {
+            Ok(id) => engine.is_fresh(id, Duration::from_secs(max_age_secs))?,
+            Err(_) => false,
+        };
+        // SAFETY: the caller guarantees `fresh_out` is writable.
+        unsafe { slice::write(fresh_out, fresh) };
         Ok(())
     })
 }

@@ -3,6 +3,7 @@
 //! `auth:sanctum` decides it; and the ability check a route makes on it.
 
 use std::ffi::c_char;
+use std::time::Duration;
 
 use crate::error::Error;
 use crate::guard::{GuardError, Principal, Request, Via};
@@ -96,6 +97,12 @@ pub struct authkv_principal {
     /// What the principal may do: `*` (everything) for a session user, the
     /// token's abilities otherwise.
     pub abilities: authkv_abilities,
+    /// Whether the session's user proved the password at login or by
+    /// `authkv_session_confirm_password` (false for a token).
+    pub has_password_confirmed_at: bool,
+    /// Unix seconds of that proof; 0 when `has_password_confirmed_at` is
+    /// false.
+    pub password_confirmed_at: u64,
 }
 
 /// The abilities, and the session (zero or one) a principal points into.
@@ -155,9 +162,9 @@ unsafe fn request<'a>(r: &authkv_request) -> Result<Request<'a>, Failure> {
 /// (payload included) when the principal came by session cookie.
 fn new_principal(principal: Principal, session: Option<LoadedSession>) -> *mut authkv_principal {
     let abilities = AbilitiesKeep::new(principal.abilities.as_slice());
-    let (via, token_id) = match &principal.via {
-        Via::Session(_) => (AUTHKV_VIA_SESSION, 0),
-        Via::Token(id) => (AUTHKV_VIA_TOKEN, *id),
+    let (via, token_id, confirmed_at) = match &principal.via {
+        Via::Session(session) => (AUTHKV_VIA_SESSION, 0, session.password_confirmed_at),
+        Via::Token(id) => (AUTHKV_VIA_TOKEN, *id, None),
     };
     let session = session.as_ref();
     let session_keep = session.map(SessionKeep::new);
@@ -176,6 +183,8 @@ fn new_principal(principal: Principal, session: Option<LoadedSession>) -> *mut a
             .first()
             .map_or(std::ptr::null(), |s| s as *const authkv_session),
         abilities: abilities.view(),
+        has_password_confirmed_at: confirmed_at.is_some(),
+        password_confirmed_at: confirmed_at.unwrap_or(0),
     })
 }
 
@@ -292,5 +301,48 @@ pub unsafe extern "C" fn authkv_principal_require(
             .require_abilities(&all, &any)
             .map_err(|e| Failure::from(Error::from(e)))?;
         Ok(())
+    })
+}
+
+/// Refuse a principal whose user did not prove the password within
+/// `max_age_secs` (at login or by `authkv_session_confirm_password`), as a
+/// sensitive route does before it acts: a bearer token carries no such
+/// proof.
+///
+/// Returns `AUTHKV_OK`; `AUTHKV_CONFIRMATION_REQUIRED` (HTTP 423);
+/// `AUTHKV_NULL_POINTER`. Reads only the principal and the engine's clock;
+/// thread-safe.
+///
+/// # Safety
+/// `engine` must be NULL or a live handle; `principal` NULL or a live
+/// principal.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn authkv_principal_require_fresh(
+    engine: *const authkv_engine,
+    principal: *const authkv_principal,
+    max_age_secs: u64,
+) -> authkv_status {
+    run("authkv_principal_require_fresh", || {
+        // SAFETY: each call forwards the caller's guarantees for its pointer.
+        let (engine, principal) = unsafe {
+            (
+                handle::engine(engine)?,
+                slice::input(principal, "principal")?,
+            )
+        };
+        let confirmed_at = (principal.via == AUTHKV_VIA_SESSION
+            && principal.has_password_confirmed_at)
+            .then_some(principal.password_confirmed_at);
+        if crate::credential::confirm::fresh(
+            confirmed_at,
+            Duration::from_secs(max_age_secs),
+            engine.config().clock.now(),
+        ) {
+            Ok(())
+        } else {
+            Err(Failure::from(Error::from(
+                GuardError::PasswordConfirmationRequired,
+            )))
+        }
     })
 }

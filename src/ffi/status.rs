@@ -68,6 +68,9 @@ pub enum authkv_status {
     /// was stolen. Every remember-me token of the user has been revoked, and
     /// the call reports which user (HTTP 401; warn the user).
     AUTHKV_THEFT_DETECTED = 108,
+    /// The action needs a recent proof of the password
+    /// (`authkv_session_confirm_password`); HTTP 423.
+    AUTHKV_CONFIRMATION_REQUIRED = 109,
     /// Another process holds the database file for itself alone (opened
     /// with `exclusive`), or this open asks for that while others have it
     /// open, or the two opened it in different modes.
@@ -107,7 +110,7 @@ use authkv_status::*;
 
 impl authkv_status {
     /// Every status, in numeric order.
-    pub(crate) const ALL: [authkv_status; 27] = [
+    pub(crate) const ALL: [authkv_status; 28] = [
         AUTHKV_OK,
         AUTHKV_NULL_POINTER,
         AUTHKV_INVALID_ARGUMENT,
@@ -123,6 +126,7 @@ impl authkv_status {
         AUTHKV_ALREADY_EXISTS,
         AUTHKV_INVALID_CREDENTIALS,
         AUTHKV_THEFT_DETECTED,
+        AUTHKV_CONFIRMATION_REQUIRED,
         AUTHKV_LOCKED,
         AUTHKV_NOT_REDB,
         AUTHKV_NOT_AUTHKV,
@@ -160,6 +164,7 @@ impl authkv_status {
             AUTHKV_ALREADY_EXISTS => c"already exists",
             AUTHKV_INVALID_CREDENTIALS => c"invalid login or password",
             AUTHKV_THEFT_DETECTED => c"a stolen remember-me token was replayed",
+            AUTHKV_CONFIRMATION_REQUIRED => c"the action needs a recent password confirmation",
             AUTHKV_LOCKED => c"database is locked by another process",
             AUTHKV_NOT_REDB => c"not a redb database file",
             AUTHKV_NOT_AUTHKV => c"not an authkv database",
@@ -190,6 +195,7 @@ impl From<&Error> for authkv_status {
             },
             Error::Session(session) => match session {
                 SessionError::NotFound | SessionError::UnknownHandle => AUTHKV_NOT_FOUND,
+                SessionError::NotLoggedIn => AUTHKV_UNAUTHENTICATED,
                 SessionError::MalformedHandle
                 | SessionError::IpTooLong { .. }
                 | SessionError::MalformedId
@@ -215,6 +221,7 @@ impl From<&Error> for authkv_status {
                 GuardError::Unauthenticated => AUTHKV_UNAUTHENTICATED,
                 GuardError::CsrfMismatch => AUTHKV_CSRF_MISMATCH,
                 GuardError::Forbidden { .. } => AUTHKV_FORBIDDEN,
+                GuardError::PasswordConfirmationRequired => AUTHKV_CONFIRMATION_REQUIRED,
                 _ => AUTHKV_INVALID_ARGUMENT,
             },
             Error::Corrupt { .. } => AUTHKV_CORRUPT,
@@ -294,6 +301,7 @@ mod tests {
             (AUTHKV_ALREADY_EXISTS, 106),
             (AUTHKV_INVALID_CREDENTIALS, 107),
             (AUTHKV_THEFT_DETECTED, 108),
+            (AUTHKV_CONFIRMATION_REQUIRED, 109),
             (AUTHKV_LOCKED, 200),
             (AUTHKV_NOT_REDB, 201),
             (AUTHKV_NOT_AUTHKV, 202),

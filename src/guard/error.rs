@@ -17,6 +17,9 @@ pub enum GuardError {
     },
     /// A header broke a parser limit (400).
     BadRequest(HttpError),
+    /// The action needs a recent proof of the password, which this
+    /// principal lacks (423, Laravel's `password.confirm` for JSON).
+    PasswordConfirmationRequired,
 }
 
 impl GuardError {
@@ -27,6 +30,7 @@ impl GuardError {
             GuardError::CsrfMismatch => 419,
             GuardError::Forbidden { .. } => 403,
             GuardError::BadRequest(_) => 400,
+            GuardError::PasswordConfirmationRequired => 423,
         }
     }
 }
@@ -40,6 +44,9 @@ impl std::fmt::Display for GuardError {
             GuardError::CsrfMismatch => f.write_str("CSRF token mismatch"),
             GuardError::Forbidden { missing } => write!(f, "forbidden: missing ability {missing}"),
             GuardError::BadRequest(e) => write!(f, "bad request: {e}"),
+            GuardError::PasswordConfirmationRequired => {
+                f.write_str("password confirmation required: confirm the password first")
+            }
         }
     }
 }

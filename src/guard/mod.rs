@@ -7,6 +7,7 @@
 pub(crate) mod config;
 mod csrf;
 pub(crate) mod error;
+mod fresh;
 pub mod http;
 mod principal;
 

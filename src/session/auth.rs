@@ -27,6 +27,9 @@ pub struct GuardSession {
     pub last_activity: u64,
     /// Version of the payload, user and CSRF token.
     pub version: u64,
+    /// Unix seconds when the user last proved the password (login or
+    /// [`Engine::confirm_password`]).
+    pub password_confirmed_at: Option<u64>,
 }
 
 impl GuardSession {
@@ -60,6 +63,7 @@ impl std::fmt::Debug for GuardSession {
             .field("created_at", &self.created_at)
             .field("last_activity", &self.last_activity)
             .field("version", &self.version)
+            .field("password_confirmed_at", &self.password_confirmed_at)
             .finish()
     }
 }
@@ -141,6 +145,7 @@ impl Engine {
             created_at: auth.created_at,
             last_activity,
             version: auth.version,
+            password_confirmed_at: auth.password_confirmed_at,
         }))
     }
 }

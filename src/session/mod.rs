@@ -168,7 +168,12 @@ fn fresh_id_from(
 impl Core {
     /// The live record behind `digest` in a write transaction, judged with
     /// its pending touch; `NotFound` when absent or expired.
-    fn live_record(&self, txn: &dyn Reads, digest: &Digest, now: u64) -> Result<SessionRecord> {
+    pub(crate) fn live_record(
+        &self,
+        txn: &dyn Reads,
+        digest: &Digest,
+        now: u64,
+    ) -> Result<SessionRecord> {
         self.count_lookup();
         let record = txn.session(digest)?.ok_or(SessionError::NotFound)?;
         let last_activity = self.effective_activity(digest, &record);
@@ -271,6 +276,7 @@ impl Engine {
             created_at: now,
             last_activity: now,
             version: 0,
+            password_confirmed_at: None,
         };
         let (id, _) = core.write(|txn| {
             let (id, digest) = fresh_id(txn)?;
@@ -415,11 +421,16 @@ impl Engine {
                 ..old.clone()
             };
             match rotation {
-                Rotation::Login(user) => new.user_id = Some(user),
+                // Logging in proves the password (the caller's `attempt`).
+                Rotation::Login(user) => {
+                    new.user_id = Some(user);
+                    new.password_confirmed_at = Some(now);
+                }
                 Rotation::Regenerate => {}
                 Rotation::Invalidate => {
                     new.user_id = None;
                     new.payload.clear();
+                    new.password_confirmed_at = None;
                 }
             }
             txn.remove_session(&digest, &old)?;
@@ -586,6 +597,7 @@ mod tests {
             created_at: 1,
             last_activity: 1,
             version: 0,
+            password_confirmed_at: None,
         }
     }
 

@@ -34,6 +34,9 @@ pub(crate) struct SessionRecord {
     pub last_activity: u64,
     /// Bumped on every payload, user or CSRF change; never by a touch.
     pub version: u64,
+    /// Unix seconds when the user last proved the password (at login or a
+    /// confirmation); `None` for a guest or after logout.
+    pub password_confirmed_at: Option<u64>,
 }
 
 /// A personal access token, keyed by its id. Holds the digest of the secret,
@@ -177,6 +180,7 @@ mod tests {
             created_at: 1_000,
             last_activity: 1_060,
             version: 3,
+            password_confirmed_at: None,
         }
     }
 

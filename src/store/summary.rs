@@ -19,6 +19,7 @@ pub(crate) struct SessionAuth {
     /// As stored; a pending touch may be newer.
     pub last_activity: u64,
     pub version: u64,
+    pub password_confirmed_at: Option<u64>,
 }
 
 /// A stored CSRF token as the fixed-size array the summary keeps.

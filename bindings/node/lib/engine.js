@@ -413,6 +413,39 @@ class Engine {
     throw new errors.InvalidCredentials('unknown login or wrong password');
   }
 
+  /** Confirm the password of the user logged in on session `id` before a
+   * sensitive action (the session is fresh from now); rejects with
+   * `InvalidCredentials`, `Throttled` with `.retryAfter`, `NotFound`, or
+   * `Unauthenticated` for a guest's session. */
+  async confirmPassword(id, password) {
+    check.text(id, 'id');
+    check.text(password, 'password');
+    const o = await this._job(() => this._native.confirmPassword(id, password));
+    if (o.outcome === 'confirmed') return;
+    if (o.outcome === 'throttled') {
+      throw new errors.Throttled(`too many failed confirmations; retry in ${o.retryAfter} s`, o.retryAfter);
+    }
+    throw new errors.InvalidCredentials('wrong password');
+  }
+
+  /** Whether the user on session `id` proved the password within
+   * `maxAgeSecs` (at login or by `confirmPassword`). */
+  isFresh(id, maxAgeSecs) {
+    check.text(id, 'id');
+    check.id(maxAgeSecs, 'maxAgeSecs');
+    return sync(() => this._native.isFresh(id, Number(maxAgeSecs)));
+  }
+
+  /** Throw `ConfirmationRequired` (HTTP 423) unless the principal's user
+   * proved the password within `maxAgeSecs`; a bearer token never carries
+   * that proof. */
+  requireFresh(principal, maxAgeSecs) {
+    const id = principal?.sessionId;
+    if (!id || !this.isFresh(id, maxAgeSecs)) {
+      throw new errors.ConfirmationRequired('password confirmation required: confirm the password first');
+    }
+  }
+
   /** Whether `password` is the user's (one argon2 run; not throttled). */
   async verifyPassword(userId, password) {
     check.id(userId, 'userId');

@@ -59,6 +59,8 @@ const Forbidden = define('Forbidden', 104, 403);
 const AlreadyExists = define('AlreadyExists', 106, 409);
 /** Unknown login or wrong password (107). */
 const InvalidCredentials = define('InvalidCredentials', 107, 401);
+/** The action needs a recent proof of the password (109, HTTP 423). */
+const ConfirmationRequired = define('ConfirmationRequired', 109, 423);
 /** Another process has the file open in the other mode (200). */
 const Locked = define('Locked', 200, 500);
 const NotRedb = define('NotRedb', 201, 500);
@@ -114,6 +116,7 @@ const NAMES = new Map([
   [106, 'AUTHKV_ALREADY_EXISTS'],
   [107, 'AUTHKV_INVALID_CREDENTIALS'],
   [108, 'AUTHKV_THEFT_DETECTED'],
+  [109, 'AUTHKV_CONFIRMATION_REQUIRED'],
   [200, 'AUTHKV_LOCKED'],
   [201, 'AUTHKV_NOT_REDB'],
   [202, 'AUTHKV_NOT_AUTHKV'],
@@ -138,6 +141,7 @@ const BY_STATUS = new Map([
   [104, Forbidden],
   [106, AlreadyExists],
   [107, InvalidCredentials],
+  [109, ConfirmationRequired],
   [200, Locked],
   [201, NotRedb],
   [202, NotAuthkv],
@@ -173,6 +177,7 @@ module.exports = {
   Conflict,
   CsrfMismatch,
   Unauthenticated,
+  ConfirmationRequired,
   Forbidden,
   Throttled,
   AlreadyExists,

@@ -2,7 +2,7 @@
 //! remember-me tokens. Every call here runs argon2 or commits, so each is
 //! a Promise: a login never holds up the event loop.
 
-use authkv::{AttemptOutcome, RememberOutcome};
+use authkv::{AttemptOutcome, ConfirmOutcome, RememberOutcome};
 use napi::bindgen_prelude::AsyncTask;
 use napi_derive::napi;
 
@@ -77,6 +77,40 @@ impl NativeEngine {
                 }
             })
         })
+    }
+
+    /// Confirm the password of the user on session `id` (throttled): the
+    /// session is fresh from now.
+    #[napi]
+    pub fn confirm_password(
+        &self,
+        id: String,
+        password: String,
+    ) -> napi::Result<AsyncTask<Job<Outcome>>> {
+        self.job(move |e| {
+            Ok(match js(e.confirm_password(&id, &password))? {
+                ConfirmOutcome::Confirmed => Outcome::named("confirmed"),
+                ConfirmOutcome::InvalidPassword => Outcome::named("invalidCredentials"),
+                ConfirmOutcome::Throttled { retry_after } => Outcome {
+                    retry_after: Some(Id(retry_after)),
+                    ..Outcome::named("throttled")
+                },
+                other => {
+                    return Err(failure(
+                        INVALID_ARGUMENT,
+                        format!("confirmation ended in an outcome this addon does not know: {other:?}"),
+                    ));
+                }
+            })
+        })
+    }
+
+    /// Whether the user on session `id` proved the password within
+    /// `max_age_secs` (a cached lookup: answered on the calling thread).
+    #[napi]
+    pub fn is_fresh(&self, id: String, max_age_secs: f64) -> napi::Result<bool> {
+        let max_age = std::time::Duration::from_secs(max_age_secs.max(0.0) as u64);
+        self.with(|e| js(e.is_fresh(&id, max_age)))
     }
 
     /// Whether `password` is the user's (one argon2 run, not throttled).

@@ -176,6 +176,30 @@ test('guard: stateful origin by session with CSRF, else bearer, and cookies', as
   assert.equal(engine.sessionCookieName, 'authkv_session');
 });
 
+test('fresh re-authentication: a stale login needs the password again (423)', async (t) => {
+  const T0 = 1_700_000_000;
+  const engine = openEngine(t, { idleLifetimeSecs: 86400, manualClock: true, manualClockStart: T0 });
+  await engine.setPassword(42, 'ada', 'the right password');
+  const session = await engine.login((await engine.createSession()).id, 42);
+  const page = { cookie: `authkv_session=${session.id}`, referer: 'http://localhost:3000/settings' };
+  engine.requireFresh(engine.authenticate('GET', page), 3 * 3600);
+  assert.equal(engine.isFresh(session.id, 3 * 3600), true);
+  engine.setTime(T0 + 3 * 3600 + 1);
+  assert.equal(engine.isFresh(session.id, 3 * 3600), false);
+  assert.throws(
+    () => engine.requireFresh(engine.authenticate('GET', page), 3 * 3600),
+    (e) => e instanceof authkv.ConfirmationRequired && e.httpStatus === 423,
+  );
+  await assert.rejects(engine.confirmPassword(session.id, 'a wrong guess'), authkv.InvalidCredentials);
+  await engine.confirmPassword(session.id, 'the right password');
+  assert.equal(engine.isFresh(session.id, 3 * 3600), true);
+  const token = await engine.createToken(42, 'cli', ['*']);
+  assert.throws(
+    () => engine.requireFresh(engine.authenticate('GET', { authorization: `Bearer ${token.plainText}` }), 60),
+    authkv.ConfirmationRequired,
+  );
+});
+
 test('guard in fetch-metadata CSRF mode: same-origin writes pass without a token', async (t) => {
   const engine = openEngine(t, { csrfMode: 'fetch-metadata' });
   const session = await engine.login((await engine.createSession()).id, 42);

@@ -42,6 +42,31 @@ trait CredentialCalls
         return $user->cdata;
     }
 
+    /**
+     * Confirm the password of the user logged in on session $id before a
+     * sensitive action: the session is fresh from now. Throws
+     * InvalidCredentials (counted), Throttled with $retryAfter, NotFound,
+     * or Unauthenticated for a guest's session.
+     */
+    public function confirmPassword(string $id, string $password): void
+    {
+        $retryAfter = $this->ffi->new('uint64_t');
+        try {
+            $this->call('session_confirm_password', $id, strlen($id), $password, strlen($password), FFI::addr($retryAfter));
+        } catch (Throttled $throttled) {
+            $throttled->retryAfter = $retryAfter->cdata;
+            throw $throttled;
+        }
+    }
+
+    /** Whether the user on session $id proved the password within $maxAgeSecs. */
+    public function isFresh(string $id, int $maxAgeSecs): bool
+    {
+        $fresh = $this->ffi->new('bool');
+        $this->call('session_is_fresh', $id, strlen($id), Library::u64($maxAgeSecs, 'maxAgeSecs'), FFI::addr($fresh));
+        return $fresh->cdata;
+    }
+
     /** Whether $password is the user's (one argon2 run; not throttled). */
     public function verifyPassword(int $userId, string $password): bool
     {

@@ -44,6 +44,9 @@ class AlreadyExists extends Exception {}
 /** Unknown login or wrong password (107). */
 class InvalidCredentials extends Exception {}
 
+/** The action needs a recent proof of the password (109); HTTP 423. */
+class ConfirmationRequired extends Exception {}
+
 /** A stolen remember-me cookie was replayed (108): every remember-me token
  * of $userId has been revoked. */
 class TheftDetected extends Exception

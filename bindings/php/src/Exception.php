@@ -28,6 +28,7 @@ class Exception extends \RuntimeException
         Status::ALREADY_EXISTS => AlreadyExists::class,
         Status::INVALID_CREDENTIALS => InvalidCredentials::class,
         Status::THEFT_DETECTED => TheftDetected::class,
+        Status::CONFIRMATION_REQUIRED => ConfirmationRequired::class,
         Status::LOCKED => Locked::class,
         Status::NOT_REDB => NotRedb::class,
         Status::NOT_AUTHKV => NotAuthkv::class,

@@ -54,6 +54,12 @@ final class Principal
         ));
     }
 
+    /** The C principal, for the engine's calls that read it. */
+    public function cdata(): CData
+    {
+        return $this->principal;
+    }
+
     public function __destruct()
     {
         Library::ffi()->authkv_principal_free($this->principal);

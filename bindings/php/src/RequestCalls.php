@@ -61,6 +61,16 @@ trait RequestCalls
         return new Principal($out);
     }
 
+    /**
+     * Throw ConfirmationRequired (HTTP 423) unless the principal's user
+     * proved the password within $maxAgeSecs (at login or by
+     * confirmPassword()); a bearer token never carries that proof.
+     */
+    public function requireFresh(Principal $principal, int $maxAgeSecs): void
+    {
+        $this->call('principal_require_fresh', $principal->cdata(), Library::u64($maxAgeSecs, 'maxAgeSecs'));
+    }
+
     /** The Set-Cookie value carrying $sessionId. */
     public function sessionCookie(string $sessionId): string
     {

@@ -27,6 +27,7 @@ final class Status
     public const ALREADY_EXISTS = 106;
     public const INVALID_CREDENTIALS = 107;
     public const THEFT_DETECTED = 108;
+    public const CONFIRMATION_REQUIRED = 109;
     public const LOCKED = 200;
     public const NOT_REDB = 201;
     public const NOT_AUTHKV = 202;

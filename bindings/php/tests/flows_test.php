@@ -116,6 +116,23 @@ T::test('remember-me: rotation, and a replay is theft', function (): void {
     T::same(1, $e->revokeRememberTokens(42), 'revoked');
 });
 
+T::test('a stale login needs the password again before a sensitive action', function (): void {
+    $e = T::engine('fresh', ['stateful_domains' => ['spa.test'], 'idle_lifetime_secs' => 86400]);
+    $guard = new Guard($e);
+    $e->setPassword(42, 'ada', 'the right password');
+    $user = $e->login($e->createSession('192.0.2.5', 'browser')->id, 42);
+    $get = ['REQUEST_METHOD' => 'GET', 'HTTP_COOKIE' => "authkv_session={$user->id}", 'HTTP_REFERER' => 'https://spa.test/x'];
+    $e->requireFresh($guard->authenticate($get, []), 3 * 3600);
+    T::check($e->isFresh($user->id, 3 * 3600), 'fresh after login');
+    $e->setTime(T::T0 + 3 * 3600 + 1);
+    T::check(!$e->isFresh($user->id, 3 * 3600), 'stale');
+    $stale = T::throws(Authkv\ConfirmationRequired::class, fn () => $e->requireFresh($guard->authenticate($get, []), 3 * 3600));
+    T::same(109, $stale->getStatus(), 'status 109');
+    T::throws(Authkv\InvalidCredentials::class, fn () => $e->confirmPassword($user->id, 'a wrong guess'));
+    $e->confirmPassword($user->id, 'the right password');
+    T::check($e->isFresh($user->id, 3 * 3600), 'fresh again');
+});
+
 T::test('fetch-metadata CSRF: same-origin writes pass without a token, cross-site ones do not', function (): void {
     $e = T::engine('fetch', ['stateful_domains' => ['spa.test'], 'csrf_mode' => 'fetch-metadata']);
     $guard = new Guard($e);

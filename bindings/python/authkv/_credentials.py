@@ -62,6 +62,32 @@ class CredentialsMixin(EngineBase):
             return False
         return True
 
+    def confirm_password(self, session_id: str, password: str) -> None:
+        """Confirm the password of the user logged in on ``session_id``
+        before a sensitive action: the session is fresh from now. Raises
+        ``InvalidCredentials`` (counted), ``Throttled`` with ``.retry_after``,
+        ``NotFound`` or ``Unauthenticated`` for a guest's session."""
+        sid, raw = conv.text(session_id, "session_id"), conv.text(password, "password")
+        retry_after = ctypes.c_uint64()
+        try:
+            self._call(
+                "session_confirm_password", sid, len(sid), raw, len(raw), ctypes.byref(retry_after)
+            )
+        except Throttled as throttled:
+            throttled.retry_after = retry_after.value
+            raise
+
+    def is_fresh(self, session_id: str, max_age_secs: int) -> bool:
+        """Whether the user on ``session_id`` proved the password within
+        ``max_age_secs`` (at login or by ``confirm_password``)."""
+        sid = conv.text(session_id, "session_id")
+        fresh = ctypes.c_bool()
+        self._call(
+            "session_is_fresh", sid, len(sid), conv.u64(max_age_secs, "max_age_secs"),
+            ctypes.byref(fresh),
+        )
+        return fresh.value
+
     def change_password(
         self,
         user_id: int,

@@ -243,6 +243,8 @@ class Principal(Structure):
         ("token_id", c_uint64),
         ("session", POINTER(Session)),
         ("abilities", Abilities),
+        ("has_password_confirmed_at", c_bool),
+        ("password_confirmed_at", c_uint64),
     ]
 
 
@@ -332,6 +334,8 @@ FUNCTIONS = {
         status,
         [engine, u64, text, size, text, size, c_bool],
     ),
+    "authkv_session_confirm_password": (status, [engine, text, size, text, size, out_u64]),
+    "authkv_session_is_fresh": (status, [engine, text, size, u64, POINTER(c_bool)]),
     "authkv_remember_create": (status, [engine, u64, buf, size, out_size]),
     "authkv_remember_consume": (
         status,
@@ -347,6 +351,7 @@ FUNCTIONS = {
         status,
         [POINTER(Principal), text, size, text, size],
     ),
+    "authkv_principal_require_fresh": (status, [engine, POINTER(Principal), u64]),
     "authkv_cookie_session": (status, _COOKIE),
     "authkv_cookie_xsrf": (status, _COOKIE),
     "authkv_cookie_clear_session": (status, [engine, _out(String)]),

@@ -96,6 +96,14 @@ class GuardMixin(EngineBase):
         self._call("guard_authenticate", ctypes.byref(request), ctypes.byref(out))
         return Principal(self._lib, out)
 
+    def require_fresh(self, principal: Principal, max_age_secs: int) -> None:
+        """Raise ``ConfirmationRequired`` (HTTP 423) unless the principal's
+        user proved the password within ``max_age_secs``; a bearer token
+        never carries that proof."""
+        self._call(
+            "principal_require_fresh", principal._pointer(), conv.u64(max_age_secs, "max_age_secs")
+        )
+
     def _cookie(self, name: str, *args: Any) -> str:
         out = ctypes.POINTER(_ffi.String)()
         self._call(name, *args, ctypes.byref(out))

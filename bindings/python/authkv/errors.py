@@ -104,6 +104,13 @@ class TheftDetected(AuthkvError):
     user_id: int = 0
 
 
+class ConfirmationRequired(AuthkvError):
+    """The action needs a recent proof of the password (109): ask for it
+    with ``Engine.confirm_password`` (HTTP 423)."""
+
+    http_status = 423
+
+
 class Locked(AuthkvError):
     """Another process has the database file open in the other mode: one
     of the two asked for ``exclusive`` (200)."""
@@ -170,6 +177,7 @@ BY_STATUS = {
     106: AlreadyExists,
     107: InvalidCredentials,
     108: TheftDetected,
+    109: ConfirmationRequired,
     200: Locked,
     201: NotRedb,
     202: NotAuthkv,

@@ -175,6 +175,26 @@ class PasswordFlow(EngineTest):
 class GuardFlow(EngineTest):
     options = {"stateful_domains": ["spa.test"]}
 
+    def test_a_stale_login_needs_the_password_again_before_a_sensitive_action(self):
+        options = {**FAST, "stateful_domains": ["spa.test"], "idle_lifetime_secs": 86400}
+        e = authkv.Engine(str(self.dir / "fresh.redb"), **options)
+        self.addCleanup(e.close)
+        e.set_password(42, "ada", "the right password")
+        user = e.login(e.create_session("192.0.2.5", "browser").id, 42)
+        browser = {"Cookie": f"authkv_session={user.id}", "Referer": "https://spa.test/x"}
+        e.require_fresh(e.authenticate("GET", browser), 3 * 3600)
+        self.assertTrue(e.is_fresh(user.id, 3 * 3600))
+        e.set_time(T0 + 3 * 3600 + 1)
+        self.assertFalse(e.is_fresh(user.id, 3 * 3600))
+        with self.assertRaises(authkv.ConfirmationRequired) as raised:
+            e.require_fresh(e.authenticate("GET", browser), 3 * 3600)
+        self.assertEqual((raised.exception.status, raised.exception.http_status), (109, 423))
+        with self.assertRaises(authkv.InvalidCredentials):
+            e.confirm_password(user.id, "a wrong guess")
+        e.confirm_password(user.id, "the right password")
+        self.assertTrue(e.is_fresh(user.id, 3 * 3600))
+        e.require_fresh(e.authenticate("GET", browser), 3 * 3600)
+
     def test_fetch_metadata_mode_passes_same_origin_writes_without_a_token(self):
         options = {**FAST, "stateful_domains": ["spa.test"], "csrf_mode": "fetch-metadata"}
         e = authkv.Engine(str(self.dir / "fetch.redb"), **options)

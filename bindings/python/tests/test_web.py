@@ -89,6 +89,7 @@ class HttpStatuses(unittest.TestCase):
             errors.InvalidCredentials: 401,
             errors.TheftDetected: 401,
             errors.Unavailable: 503,
+            errors.ConfirmationRequired: 423,
         }
         for status, error_class in errors.BY_STATUS.items():
             with self.subTest(error=error_class.__name__):

@@ -170,6 +170,7 @@ fn session_of(row: &Row, at: usize) -> SessionRecord {
         created_at: uint(row.get(at + 5)),
         last_activity: uint(row.get(at + 6)),
         version: uint(row.get(at + 7)),
+        password_confirmed_at: row.get::<_, Option<i64>>(at + 8).map(uint),
     }
 }
 
@@ -198,8 +199,8 @@ fn remember_of(row: &Row) -> Result<RememberRecord> {
 impl Reads for Rows<'_> {
     fn session(&self, digest: &Digest) -> Result<Option<SessionRecord>> {
         let sql = self.pick(lockable!(
-            "SELECT user_id, ip, user_agent, payload, csrf, created_at, last_activity, version \
-             FROM authkv_sessions WHERE digest = $1"
+            "SELECT user_id, ip, user_agent, payload, csrf, created_at, last_activity, version, \
+             password_confirmed_at FROM authkv_sessions WHERE digest = $1"
         ));
         let row = self.query_opt(sql, &[&&digest[..]])?;
         Ok(row.map(|row| session_of(&row, 0)))
@@ -207,7 +208,7 @@ impl Reads for Rows<'_> {
 
     fn session_auth(&self, digest: &Digest) -> Result<Option<SessionAuth>> {
         let row = self.query_opt(
-            "SELECT user_id, csrf, created_at, last_activity, version \
+            "SELECT user_id, csrf, created_at, last_activity, version, password_confirmed_at \
              FROM authkv_sessions WHERE digest = $1",
             &[&&digest[..]],
         )?;
@@ -218,6 +219,7 @@ impl Reads for Rows<'_> {
                 created_at: uint(row.get(2)),
                 last_activity: uint(row.get(3)),
                 version: uint(row.get(4)),
+                password_confirmed_at: row.get::<_, Option<i64>>(5).map(uint),
             })
         })
         .transpose()
@@ -394,7 +396,7 @@ impl Reads for Rows<'_> {
     fn each_session(&self, each: &mut Visit<'_, (Digest, SessionRecord)>) -> Result<Flow> {
         self.each_row(
             "SELECT digest, user_id, ip, user_agent, payload, csrf, created_at, last_activity, \
-             version FROM authkv_sessions ORDER BY digest",
+             version, password_confirmed_at FROM authkv_sessions ORDER BY digest",
             &mut |row| each((digest("authkv_sessions", row.get(0))?, session_of(row, 1))),
         )
     }
@@ -420,7 +422,8 @@ impl Writes for Rows<'_> {
         note_changed(Changed::Session(*digest));
         self.execute(
             "INSERT INTO authkv_sessions (digest, user_id, ip, user_agent, payload, csrf, \
-             created_at, last_activity, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             created_at, last_activity, version, password_confirmed_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             &[
                 &&digest[..],
                 &record.user_id.map(int),
@@ -431,6 +434,7 @@ impl Writes for Rows<'_> {
                 &int(record.created_at),
                 &int(record.last_activity),
                 &int(record.version),
+                &record.password_confirmed_at.map(int),
             ],
         )?;
         Ok(())
@@ -454,7 +458,8 @@ impl Writes for Rows<'_> {
         note_changed(Changed::Session(*digest));
         self.execute(
             "UPDATE authkv_sessions SET user_id = $2, ip = $3, user_agent = $4, payload = $5, \
-             csrf = $6, created_at = $7, last_activity = $8, version = $9 WHERE digest = $1",
+             csrf = $6, created_at = $7, last_activity = $8, version = $9, \
+             password_confirmed_at = $10 WHERE digest = $1",
             &[
                 &&digest[..],
                 &new.user_id.map(int),
@@ -465,6 +470,7 @@ impl Writes for Rows<'_> {
                 &int(new.created_at),
                 &int(new.last_activity),
                 &int(new.version),
+                &new.password_confirmed_at.map(int),
             ],
         )?;
         Ok(())

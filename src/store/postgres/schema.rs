@@ -13,7 +13,8 @@ use crate::error::{Error, OpenError, Result};
 const MIGRATION_LOCK: i64 = 0x61_75_74_68_6b_76;
 
 /// The migrations, in order; the index + 1 is the version.
-const MIGRATIONS: &[&str] = &[r"
+const MIGRATIONS: &[&str] = &[
+    r"
 CREATE TABLE authkv_meta (
     key   text PRIMARY KEY,
     value text NOT NULL
@@ -72,7 +73,11 @@ CREATE TABLE authkv_listeners (
     seen        bigint      NOT NULL,
     lease_until timestamptz NOT NULL
 );
-"];
+",
+    r"
+ALTER TABLE authkv_sessions ADD COLUMN password_confirmed_at bigint;
+",
+];
 
 /// The schema version this build writes and reads.
 pub(crate) const SCHEMA_VERSION: usize = MIGRATIONS.len();

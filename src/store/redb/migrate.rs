@@ -5,14 +5,18 @@
 //!
 //! - 1 → 2: every record (sessions, tokens, credentials, remember-me) gets
 //!   its CRC-32C appended (see `checksum`).
+//! - 2 → 3: sessions record when the password was last confirmed (none
+//!   yet for the sessions already stored).
 
 use redb::{ReadTransaction, ReadableTable, WriteTransaction};
+use rkyv::{Archive, Deserialize};
 
 use super::SCHEMA_VERSION;
 use super::open_files::Store;
 use crate::error::Result;
 use crate::store::CommitSettings;
 use crate::store::changes::{Changed, note_changed};
+use crate::store::record::{SessionRecord, decode, encode};
 use crate::store::redb::checksum;
 use crate::store::redb::tables::{CREDENTIALS, META, REMEMBER, SESSIONS, TOKENS};
 
@@ -38,12 +42,57 @@ pub(crate) fn migrate(store: &Store, settings: CommitSettings) -> Result<()> {
     store.write(settings, |txn| {
         let mut meta = txn.open_table(META)?;
         // Another process may have migrated it meanwhile.
-        if stored_version(&meta)? == Some(1) {
+        let Some(found) = stored_version(&meta)?.filter(|v| *v < SCHEMA_VERSION) else {
+            return Ok(());
+        };
+        if found < 2 {
             seal_records(txn)?;
-            meta.insert("schema_version", SCHEMA_VERSION.to_string().as_str())?;
         }
+        add_password_confirmation(txn)?;
+        meta.insert("schema_version", SCHEMA_VERSION.to_string().as_str())?;
         Ok(())
     })
+}
+
+/// A session as schemas 1 and 2 stored it.
+#[derive(Archive, Deserialize)]
+#[cfg_attr(test, derive(rkyv::Serialize))]
+struct SessionRecordV2 {
+    user_id: Option<u64>,
+    ip: String,
+    user_agent: String,
+    payload: Vec<u8>,
+    csrf: String,
+    created_at: u64,
+    last_activity: u64,
+    version: u64,
+}
+
+/// Rewrite every session in schema 3's layout, confirmed at no time.
+fn add_password_confirmation(txn: &WriteTransaction) -> Result<()> {
+    let mut sessions = txn.open_table(SESSIONS)?;
+    let mut rows = Vec::new();
+    for row in sessions.iter()? {
+        let (key, value) = row?;
+        let old: SessionRecordV2 = decode("sessions", value.value())?;
+        let record = SessionRecord {
+            user_id: old.user_id,
+            ip: old.ip,
+            user_agent: old.user_agent,
+            payload: old.payload,
+            csrf: old.csrf,
+            created_at: old.created_at,
+            last_activity: old.last_activity,
+            version: old.version,
+            password_confirmed_at: None,
+        };
+        rows.push((key.value(), encode(&record)?));
+    }
+    for (key, bytes) in &rows {
+        sessions.insert(key, bytes.as_slice())?;
+        note_changed(Changed::Session(*key));
+    }
+    Ok(())
 }
 
 /// Read every row of a table holding records and write it back sealed;
@@ -97,11 +146,29 @@ mod tests {
             .expect("a file")
             .write(core.commit_settings(), |txn| {
                 let strip = |sealed: &[u8]| sealed[..sealed.len() - checksum::LEN].to_vec();
+                // Sessions in their old layout, without the confirmation.
+                let old_layout = |sealed: &[u8]| -> Result<Vec<u8>> {
+                    let record: SessionRecord = decode("sessions", sealed)?;
+                    let old = SessionRecordV2 {
+                        user_id: record.user_id,
+                        ip: record.ip,
+                        user_agent: record.user_agent,
+                        payload: record.payload,
+                        csrf: record.csrf,
+                        created_at: record.created_at,
+                        last_activity: record.last_activity,
+                        version: record.version,
+                    };
+                    Ok(rkyv::to_bytes::<rkyv::rancor::Error>(&old)
+                        .expect("encode")
+                        .into_vec())
+                };
                 let mut sessions = txn.open_table(SESSIONS)?;
-                let rows: Vec<_> = sessions
-                    .iter()?
-                    .map(|row| row.map(|(k, v)| (k.value(), strip(v.value()))))
-                    .collect::<std::result::Result<_, _>>()?;
+                let mut rows = Vec::new();
+                for row in sessions.iter()? {
+                    let (k, v) = row?;
+                    rows.push((k.value(), old_layout(v.value())?));
+                }
                 for (key, value) in rows {
                     sessions.insert(key, value.as_slice())?;
                 }

@@ -16,6 +16,10 @@ pub(crate) fn session_auth(bytes: &[u8]) -> Result<SessionAuth> {
         created_at: archived.created_at.to_native(),
         last_activity: archived.last_activity.to_native(),
         version: archived.version.to_native(),
+        password_confirmed_at: archived
+            .password_confirmed_at
+            .as_ref()
+            .map(|t| t.to_native()),
     })
 }
 
