@@ -1,17 +1,38 @@
 //! authkv through its Rust API: one shared [`Engine`], the request guard for
 //! cookie requests, `authenticate_token` for bearer tokens. It also makes
-//! the session seeds that the peers are loaded with.
+//! the session seeds that the peers are loaded with. With the `postgres`
+//! feature the same peer also runs on a PostgreSQL server
+//! (`Engine::open_postgres`), loaded through authkv's Laravel imports.
 
 use std::path::{Path, PathBuf};
 
-use authkv::{Clock, Config, Engine, Error, ManualClock, Request, SanctumToken, SessionError};
+use authkv::{
+    Clock, Config, Engine, Error, LaravelSession, ManualClock, Request, SanctumToken, SessionError,
+};
 
 use crate::fixture::{IP, SessionSeed, TokenSeed, USER_AGENT};
-use crate::peer::{Peer, Worker};
+use crate::peer::{Peer, Store, Worker};
 
-/// authkv on one redb file.
+/// Where the engine keeps its records.
+enum Place {
+    /// A redb file.
+    File(PathBuf),
+    /// A PostgreSQL schema (the connection string names it), with a meter
+    /// of the server's WAL for *disk/op*.
+    #[cfg(feature = "postgres")]
+    Server {
+        url: String,
+        wal: Box<crate::postgres::WalMeter>,
+    },
+}
+
+/// Rows per import transaction when loading authkv on PostgreSQL.
+const IMPORT_CHUNK: usize = 10_000;
+
+/// authkv on one redb file, or on a PostgreSQL schema.
 pub struct AuthkvPeer {
-    path: PathBuf,
+    name: &'static str,
+    place: Place,
     clock: ManualClock,
     /// `Config::gc_batch_size`, when not the default.
     gc_batch: Option<usize>,
@@ -23,7 +44,8 @@ impl AuthkvPeer {
     /// bench's clock, and durable commits when `durable`.
     pub fn open(path: &Path, clock: &ManualClock, durable: bool) -> Self {
         let mut peer = Self {
-            path: path.to_owned(),
+            name: "authkv",
+            place: Place::File(path.to_owned()),
             clock: clock.clone(),
             gc_batch: None,
             engine: None,
@@ -32,36 +54,78 @@ impl AuthkvPeer {
         peer
     }
 
+    /// Open authkv's tables in the schema `url` names (creating them),
+    /// with authkv's defaults and the bench's clock; its rows are `name`.
+    #[cfg(feature = "postgres")]
+    pub fn open_postgres(url: &str, name: &'static str, clock: &ManualClock) -> Self {
+        let mut peer = Self {
+            name,
+            place: Place::Server {
+                url: url.to_owned(),
+                wal: Box::new(crate::postgres::WalMeter::new(url)),
+            },
+            clock: clock.clone(),
+            gc_batch: None,
+            engine: None,
+        };
+        peer.reopen(true);
+        peer
+    }
+
     /// Close and open again, with or without durable commits. Loading runs
     /// without fsync (the engine makes it durable at close); every measured
-    /// operation runs with durable commits.
+    /// operation runs with durable commits. On PostgreSQL durability is
+    /// the server's (`synchronous_commit` in the connection string).
     pub fn reopen(&mut self, durable: bool) {
-        if let Some(engine) = self.engine.take() {
-            engine.close().expect("authkv closes and persists");
-        }
+        self.close();
         let mut config = Config::default();
         config.clock = Clock::Manual(self.clock.clone());
-        // One server process, as the peers run here; `benches/processes.rs`
-        // measures the file shared by several.
-        config.concurrency = authkv::Concurrency::Exclusive;
-        config.durable_commits = durable;
         if let Some(batch) = self.gc_batch {
             config.gc_batch_size = batch;
         }
-        self.engine = Some(Engine::open(&self.path, config).expect("authkv opens its file"));
+        let engine = match &self.place {
+            Place::File(path) => {
+                // One server process, as the peers run here;
+                // `benches/processes.rs` measures the file shared by several.
+                config.concurrency = authkv::Concurrency::Exclusive;
+                config.durable_commits = durable;
+                Engine::open(path, config).expect("authkv opens its file")
+            }
+            #[cfg(feature = "postgres")]
+            Place::Server { url, .. } => {
+                Engine::open_postgres(url, config).expect("authkv opens its PostgreSQL tables")
+            }
+        };
+        self.engine = Some(engine);
+    }
+
+    /// Close the engine (until the next reopen).
+    pub fn close(&mut self) {
+        if let Some(engine) = self.engine.take() {
+            engine.close().expect("authkv closes and persists");
+        }
+    }
+
+    fn path(&self) -> &Path {
+        match &self.place {
+            Place::File(path) => path,
+            #[cfg(feature = "postgres")]
+            Place::Server { .. } => panic!("authkv on PostgreSQL has no file"),
+        }
     }
 
     /// Copy the file to `to` (closing and reopening the engine first, so
     /// that the copy is a cleanly closed database).
     pub fn copy_file(&mut self, to: &Path) {
         self.reopen(true);
-        std::fs::copy(&self.path, to).expect("the redb file copies");
+        std::fs::copy(self.path(), to).expect("the redb file copies");
     }
 
     /// Open `path` with durable commits and GC batches of `batch` sessions.
     pub fn open_with_gc_batch(path: &Path, clock: &ManualClock, batch: usize) -> Self {
         let mut peer = Self {
-            path: path.to_owned(),
+            name: "authkv",
+            place: Place::File(path.to_owned()),
             clock: clock.clone(),
             gc_batch: Some(batch),
             engine: None,
@@ -111,30 +175,86 @@ impl AuthkvPeer {
     /// closed by a reopen (a durable commit), as sessions are loaded.
     pub fn import_tokens(&mut self, tokens: &[TokenSeed], chunk: usize) {
         for part in tokens.chunks(chunk) {
-            let rows: Vec<SanctumToken> = part
-                .iter()
-                .map(|t| SanctumToken {
-                    id: t.id,
-                    user_id: t.user_id,
-                    name: "bench".to_owned(),
-                    sha256_hex: t.digest_hex.clone(),
-                    abilities: vec!["*".to_owned()],
-                    created_at: t.at,
-                    last_used_at: Some(t.at),
-                    expires_at: None,
-                })
-                .collect();
             self.engine()
-                .import_sanctum_tokens(&rows)
+                .import_sanctum_tokens(&sanctum_rows(part))
                 .expect("authkv imports Sanctum rows");
             self.reopen(false);
         }
     }
 }
 
+/// The sessions authkv made, as rows of Laravel's table for
+/// `import_sessions` (same ids, users and times; authkv's payload is empty).
+fn laravel_rows(seeds: &[SessionSeed]) -> Vec<LaravelSession> {
+    seeds
+        .iter()
+        .map(|s| LaravelSession {
+            id: s.id.clone(),
+            user_id: Some(s.user_id),
+            ip: IP.to_owned(),
+            user_agent: USER_AGENT.to_owned(),
+            payload: Vec::new(),
+            last_activity: s.at,
+        })
+        .collect()
+}
+
+/// Sanctum rows of the tokens, so that the same plaintexts authenticate.
+fn sanctum_rows(tokens: &[TokenSeed]) -> Vec<SanctumToken> {
+    tokens
+        .iter()
+        .map(|t| SanctumToken {
+            id: t.id,
+            user_id: t.user_id,
+            name: "bench".to_owned(),
+            sha256_hex: t.digest_hex.clone(),
+            abilities: vec!["*".to_owned()],
+            created_at: t.at,
+            last_used_at: Some(t.at),
+            expires_at: None,
+        })
+        .collect()
+}
+
+/// Loading a copy of what another authkv made (authkv on PostgreSQL):
+/// authkv's own imports of Laravel's rows, a transaction per
+/// [`IMPORT_CHUNK`] rows.
+impl Store for AuthkvPeer {
+    fn load_sessions(&self, seeds: &[SessionSeed]) {
+        for part in seeds.chunks(IMPORT_CHUNK) {
+            self.engine()
+                .import_sessions(&laravel_rows(part))
+                .expect("authkv imports sessions");
+        }
+    }
+
+    fn load_tokens(&self, tokens: &[TokenSeed]) {
+        for part in tokens.chunks(IMPORT_CHUNK) {
+            self.engine()
+                .import_sanctum_tokens(&sanctum_rows(part))
+                .expect("authkv imports Sanctum rows");
+        }
+    }
+
+    fn settle_load(&self) {
+        #[cfg(feature = "postgres")]
+        if let Place::Server { url, .. } = &self.place {
+            crate::postgres::vacuum(url, &["authkv_sessions", "authkv_tokens"]);
+        }
+    }
+}
+
 impl Peer for AuthkvPeer {
     fn name(&self) -> &str {
-        "authkv"
+        self.name
+    }
+
+    fn bytes_written(&self) -> Option<u64> {
+        match &self.place {
+            Place::File(_) => crate::peer::dirtied_bytes("self"),
+            #[cfg(feature = "postgres")]
+            Place::Server { wal, .. } => wal.bytes(),
+        }
     }
 
     fn worker(&self) -> Box<dyn Worker + '_> {

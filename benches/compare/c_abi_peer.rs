@@ -148,6 +148,8 @@ impl Worker for CAbiWorker {
             xsrf_token_len: zero,
             form_token: none,
             form_token_len: zero,
+            sec_fetch_site: none,
+            sec_fetch_site_len: zero,
         };
         let mut principal: *mut authkv_principal = ptr::null_mut();
         // SAFETY: every view outlives the call; `principal` is writable.

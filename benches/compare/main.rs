@@ -1,24 +1,28 @@
-//! authkv side by side with SQLite (Laravel's own tables) and Redis (a hash
-//! per session and a sorted set by activity), in one program and one run:
-//! the same requests, the same data, the same expiry and touch rules, and
-//! one table of ops/s, p50, p99, durable writes and the ratio against
-//! authkv measured in the same run.
+//! authkv side by side with SQLite (Laravel's own tables), Redis (a hash
+//! per session and a sorted set by activity) and, with the `postgres`
+//! feature, PostgreSQL (Laravel's tables, and authkv itself on the server),
+//! in one program and one run: the same requests, the same data, the same
+//! expiry and touch rules, and one table of ops/s, p50, p99, durable writes
+//! and the ratio against authkv measured in the same run.
 //!
 //! ```sh
 //! cargo bench --bench compare                       # full: 100k and 1M stored
 //! COMPARE_SCALE=small cargo bench --bench compare   # 1k and 10k stored, quick
+//! cargo bench --features postgres --bench compare   # with the PostgreSQL rows
 //! ```
 //!
 //! `COMPARE_STORED=N` overrides the large store (the small one is a tenth)
 //! and `COMPARE_DAY_REQUESTS=N` the length of the day. Without `--bench`
 //! (as `cargo test --all-targets` runs it) a smoke run without Redis checks
-//! that every workload works and exits. The Markdown table goes to
-//! `$CARGO_TARGET_DIR/compare.md` (else `target/compare.md`).
+//! that every workload works and exits; it includes PostgreSQL only when
+//! `AUTHKV_TEST_POSTGRES` names a running server. The Markdown table goes
+//! to `$CARGO_TARGET_DIR/compare.md` (else `target/compare.md`).
 //!
 //! Every system gets its honest best: authkv with durable commits; SQLite
 //! in WAL with `synchronous=FULL` and cached statements; Redis with AOF
 //! fsynced every second (not per write, so its writes are cheaper and less
-//! durable than the others').
+//! durable than the others'); PostgreSQL with fsync and synchronous commits
+//! and prepared statements.
 
 mod authkv_peer;
 mod c_abi_peer;
@@ -26,6 +30,8 @@ mod day;
 mod fixture;
 mod measure;
 mod peer;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod redis;
 mod report;
 mod resp;
@@ -39,6 +45,7 @@ use std::time::{Duration, Instant};
 use crate::redis::RedisServer;
 use crate::report::Report;
 use crate::sqlite::SqlitePeer;
+use crate::workloads::Servers;
 
 /// How big a run is.
 pub struct Scale {
@@ -142,6 +149,81 @@ pub fn count(n: usize) -> String {
     }
 }
 
+/// The PostgreSQL server of the run, with its header lines: one the bench
+/// starts; in test mode only the one `AUTHKV_TEST_POSTGRES` names, if any.
+#[cfg(feature = "postgres")]
+fn postgres_server(report: &mut Report, bench: bool) -> Option<postgres::PostgresServer> {
+    let given = std::env::var("AUTHKV_TEST_POSTGRES")
+        .ok()
+        .filter(|url| !url.is_empty());
+    let server = match (bench, given) {
+        (true, _) => postgres::PostgresServer::start(),
+        (false, Some(url)) => postgres::PostgresServer::existing(&url),
+        (false, None) => {
+            report.header.push(
+                "PostgreSQL: skipped in test mode (set AUTHKV_TEST_POSTGRES to a running \
+                 server to include it)"
+                    .to_owned(),
+            );
+            return None;
+        }
+    };
+    match server {
+        Ok(server) => {
+            report.header.push(format!(
+                "PostgreSQL {} ({}): {}; Laravel's sessions and personal_access_tokens as its \
+                 PostgreSQL schema grammar creates them; prepared statements, one connection \
+                 per thread; each store in a schema of its own",
+                server.version,
+                server.origin,
+                if bench {
+                    postgres::SETTINGS
+                } else {
+                    "the server's own settings"
+                }
+            ));
+            report.header.push(format!(
+                "{}: the same engine and defaults as authkv (touches kept in memory, summary \
+                 and record caches), opened with Engine::open_postgres on that server: a pool \
+                 of 8 connections with prepared statements, a transaction per write, and a \
+                 change listener (LISTEN/NOTIFY) that keeps the caches coherent across hosts",
+                postgres::AUTHKV
+            ));
+            Some(server)
+        }
+        Err(why) => {
+            eprintln!("PostgreSQL skipped: {why}");
+            report.header.push(format!("PostgreSQL: skipped — {why}"));
+            None
+        }
+    }
+}
+
+/// The notes of the PostgreSQL rows: what disk/op means there, and authkv
+/// on PostgreSQL against Laravel on PostgreSQL, workload by workload.
+#[cfg(feature = "postgres")]
+fn postgres_notes(report: &mut Report) {
+    report.notes.push(
+        "PostgreSQL rows: disk/op is the WAL the server generated per operation \
+         (pg_current_wal_insert_lsn; the log each commit flushes; table pages reach the disk \
+         later, at checkpoints), writes are the statements that changed rows (Laravel) or the \
+         engine's transactions (authkv). Rows 3, 4, 6 and 7 use the throttled variant; the \
+         lookup rows warm authkv PostgreSQL and PostgreSQL throttled first. In the day, \
+         authkv PostgreSQL's writes besides re-logins include renewing its housekeeping lease \
+         (a row of authkv_meta, renewed every other simulated minute, because a database may \
+         be shared by hosts); authkv on a file of its own holds no lease."
+            .to_owned(),
+    );
+    let versus = report.versus(postgres::AUTHKV, &postgres::LARAVEL);
+    report.notes.push(
+        "authkv PostgreSQL against Laravel on the same server, workload by workload below \
+         (authkv PostgreSQL ops/s ÷ peer ops/s; for the day, peer writes ÷ authkv PostgreSQL \
+         writes)."
+            .to_owned(),
+    );
+    report.notes.extend(versus);
+}
+
 /// Print progress on stderr with the time since the run began.
 pub fn progress(begun: Instant, what: &str) {
     eprintln!("[{:>6.1} s] {what}", begun.elapsed().as_secs_f64());
@@ -209,14 +291,30 @@ fn main() {
             .push("Redis: skipped in test mode (run with --bench)".to_owned());
         None
     };
+    #[cfg(feature = "postgres")]
+    let postgres = postgres_server(&mut report, bench);
+    #[cfg(not(feature = "postgres"))]
+    report.header.push(
+        "PostgreSQL: not built (cargo bench --features postgres --bench compare adds it)"
+            .to_owned(),
+    );
     for line in &report.header {
         eprintln!("{line}");
     }
 
-    workloads::main_store(&mut report, &scale, dir.path(), server.as_ref(), begun);
+    let servers = Servers {
+        redis: server.as_ref(),
+        #[cfg(feature = "postgres")]
+        postgres: postgres.as_ref(),
+    };
+    workloads::main_store(&mut report, &scale, dir.path(), &servers, begun);
     workloads::argon2_row(&mut report, &scale, dir.path());
-    workloads::day_rows(&mut report, &scale, dir.path(), server.as_ref(), begun);
+    workloads::day_rows(&mut report, &scale, dir.path(), &servers, begun);
     drop(server);
+    #[cfg(feature = "postgres")]
+    let with_postgres = postgres.is_some();
+    #[cfg(feature = "postgres")]
+    drop(postgres);
 
     report.notes.extend([
         "ops/s: operations over the wall time of the timed loop; p50/p99: single operations; \
@@ -247,6 +345,10 @@ fn main() {
          ZRANGEBYSCORE, DEL and ZREM 1,000 at a time. ops/s there is sessions deleted per second."
             .to_owned(),
     ]);
+    #[cfg(feature = "postgres")]
+    if with_postgres {
+        postgres_notes(&mut report);
+    }
     let text = report.text();
     println!("\n{text}");
     let name = if bench {

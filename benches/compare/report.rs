@@ -110,6 +110,12 @@ impl Row {
         if self.system == "authkv" {
             return "baseline".to_owned();
         }
+        self.ratio_to(base)
+    }
+
+    /// `base` against this row: `base` ops/s ÷ this row's, or for writes
+    /// this row's writes ÷ `base`'s.
+    fn ratio_to(&self, base: &Row) -> String {
         match self.compare {
             Compare::Throughput => match (base.ops_per_sec(), self.ops_per_sec()) {
                 (Some(a), Some(p)) if p > 0.0 => format!("{:.2}×", a / p),
@@ -148,6 +154,37 @@ impl Report {
         self.rows
             .iter()
             .find(|r| r.workload == workload && r.system == "authkv")
+    }
+
+    /// One line per workload that has a row of `system` and of any of
+    /// `peers`: `system` against each of them, as the last column compares
+    /// authkv (`system` in place of authkv).
+    #[cfg(feature = "postgres")]
+    pub fn versus(&self, system: &str, peers: &[&str]) -> Vec<String> {
+        let mut lines = Vec::new();
+        let mut seen: Vec<&str> = Vec::new();
+        for row in &self.rows {
+            if seen.contains(&row.workload.as_str()) {
+                continue;
+            }
+            seen.push(&row.workload);
+            let of = |name: &str| {
+                self.rows
+                    .iter()
+                    .find(|r| r.workload == row.workload && r.system == name)
+            };
+            let Some(base) = of(system) else {
+                continue;
+            };
+            let against: Vec<String> = peers
+                .iter()
+                .filter_map(|&peer| of(peer).map(|r| format!("{} {peer}", r.ratio_to(base))))
+                .collect();
+            if !against.is_empty() {
+                lines.push(format!("{}: {}.", row.workload, against.join(", ")));
+            }
+        }
+        lines
     }
 
     /// The cells of every row; a workload's name only on its first row.

@@ -15,6 +15,8 @@ use crate::day::DayOutcome;
 use crate::fixture::{SessionSeed, TokenSeed, mint_tokens};
 use crate::measure::{Measured, Series, picks, time_ops, time_threads};
 use crate::peer::{GcPolicy, IDLE, Peer, Store, Touch, Worker};
+#[cfg(feature = "postgres")]
+use crate::postgres::{PgSystems, PostgresServer};
 use crate::redis::{RedisPeer, RedisServer};
 use crate::report::{Compare, Report, Row, duration};
 use crate::sqlite::SqlitePeer;
@@ -37,13 +39,24 @@ const THROTTLED: (Touch, GcPolicy) = (Touch::Throttled, GcPolicy::EveryMinute);
 /// GC batch of the second authkv GC run, on a copy of the same file.
 const BIG_GC_BATCH: usize = 10_000;
 
+/// The servers the bench started (or, in test mode, was given).
+pub struct Servers<'a> {
+    /// A Redis server, unless skipped.
+    pub redis: Option<&'a RedisServer>,
+    /// A PostgreSQL server, unless skipped.
+    #[cfg(feature = "postgres")]
+    pub postgres: Option<&'a PostgresServer>,
+}
+
 /// The systems on one store: authkv, then each peer's Laravel and
-/// throttled variants.
+/// throttled variants, then authkv and Laravel on PostgreSQL.
 struct Lineup<'a> {
     authkv: &'a AuthkvPeer,
     c_abi: &'a CAbiPeer,
     sqlite: &'a [SqlitePeer; 2],
     redis: Option<&'a [RedisPeer; 2]>,
+    #[cfg(feature = "postgres")]
+    postgres: Option<&'a PgSystems>,
 }
 
 impl<'a> Lineup<'a> {
@@ -58,6 +71,10 @@ impl<'a> Lineup<'a> {
             peers.push((laravel, scale.writes));
             peers.push((throttled, scale.reads));
         }
+        #[cfg(feature = "postgres")]
+        if let Some(pg) = self.postgres {
+            peers.extend(pg.all(scale));
+        }
         peers
     }
 
@@ -66,7 +83,13 @@ impl<'a> Lineup<'a> {
     /// they are warmed before the lookup rows. Redis holds everything in
     /// memory anyway; the Laravel variants write on every read.
     fn caching(&self) -> Vec<&'a dyn Peer> {
-        vec![self.authkv, self.c_abi, &self.sqlite[1]]
+        #[cfg_attr(not(feature = "postgres"), allow(unused_mut))]
+        let mut peers: Vec<&dyn Peer> = vec![self.authkv, self.c_abi, &self.sqlite[1]];
+        #[cfg(feature = "postgres")]
+        if let Some(pg) = self.postgres {
+            peers.extend(pg.caching());
+        }
+        peers
     }
 
     /// authkv and the throttled variants, `n` calls each.
@@ -74,6 +97,10 @@ impl<'a> Lineup<'a> {
         let mut peers: Vec<(&dyn Peer, usize)> = vec![(self.authkv, n), (&self.sqlite[1], n)];
         if let Some([_, throttled]) = self.redis {
             peers.push((throttled, n));
+        }
+        #[cfg(feature = "postgres")]
+        if let Some(pg) = self.postgres {
+            peers.extend(pg.best(n));
         }
         peers
     }
@@ -370,7 +397,7 @@ pub fn main_store(
     report: &mut Report,
     scale: &Scale,
     dir: &Path,
-    server: Option<&RedisServer>,
+    servers: &Servers<'_>,
     begun: Instant,
 ) {
     let clock = ManualClock::new(T0);
@@ -380,13 +407,24 @@ pub fn main_store(
         SqlitePeer::open(&path, "SQLite Laravel", LARAVEL, true, &clock),
         SqlitePeer::open(&path, "SQLite throttled", THROTTLED, true, &clock),
     ];
-    let redis = server.map(|s| {
+    let redis = servers.redis.map(|s| {
         [
             RedisPeer::new(s, "Redis Laravel", "", LARAVEL.0, &clock),
             RedisPeer::new(s, "Redis throttled", "", THROTTLED.0, &clock),
         ]
     });
-    let stores = stores(&sqlite, redis.as_ref());
+    #[cfg(feature = "postgres")]
+    let mut postgres = servers
+        .postgres
+        .map(|s| PgSystems::main(s, &clock, [LARAVEL, THROTTLED]));
+    #[cfg(feature = "postgres")]
+    let opened = Instant::now();
+    #[cfg_attr(not(feature = "postgres"), allow(unused_mut))]
+    let mut stores = stores(&sqlite, redis.as_ref());
+    #[cfg(feature = "postgres")]
+    if let Some(pg) = &postgres {
+        stores.extend(pg.stores(false));
+    }
 
     // The first sessions and the tokens, at T0.
     let tokens = mint_tokens(scale.tokens, T0);
@@ -402,6 +440,8 @@ pub fn main_store(
         c_abi: &c_abi,
         sqlite: &sqlite,
         redis: redis.as_ref(),
+        #[cfg(feature = "postgres")]
+        postgres: postgres.as_ref(),
     };
 
     // 1. Cookie requests with the small store; 2. bearer tokens.
@@ -451,6 +491,8 @@ pub fn main_store(
         c_abi: &c_abi,
         sqlite: &sqlite,
         redis: redis.as_ref(),
+        #[cfg(feature = "postgres")]
+        postgres: postgres.as_ref(),
     };
 
     // 1. Cookie requests with the large store, drawn from the sessions
@@ -500,8 +542,41 @@ pub fn main_store(
     if let Some(redis) = &redis {
         collectors.push((&redis[0], "Redis"));
     }
+    #[cfg(feature = "postgres")]
+    if let Some(pg) = &postgres {
+        collectors.extend(pg.collectors());
+    }
     gc_rows(report, scale, (&authkv, &copy), &collectors);
+    #[cfg(feature = "postgres")]
+    if let Some(pg) = &mut postgres {
+        listener_note(report, pg, opened.elapsed());
+    }
     progress(begun, "main store done");
+}
+
+/// Close authkv on PostgreSQL and say what its change listener wrote while
+/// the engine was open: besides the engine's own commits, the listener
+/// renews its lease in `authkv_listeners` and records every change it has
+/// seen there, each an autocommit statement on the server.
+#[cfg(feature = "postgres")]
+fn listener_note(report: &mut Report, pg: &mut PgSystems, open: Duration) {
+    let commits = pg.authkv.commits();
+    pg.authkv.close();
+    let writes = crate::postgres::listener_writes(&pg.authkv_url);
+    report.notes.push(match writes {
+        Some(n) => format!(
+            "authkv PostgreSQL's change listener wrote {n} rows of authkv_listeners (its lease, \
+             renewed every second, and the change number it has seen, after every write) in the \
+             {:.0} s its engine was open on the main store, while the engine made {commits} \
+             transactions (loading included); these autocommit statements, each a commit on \
+             the server, are not in its writes column, which counts the engine's own \
+             transactions.",
+            open.as_secs_f64()
+        ),
+        None => "authkv PostgreSQL's change listener: its writes to authkv_listeners could not \
+                 be read from pg_stat_user_tables."
+            .to_owned(),
+    });
 }
 
 /// Argon2id verification, timed apart: it costs the same whatever stores
@@ -533,17 +608,18 @@ pub fn argon2_row(report: &mut Report, scale: &Scale, dir: &Path) {
 
 /// Workload 5 on fresh stores, one per system and variant, each with its
 /// own clock. It counts writes, which neither fsync nor neighbours change,
-/// so the five replays run at once and without fsync (authkv without
-/// durable commits, SQLite with `synchronous=OFF`, Redis as configured).
+/// so the replays run at once and without fsync (authkv without durable
+/// commits, SQLite with `synchronous=OFF`, Redis as configured, PostgreSQL
+/// with `synchronous_commit=off`).
 pub fn day_rows(
     report: &mut Report,
     scale: &Scale,
     dir: &Path,
-    server: Option<&RedisServer>,
+    servers: &Servers<'_>,
     begun: Instant,
 ) {
     let start = T0 + 1_000_000;
-    let clocks: [ManualClock; 5] = std::array::from_fn(|_| ManualClock::new(start));
+    let clocks: [ManualClock; 8] = std::array::from_fn(|_| ManualClock::new(start));
     let mut authkv = AuthkvPeer::open(&dir.join("day.redb"), &clocks[0], false);
     let sqlite = [
         SqlitePeer::open(
@@ -561,20 +637,38 @@ pub fn day_rows(
             &clocks[2],
         ),
     ];
-    let redis = server.map(|s| {
+    let redis = servers.redis.map(|s| {
         [
             RedisPeer::new(s, "Redis Laravel", "dayL:", LARAVEL.0, &clocks[3]),
             RedisPeer::new(s, "Redis throttled", "dayT:", THROTTLED.0, &clocks[4]),
         ]
     });
+    #[cfg(feature = "postgres")]
+    let postgres = servers.postgres.map(|s| {
+        let clocks = [&clocks[5], &clocks[6], &clocks[7]];
+        PgSystems::day(s, clocks, [LARAVEL, THROTTLED])
+    });
     let mut stores: Vec<(&str, &dyn Store)> = vec![("SQLite", &sqlite[0]), ("SQLite", &sqlite[1])];
     if let Some(redis) = &redis {
         stores.extend([("Redis", &redis[0] as &dyn Store), ("Redis", &redis[1])]);
+    }
+    #[cfg(feature = "postgres")]
+    if let Some(pg) = &postgres {
+        stores.extend(pg.stores(true));
     }
     let (seeds, _) = load(&mut authkv, &stores, (scale.day_users, 1), &[], false);
     let mut peers: Vec<&dyn Peer> = vec![&authkv, &sqlite[0], &sqlite[1]];
     if let Some(redis) = &redis {
         peers.extend([&redis[0] as &dyn Peer, &redis[1]]);
+    }
+    // The clocks are matched to the peers by position: the PostgreSQL
+    // systems have the last three whether or not Redis takes part.
+    #[cfg_attr(not(feature = "postgres"), allow(unused_mut))]
+    let mut clocked: Vec<(&dyn Peer, &ManualClock)> = peers.iter().copied().zip(&clocks).collect();
+    #[cfg(feature = "postgres")]
+    if let Some(pg) = &postgres {
+        clocked.extend(pg.peers().into_iter().zip(&clocks[5..]));
+        peers.extend(pg.peers());
     }
     let events = crate::day::traffic(scale.day_users, scale.day_requests, 5);
     let workload = format!(
@@ -584,10 +678,9 @@ pub fn day_rows(
     );
     eprintln!("{workload}");
     let outcomes: Vec<DayOutcome> = std::thread::scope(|scope| {
-        let replays: Vec<_> = peers
+        let replays: Vec<_> = clocked
             .iter()
-            .zip(&clocks)
-            .map(|(&peer, clock)| {
+            .map(|&(peer, clock)| {
                 let (seeds, events) = (&seeds, &events);
                 scope.spawn(move || crate::day::run(peer, clock, start, seeds, events))
             })
@@ -623,9 +716,9 @@ pub fn day_rows(
          that SQLite Laravel collects in 2 of 100 requests (Laravel's lottery). A request \
          whose session expired logs in again (2 writes in authkv and SQLite, 6 commands in \
          Redis); such re-logins: {}; writes other than re-logins (touches and GC): {}. \
-         The day counts writes, not time: the five replays run at once, each on its own \
+         The day counts writes, not time: the replays run at once, each on its own \
          store and clock, without fsync (authkv durable_commits = false, SQLite \
-         synchronous=OFF), which changes no count.",
+         synchronous=OFF, PostgreSQL synchronous_commit=off), which changes no count.",
         relogins.join(", "),
         others.join(", ")
     ));
