@@ -217,14 +217,11 @@ impl Core {
                 if let Some(prelude) = prelude.take() {
                     prelude(txn)?;
                 }
-                let candidates = txn.due(index, cutoff, batch)?;
-                let mut deleted = Vec::new();
-                for &(indexed, row) in &candidates {
-                    let RowKey::Digest(digest) = row else {
-                        continue;
-                    };
+                let candidates = txn.due_sessions(index, cutoff, batch)?;
+                let mut doomed = Vec::new();
+                for (indexed, digest, record) in candidates.iter().cloned() {
+                    let row = RowKey::Digest(digest);
                     examined += 1;
-                    let record = txn.session(&digest)?;
                     let current = record.as_ref().map(|record| match index {
                         TimeIndex::SessionCreated => record.created_at,
                         _ => record.last_activity,
@@ -240,8 +237,7 @@ impl Core {
                         .pending_touch(&digest)
                         .map_or(record.last_activity, |t| t.max(record.last_activity));
                     if self.gc_expired(&record, last_activity, now) {
-                        txn.remove_session(&digest, &record)?;
-                        deleted.push(digest);
+                        doomed.push((digest, record));
                     } else {
                         // A pending touch kept it alive: write the touch so
                         // the index row moves past the cutoff.
@@ -252,6 +248,8 @@ impl Core {
                         txn.replace_session(&digest, &record, &touched)?;
                     }
                 }
+                txn.remove_sessions(&doomed)?;
+                let deleted: Vec<_> = doomed.into_iter().map(|(digest, _)| digest).collect();
                 Ok((candidates.len(), deleted))
             })?;
             let mut touches = self.touches.lock();

@@ -289,6 +289,22 @@ pub(crate) trait Reads {
     fn user_remember_selectors(&self, user_id: u64) -> Result<Vec<Digest>>;
     /// Up to `limit` rows of `index` at or before `upper`, oldest first.
     fn due(&self, index: TimeIndex, upper: u64, limit: usize) -> Result<Vec<(u64, RowKey)>>;
+    /// [`Reads::due`] for a session index, each row with its record (`None`
+    /// for an index row whose record is gone).
+    fn due_sessions(
+        &self,
+        index: TimeIndex,
+        upper: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, Digest, Option<SessionRecord>)>> {
+        let mut rows = Vec::new();
+        for (time, key) in self.due(index, upper, limit)? {
+            if let RowKey::Digest(digest) = key {
+                rows.push((time, digest, self.session(&digest)?));
+            }
+        }
+        Ok(rows)
+    }
     /// A value of the store's own bookkeeping (schema version, leases).
     fn meta(&self, key: &str) -> Result<Option<String>>;
     /// How many records of each kind are stored.
@@ -308,6 +324,13 @@ pub(crate) trait Writes: Reads {
     fn insert_session(&self, digest: &Digest, record: &SessionRecord) -> Result<()>;
     /// Delete a session with all its index entries.
     fn remove_session(&self, digest: &Digest, record: &SessionRecord) -> Result<()>;
+    /// Delete many sessions with all their index entries (GC's batches).
+    fn remove_sessions(&self, doomed: &[(Digest, SessionRecord)]) -> Result<()> {
+        for (digest, record) in doomed {
+            self.remove_session(digest, record)?;
+        }
+        Ok(())
+    }
     /// Replace a session, moving only the index entries whose keys changed.
     fn replace_session(
         &self,

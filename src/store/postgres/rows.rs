@@ -33,12 +33,37 @@ macro_rules! lockable {
     };
 }
 
+/// The oldest sessions by `$column`, at or before `$1`, at most `$2`, with
+/// the indexed time, the digest and the whole record.
+macro_rules! due_sessions {
+    ($column:literal) => {
+        lockable_skipping!(concat!(
+            "SELECT ",
+            $column,
+            ", digest, user_id, ip, user_agent, payload, csrf, created_at, \
+             last_activity, version, password_confirmed_at FROM authkv_sessions WHERE ",
+            $column,
+            " <= $1 ORDER BY ",
+            $column,
+            " LIMIT $2"
+        ))
+    };
+}
+
+/// A batch query outside a transaction, and inside one, skipping rows
+/// another transaction has locked.
+macro_rules! lockable_skipping {
+    ($sql:expr) => {
+        ($sql, concat!($sql, " FOR UPDATE SKIP LOCKED"))
+    };
+}
+
 /// The oldest rows of `$table` by `$column`, at or before `$1`, at most
 /// `$2`, with their `$key`; inside a transaction rows another transaction
 /// is changing are skipped (left for the next run).
 macro_rules! due {
-    ($table:literal, $column:literal, $key:literal) => {{
-        const SQL: &str = concat!(
+    ($table:literal, $column:literal, $key:literal) => {
+        lockable_skipping!(concat!(
             "SELECT ",
             $column,
             ", ",
@@ -50,24 +75,8 @@ macro_rules! due {
             " <= $1 ORDER BY ",
             $column,
             " LIMIT $2"
-        );
-        (
-            SQL,
-            concat!(
-                "SELECT ",
-                $column,
-                ", ",
-                $key,
-                " FROM ",
-                $table,
-                " WHERE ",
-                $column,
-                " <= $1 ORDER BY ",
-                $column,
-                " LIMIT $2 FOR UPDATE SKIP LOCKED"
-            ),
-        )
-    }};
+        ))
+    };
 }
 
 /// Reads and writes over one connection: in autocommit (reads) or inside a
@@ -373,6 +382,32 @@ impl Reads for Rows<'_> {
             .collect()
     }
 
+    fn due_sessions(
+        &self,
+        index: TimeIndex,
+        upper: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, Digest, Option<SessionRecord>)>> {
+        // The whole batch in one round trip; rows another transaction is
+        // changing are left for the next run.
+        let sql = self.pick(match index {
+            TimeIndex::SessionCreated => due_sessions!("created_at"),
+            _ => due_sessions!("last_activity"),
+        });
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = self.query(sql, &[&int(upper.min(i64::MAX as u64)), &limit])?;
+        rows.iter()
+            .map(|row| {
+                let record = session_of(row, 2);
+                Ok((
+                    uint(row.get(0)),
+                    digest("authkv_sessions", row.get(1))?,
+                    Some(record),
+                ))
+            })
+            .collect()
+    }
+
     fn meta(&self, key: &str) -> Result<Option<String>> {
         let row = self.query_opt("SELECT value FROM authkv_meta WHERE key = $1", &[&key])?;
         Ok(row.map(|row| row.get(0)))
@@ -445,6 +480,21 @@ impl Writes for Rows<'_> {
         self.execute(
             "DELETE FROM authkv_sessions WHERE digest = $1",
             &[&&digest[..]],
+        )?;
+        Ok(())
+    }
+
+    fn remove_sessions(&self, doomed: &[(Digest, SessionRecord)]) -> Result<()> {
+        if doomed.is_empty() {
+            return Ok(());
+        }
+        for (digest, _) in doomed {
+            note_changed(Changed::Session(*digest));
+        }
+        let digests: Vec<&[u8]> = doomed.iter().map(|(digest, _)| &digest[..]).collect();
+        self.execute(
+            "DELETE FROM authkv_sessions WHERE digest = ANY($1)",
+            &[&digests],
         )?;
         Ok(())
     }
