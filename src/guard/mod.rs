@@ -37,7 +37,7 @@ impl Engine {
     ///
     /// # Errors
     /// [`GuardError::CsrfMismatch`], [`GuardError::Unauthenticated`] or
-    /// [`GuardError::BadRequest`] (as [`Error::Guard`]); storage errors.
+    /// [`GuardError::BadRequest`] (as [`crate::Error::Guard`]); storage errors.
     pub fn authenticate(&self, request: &Request<'_>) -> Result<Principal> {
         let guard = &self.core.config.guard;
         if self.is_first_party(request)? {

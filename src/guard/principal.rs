@@ -56,7 +56,7 @@ impl std::fmt::Debug for Request<'_> {
 #[non_exhaustive]
 pub enum Via {
     /// By session cookie; the session as the guard read it (load its
-    /// payload with [`Engine::load_session`] when a route needs it).
+    /// payload with [`crate::Engine::load_session`] when a route needs it).
     Session(GuardSession),
     /// By bearer token; the token's id.
     Token(u64),

@@ -1,6 +1,6 @@
 //! What a consistency check of the store found.
 
-/// What [`Engine::verify`] found.
+/// What [`crate::Engine::verify`] found.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct VerifyReport {
