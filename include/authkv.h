@@ -408,7 +408,8 @@ enum authkv_status
     AUTHKV_PANIC = 305,
     /**
      * The database server (PostgreSQL) failed, went away or did not answer
-     * in time; nothing of the call was stored. Retry later.
+     * in time; the call did not commit (unless the connection broke during
+     * the commit itself). Retry later.
      */
     AUTHKV_UNAVAILABLE = 306,
     /**

@@ -374,8 +374,9 @@ pub enum Error {
     /// The storage layer failed (I/O, a full disk, a damaged page).
     Storage(redb::Error),
     /// The database server failed a statement, went away, or did not
-    /// answer in time (PostgreSQL backend). Nothing of the call's
-    /// transaction was stored; the next call tries a new connection.
+    /// answer in time (PostgreSQL backend). The call's transaction did not
+    /// commit, unless the connection broke during the commit itself (then
+    /// its outcome is unknown); the next call tries a new connection.
     Server(String),
     /// The operation is not offered by this storage backend.
     Unsupported(&'static str),

@@ -100,7 +100,8 @@ pub enum authkv_status {
     /// partially. The message says where.
     AUTHKV_PANIC = 305,
     /// The database server (PostgreSQL) failed, went away or did not answer
-    /// in time; nothing of the call was stored. Retry later.
+    /// in time; the call did not commit (unless the connection broke during
+    /// the commit itself). Retry later.
     AUTHKV_UNAVAILABLE = 306,
     /// The operation is not offered by the engine's storage backend.
     AUTHKV_UNSUPPORTED = 307,

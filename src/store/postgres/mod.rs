@@ -153,15 +153,20 @@ impl Server {
         if let Err(e) = committed {
             return finish(pooled, Err(server_error(e)));
         }
-        if !changed.is_empty() {
-            let acknowledged = self.await_listeners(&mut pooled);
-            finish(pooled, acknowledged)?;
+        if !changed.is_empty() && self.await_listeners(&mut pooled).is_err() {
+            // The write is committed whatever happens now, so the call
+            // succeeds. The wait failed only because the server went away
+            // (every listener then distrusts its caches until it is back)
+            // or after twice a lease (every lease live when it began has
+            // run out); the connection may be in any state, so it is closed.
+            pooled.discard();
         }
         Ok(out)
     }
 
     /// Ping every listener after a commit and wait until each one with a
-    /// live lease has seen the ping, and so the commit's notification.
+    /// live lease has seen the ping, and so the commit's notification. An
+    /// error means the wait could not finish, never that the commit failed.
     fn await_listeners(&self, pooled: &mut Pooled<'_>) -> Result<()> {
         let conn = pooled.conn();
         let ping = conn.statement(
