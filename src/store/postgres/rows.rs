@@ -409,7 +409,10 @@ impl Reads for Rows<'_> {
     }
 
     fn meta(&self, key: &str) -> Result<Option<String>> {
-        let row = self.query_opt("SELECT value FROM authkv_meta WHERE key = $1", &[&key])?;
+        // Locked in a transaction, so that two hosts taking the
+        // housekeeping lease at once queue on its row.
+        let sql = self.pick(lockable!("SELECT value FROM authkv_meta WHERE key = $1"));
+        let row = self.query_opt(sql, &[&key])?;
         Ok(row.map(|row| row.get(0)))
     }
 
