@@ -8,6 +8,8 @@ use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Once;
 
+use crate::error::Error;
+
 thread_local! {
     static INSIDE: Cell<u32> = const { Cell::new(0) };
 }
@@ -33,6 +35,18 @@ pub(crate) fn catch<T>(f: impl FnOnce() -> T) -> Result<T, String> {
             .map(|s| (*s).to_owned())
             .or_else(|| payload.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "a panic without a message".to_owned())
+    })
+}
+
+/// Run `f`, which uses the store; a panic inside it (the storage engine's
+/// or the client's) becomes [`Error::Corrupt`] instead of unwinding through
+/// the caller.
+pub(crate) fn contained<T>(f: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
+    catch(f).unwrap_or_else(|message| {
+        Err(Error::Corrupt {
+            table: "(storage)",
+            detail: format!("the storage engine failed: {message}"),
+        })
     })
 }
 

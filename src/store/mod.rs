@@ -27,10 +27,10 @@ use std::sync::Arc;
 use crate::error::Error;
 use crate::error::Result;
 use crate::processes::fork::ProcessStamp;
+#[cfg(feature = "postgres")]
+use crate::processes::quiet_panic::contained;
 use crate::secret::Digest;
 use crate::store::record::{CredentialRecord, RememberRecord, SessionRecord, TokenRecord};
-#[cfg(feature = "postgres")]
-use crate::store::redb::commit::contain_panics;
 use crate::store::redb::open_files::Store;
 use crate::store::shared_memory::Region;
 use crate::store::summary::Counter;
@@ -111,7 +111,7 @@ impl Backend {
         match self {
             Backend::File(store) => store.write(settings, |txn| f(txn)),
             #[cfg(feature = "postgres")]
-            Backend::Server(server) => contain_panics(|| server.write(f)),
+            Backend::Server(server) => contained(|| server.write(f)),
         }
     }
 
@@ -120,7 +120,7 @@ impl Backend {
         match self {
             Backend::File(store) => store.read(|txn| f(txn)),
             #[cfg(feature = "postgres")]
-            Backend::Server(server) => contain_panics(|| server.read(f)),
+            Backend::Server(server) => contained(|| server.read(f)),
         }
     }
 
@@ -205,7 +205,7 @@ impl Backend {
         match self {
             Backend::File(store) => store.read(|txn| Ok(redb::verify::verify_file(txn))),
             #[cfg(feature = "postgres")]
-            Backend::Server(server) => contain_panics(|| server.read(verify_rows::verify_rows)),
+            Backend::Server(server) => contained(|| server.read(verify_rows::verify_rows)),
         }
     }
 
@@ -296,15 +296,7 @@ pub(crate) trait Reads {
         index: TimeIndex,
         upper: u64,
         limit: usize,
-    ) -> Result<Vec<(u64, Digest, Option<SessionRecord>)>> {
-        let mut rows = Vec::new();
-        for (time, key) in self.due(index, upper, limit)? {
-            if let RowKey::Digest(digest) = key {
-                rows.push((time, digest, self.session(&digest)?));
-            }
-        }
-        Ok(rows)
-    }
+    ) -> Result<Vec<(u64, Digest, Option<SessionRecord>)>>;
     /// A value of the store's own bookkeeping (schema version, leases).
     fn meta(&self, key: &str) -> Result<Option<String>>;
     /// How many records of each kind are stored.
@@ -325,12 +317,7 @@ pub(crate) trait Writes: Reads {
     /// Delete a session with all its index entries.
     fn remove_session(&self, digest: &Digest, record: &SessionRecord) -> Result<()>;
     /// Delete many sessions with all their index entries (GC's batches).
-    fn remove_sessions(&self, doomed: &[(Digest, SessionRecord)]) -> Result<()> {
-        for (digest, record) in doomed {
-            self.remove_session(digest, record)?;
-        }
-        Ok(())
-    }
+    fn remove_sessions(&self, doomed: &[(Digest, SessionRecord)]) -> Result<()>;
     /// Replace a session, moving only the index entries whose keys changed.
     fn replace_session(
         &self,

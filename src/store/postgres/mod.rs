@@ -107,8 +107,7 @@ impl Server {
     /// Run `f` with reads of committed rows.
     pub(crate) fn read<T>(&self, f: impl FnOnce(&dyn Reads) -> Result<T>) -> Result<T> {
         let mut pooled = self.pool.get()?;
-        let out = f(&Rows::autocommit(pooled.conn()));
-        finish(pooled, out)
+        f(&Rows::autocommit(pooled.conn()))
     }
 
     /// Run `f` in one transaction and commit it; when `f` or the commit
@@ -119,7 +118,7 @@ impl Server {
         let mut pooled = self.pool.get()?;
         let conn = pooled.conn();
         if let Err(e) = conn.client.batch_execute("BEGIN") {
-            return finish(pooled, Err(server_error(e)));
+            return Err(server_error(e));
         }
         take_changed(); // nothing left over from a transaction that panicked
         let rows = Rows::in_transaction(conn);
@@ -139,7 +138,7 @@ impl Server {
                     pooled.discard();
                     return Err(e);
                 }
-                return finish(pooled, Err(e));
+                return Err(e);
             }
         };
         let coherence = &self.coherence;
@@ -151,7 +150,7 @@ impl Server {
         let committed = pooled.conn().client.batch_execute("COMMIT");
         drop(publication);
         if let Err(e) = committed {
-            return finish(pooled, Err(server_error(e)));
+            return Err(server_error(e));
         }
         if !changed.is_empty() && self.await_listeners(&mut pooled).is_err() {
             // The write is committed whatever happens now, so the call
@@ -218,11 +217,4 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.close();
     }
-}
-
-/// Hand the connection back (closing it when the server went away) and
-/// pass `out` on.
-fn finish<T>(pooled: Pooled<'_>, out: Result<T>) -> Result<T> {
-    drop(pooled);
-    out
 }

@@ -141,7 +141,9 @@ impl Pooled<'_> {
 impl Drop for Pooled<'_> {
     fn drop(&mut self) {
         if let Some(conn) = self.conn.take() {
-            self.pool.put_back(conn, false);
+            // A call that panicked may have left a transaction open: the
+            // next caller must not inherit it (and commit its writes).
+            self.pool.put_back(conn, std::thread::panicking());
         }
     }
 }

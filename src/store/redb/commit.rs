@@ -212,7 +212,7 @@ impl Store {
     /// report of corruption, and a record failing its checksum all become
     /// [`Error::Corrupt`] and stop every further write to the file.
     pub(crate) fn contain<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
-        contain_panics(f).map_err(|error| match error {
+        quiet_panic::contained(f).map_err(|error| match error {
             Error::Storage(redb::Error::Corrupted(detail)) => {
                 self.mark_damaged(&detail);
                 Error::Corrupt {
@@ -227,15 +227,4 @@ impl Store {
             other => other,
         })
     }
-}
-
-/// Run `f`; a panic inside it becomes [`Error::Corrupt`] instead of
-/// unwinding through the caller.
-pub(crate) fn contain_panics<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
-    quiet_panic::catch(f).unwrap_or_else(|message| {
-        Err(Error::Corrupt {
-            table: "(storage)",
-            detail: format!("the storage engine failed on the file: {message}"),
-        })
-    })
 }

@@ -9,6 +9,7 @@ pub(crate) mod migrate;
 pub(crate) mod open;
 pub(crate) mod open_files;
 mod reads;
+mod session_tables;
 mod summaries;
 pub(crate) mod tables;
 pub(crate) mod verify;

@@ -151,6 +151,25 @@ impl<T: OpenTables> Reads for T {
         Ok(rows)
     }
 
+    fn due_sessions(
+        &self,
+        index: TimeIndex,
+        upper: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, Digest, Option<SessionRecord>)>> {
+        let due = self.due(index, upper, limit)?;
+        let records = self.table(SESSIONS)?;
+        let mut rows = Vec::with_capacity(due.len());
+        for (time, key) in due {
+            if let RowKey::Digest(digest) = key {
+                let bytes = records.get(&digest)?;
+                let record = bytes.map(|b| decode_session(b.value())).transpose()?;
+                rows.push((time, digest, record));
+            }
+        }
+        Ok(rows)
+    }
+
     fn meta(&self, key: &str) -> Result<Option<String>> {
         let table = self.table(META)?;
         let value = table.get(key)?;

@@ -4,11 +4,11 @@
 
 use redb::WriteTransaction;
 
+use super::session_tables::SessionTables;
 use super::tables::{
     CREDENTIALS, CREDENTIALS_BY_USER, LAST_TOKEN_ID, META, REMEMBER, REMEMBER_BY_EXPIRY,
-    REMEMBER_BY_USER, SESSIONS, SESSIONS_BY_ACTIVITY, SESSIONS_BY_CREATED, SESSIONS_BY_USER,
-    THROTTLE, THROTTLE_BY_WINDOW, TOKENS, TOKENS_BY_CREATED, TOKENS_BY_DIGEST, TOKENS_BY_EXPIRY,
-    TOKENS_BY_USER, digest_index, id_index,
+    REMEMBER_BY_USER, THROTTLE, THROTTLE_BY_WINDOW, TOKENS, TOKENS_BY_CREATED, TOKENS_BY_DIGEST,
+    TOKENS_BY_EXPIRY, TOKENS_BY_USER, digest_index, id_index,
 };
 use crate::error::Result;
 use crate::secret::Digest;
@@ -19,29 +19,17 @@ use crate::store::{Reads, RowKey, TimeIndex, Writes};
 
 impl Writes for WriteTransaction {
     fn insert_session(&self, digest: &Digest, record: &SessionRecord) -> Result<()> {
-        note_changed(Changed::Session(*digest));
-        self.open_table(SESSIONS)?
-            .insert(digest, encode(record)?.as_slice())?;
-        self.open_table(SESSIONS_BY_ACTIVITY)?
-            .insert((record.last_activity, *digest), ())?;
-        self.open_table(SESSIONS_BY_CREATED)?
-            .insert((record.created_at, *digest), ())?;
-        if let Some(user) = record.user_id {
-            self.open_table(SESSIONS_BY_USER)?
-                .insert((user, *digest), ())?;
-        }
-        Ok(())
+        SessionTables::open(self)?.insert(digest, record)
     }
 
     fn remove_session(&self, digest: &Digest, record: &SessionRecord) -> Result<()> {
-        note_changed(Changed::Session(*digest));
-        self.open_table(SESSIONS)?.remove(digest)?;
-        self.open_table(SESSIONS_BY_ACTIVITY)?
-            .remove((record.last_activity, *digest))?;
-        self.open_table(SESSIONS_BY_CREATED)?
-            .remove((record.created_at, *digest))?;
-        if let Some(user) = record.user_id {
-            self.open_table(SESSIONS_BY_USER)?.remove((user, *digest))?;
+        SessionTables::open(self)?.remove(digest, record)
+    }
+
+    fn remove_sessions(&self, doomed: &[(Digest, SessionRecord)]) -> Result<()> {
+        let mut tables = SessionTables::open(self)?;
+        for (digest, record) in doomed {
+            tables.remove(digest, record)?;
         }
         Ok(())
     }
@@ -52,29 +40,7 @@ impl Writes for WriteTransaction {
         old: &SessionRecord,
         new: &SessionRecord,
     ) -> Result<()> {
-        note_changed(Changed::Session(*digest));
-        self.open_table(SESSIONS)?
-            .insert(digest, encode(new)?.as_slice())?;
-        if old.last_activity != new.last_activity {
-            let mut by_activity = self.open_table(SESSIONS_BY_ACTIVITY)?;
-            by_activity.remove((old.last_activity, *digest))?;
-            by_activity.insert((new.last_activity, *digest), ())?;
-        }
-        if old.created_at != new.created_at {
-            let mut by_created = self.open_table(SESSIONS_BY_CREATED)?;
-            by_created.remove((old.created_at, *digest))?;
-            by_created.insert((new.created_at, *digest), ())?;
-        }
-        if old.user_id != new.user_id {
-            let mut by_user = self.open_table(SESSIONS_BY_USER)?;
-            if let Some(user) = old.user_id {
-                by_user.remove((user, *digest))?;
-            }
-            if let Some(user) = new.user_id {
-                by_user.insert((user, *digest), ())?;
-            }
-        }
-        Ok(())
+        SessionTables::open(self)?.replace(digest, old, new)
     }
 
     fn insert_token(&self, id: u64, record: &TokenRecord) -> Result<()> {
@@ -118,8 +84,9 @@ impl Writes for WriteTransaction {
 
     fn touch(&self, sessions: &[(Digest, u64)], tokens: &[(u64, u64)]) -> Result<usize> {
         let mut moved = 0;
+        let mut tables = SessionTables::open(self)?;
         for &(digest, touched_at) in sessions {
-            let Some(old) = self.session(&digest)? else {
+            let Some(old) = tables.get(&digest)? else {
                 continue; // deleted since
             };
             if touched_at > old.last_activity {
@@ -127,10 +94,11 @@ impl Writes for WriteTransaction {
                     last_activity: touched_at,
                     ..old.clone()
                 };
-                self.replace_session(&digest, &old, &new)?;
+                tables.replace(&digest, &old, &new)?;
                 moved += 1;
             }
         }
+        drop(tables);
         for &(id, used_at) in tokens {
             let Some(mut record) = self.token(id)? else {
                 continue; // revoked or pruned since

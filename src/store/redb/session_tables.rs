@@ -1,0 +1,87 @@
+//! The four session tables opened once, so that a batch (a GC batch, a
+//! flush of touches) opens each table once rather than once per record.
+
+use redb::{ReadableTable, Table, WriteTransaction};
+
+use super::tables::{SESSIONS, SESSIONS_BY_ACTIVITY, SESSIONS_BY_CREATED, SESSIONS_BY_USER};
+use crate::error::Result;
+use crate::secret::Digest;
+use crate::store::changes::{Changed, note_changed};
+use crate::store::record::{SessionRecord, decode_session, encode};
+
+pub(crate) struct SessionTables<'t> {
+    records: Table<'t, Digest, &'static [u8]>,
+    by_activity: Table<'t, (u64, Digest), ()>,
+    by_created: Table<'t, (u64, Digest), ()>,
+    by_user: Table<'t, (u64, Digest), ()>,
+}
+
+impl<'t> SessionTables<'t> {
+    pub(crate) fn open(txn: &'t WriteTransaction) -> Result<Self> {
+        Ok(Self {
+            records: txn.open_table(SESSIONS)?,
+            by_activity: txn.open_table(SESSIONS_BY_ACTIVITY)?,
+            by_created: txn.open_table(SESSIONS_BY_CREATED)?,
+            by_user: txn.open_table(SESSIONS_BY_USER)?,
+        })
+    }
+
+    pub(crate) fn get(&self, digest: &Digest) -> Result<Option<SessionRecord>> {
+        let bytes = self.records.get(digest)?;
+        bytes.map(|bytes| decode_session(bytes.value())).transpose()
+    }
+
+    /// Store a record and all its index rows.
+    pub(crate) fn insert(&mut self, digest: &Digest, record: &SessionRecord) -> Result<()> {
+        note_changed(Changed::Session(*digest));
+        self.records.insert(digest, encode(record)?.as_slice())?;
+        self.by_activity
+            .insert((record.last_activity, *digest), ())?;
+        self.by_created.insert((record.created_at, *digest), ())?;
+        if let Some(user) = record.user_id {
+            self.by_user.insert((user, *digest), ())?;
+        }
+        Ok(())
+    }
+
+    /// Delete a record and all its index rows.
+    pub(crate) fn remove(&mut self, digest: &Digest, record: &SessionRecord) -> Result<()> {
+        note_changed(Changed::Session(*digest));
+        self.records.remove(digest)?;
+        self.by_activity.remove((record.last_activity, *digest))?;
+        self.by_created.remove((record.created_at, *digest))?;
+        if let Some(user) = record.user_id {
+            self.by_user.remove((user, *digest))?;
+        }
+        Ok(())
+    }
+
+    /// Replace a record, moving only the index rows whose keys changed (a
+    /// save or a touch moves `sessions_by_activity` alone).
+    pub(crate) fn replace(
+        &mut self,
+        digest: &Digest,
+        old: &SessionRecord,
+        new: &SessionRecord,
+    ) -> Result<()> {
+        note_changed(Changed::Session(*digest));
+        self.records.insert(digest, encode(new)?.as_slice())?;
+        if old.last_activity != new.last_activity {
+            self.by_activity.remove((old.last_activity, *digest))?;
+            self.by_activity.insert((new.last_activity, *digest), ())?;
+        }
+        if old.created_at != new.created_at {
+            self.by_created.remove((old.created_at, *digest))?;
+            self.by_created.insert((new.created_at, *digest), ())?;
+        }
+        if old.user_id != new.user_id {
+            if let Some(user) = old.user_id {
+                self.by_user.remove((user, *digest))?;
+            }
+            if let Some(user) = new.user_id {
+                self.by_user.insert((user, *digest), ())?;
+            }
+        }
+        Ok(())
+    }
+}
