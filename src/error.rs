@@ -228,6 +228,27 @@ pub enum TokenError {
     },
     /// Every token id up to `u64::MAX` has been used.
     IdsExhausted,
+    /// A rate limit or quota is out of range (a zero maximum, a window or
+    /// refill interval under a second or not in whole seconds).
+    InvalidLimits {
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// No such token (when setting its limits).
+    UnknownToken {
+        /// The id given.
+        id: u64,
+    },
+    /// The token used up its rate limit for the current window (HTTP 429).
+    RateLimited {
+        /// Seconds until the window ends and requests are admitted again.
+        retry_after: u64,
+    },
+    /// The token used up its quota (HTTP 429).
+    QuotaExhausted {
+        /// Seconds until the quota refills; `None` when it never does.
+        retry_after: Option<u64>,
+    },
 }
 
 impl fmt::Display for TokenError {
@@ -263,6 +284,18 @@ impl fmt::Display for TokenError {
                 )
             }
             TokenError::IdsExhausted => f.write_str("no token id is left below 2^64"),
+            TokenError::InvalidLimits { reason } => write!(f, "invalid token limits: {reason}"),
+            TokenError::UnknownToken { id } => write!(f, "no token with id {id}"),
+            TokenError::RateLimited { retry_after } => write!(
+                f,
+                "too many requests with this token; retry in {retry_after} s"
+            ),
+            TokenError::QuotaExhausted {
+                retry_after: Some(after),
+            } => write!(f, "this token's quota is used up; it refills in {after} s"),
+            TokenError::QuotaExhausted { retry_after: None } => {
+                f.write_str("this token's quota is used up")
+            }
             TokenError::FromTheFuture { id, at, now } => write!(
                 f,
                 "token id {id}: time {at} is in the future (now is {now})"

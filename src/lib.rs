@@ -51,6 +51,7 @@ pub use session::{CsrfToken, Session, SessionId, SessionInfo};
 pub use store::redb::SCHEMA_VERSION;
 pub use store::verify_report::VerifyReport;
 pub use token::ability::{Abilities, WILDCARD};
+pub use token::limits::{Quota, RateLimit, TokenLimits};
 pub use token::{AuthenticatedToken, NewToken, PlainTextToken, TokenInfo};
 
 /// Internals the benches time on their own; not part of the API.

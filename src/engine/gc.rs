@@ -7,6 +7,7 @@ use crate::engine::{Core, Counters, Engine, Touch};
 use crate::error::Result;
 use crate::store::record::SessionRecord;
 use crate::store::{RowKey, TimeIndex, Writes};
+use crate::token::admission::TakenUses;
 
 /// What one GC run did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -77,10 +78,31 @@ impl Core {
     /// GC batch does. Returns how many records moved.
     pub(crate) fn write_touches(&self, touches: &[(Touch, u64)]) -> Result<usize> {
         let mut applied = 0;
-        for batch in touches.chunks(self.config.gc_batch_size) {
+        let mut batches = touches.chunks(self.config.gc_batch_size);
+        // Unwritten quota uses ride in the first transaction (one of their
+        // own when no touch waits).
+        if self.quota_uses_pending() {
+            let first = batches.next().unwrap_or(&[]);
+            applied += self.write_with_quota_uses(|txn| apply_touches(txn, first))?;
+        }
+        for batch in batches {
             applied += self.write(|txn| apply_touches(txn, batch))?;
         }
         Ok(applied)
+    }
+
+    /// [`Core::write`] that also writes the unwritten quota uses; when it
+    /// fails they are given back to the shared counts.
+    fn write_with_quota_uses<T>(&self, f: impl FnOnce(&dyn Writes) -> Result<T>) -> Result<T> {
+        let mut taken = TakenUses::default();
+        let out = self.write(|txn| {
+            self.write_quota_uses(txn, &mut taken)?;
+            f(txn)
+        });
+        if out.is_err() {
+            self.restore_uses(taken);
+        }
+        out
     }
 
     /// The pending touches, copied out so that requests can go on noting

@@ -32,6 +32,7 @@ use crate::processes::fork::ProcessStamp;
 use crate::secret::Digest;
 use crate::store::changes::Changed;
 use crate::store::coherence::{Follower, Invalidate, View};
+use crate::store::counters::Counts;
 use crate::store::record::SessionRecord;
 use crate::store::shared_memory::Region;
 use crate::store::summary::{SessionAuth, TokenAuth};
@@ -126,6 +127,9 @@ pub(crate) struct Core {
     pub follower: Follower,
     /// This engine's claim on running housekeeping for every process.
     pub lease: Lease,
+    /// Unwritten quota uses of tokens whose shared counts made room for
+    /// others; the next flush writes them.
+    pub evicted_uses: Mutex<Vec<(u64, Counts)>>,
 }
 
 impl Invalidate for Core {
@@ -164,6 +168,7 @@ impl Core {
             tokens_cache: RecordCache::new(auth_cache_entries),
             follower,
             lease: Lease::new()?,
+            evicted_uses: Mutex::new(Vec::new()),
         }))
     }
 

@@ -42,6 +42,13 @@ impl ProcessStamp {
     }
 
     /// Whether the caller runs in the process this stamp was taken in.
+    /// The process that took the stamp (the current one wherever
+    /// [`ProcessStamp::check`] passes).
+    #[inline]
+    pub(crate) fn pid(&self) -> u32 {
+        self.pid
+    }
+
     #[inline]
     pub(crate) fn is_current(&self) -> bool {
         GENERATION.load(Ordering::Relaxed) == self.generation

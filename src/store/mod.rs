@@ -11,6 +11,7 @@
 
 pub(crate) mod changes;
 pub(crate) mod coherence;
+pub(crate) mod counters;
 #[cfg(feature = "postgres")]
 pub(crate) mod postgres;
 pub(crate) mod record;
@@ -30,7 +31,9 @@ use crate::processes::fork::ProcessStamp;
 #[cfg(feature = "postgres")]
 use crate::processes::quiet_panic::contained;
 use crate::secret::Digest;
-use crate::store::record::{CredentialRecord, RememberRecord, SessionRecord, TokenRecord};
+use crate::store::record::{
+    CredentialRecord, LimitsRecord, RememberRecord, SessionRecord, TokenRecord,
+};
 use crate::store::redb::open_files::Store;
 use crate::store::shared_memory::Region;
 use crate::store::summary::Counter;
@@ -271,6 +274,8 @@ pub(crate) trait Reads {
     fn token(&self, id: u64) -> Result<Option<TokenRecord>>;
     /// What token authentication needs of that token.
     fn token_auth(&self, id: u64) -> Result<Option<TokenAuth>>;
+    /// The rate limit and quota of token `id`, when it has them.
+    fn token_limits(&self, id: u64) -> Result<Option<LimitsRecord>>;
     /// The id of the token whose secret hashes to `digest`.
     fn token_id(&self, digest: &Digest) -> Result<Option<u64>>;
     /// The ids of `user_id`'s tokens, oldest first.
@@ -331,6 +336,9 @@ pub(crate) trait Writes: Reads {
     fn remove_token(&self, id: u64, record: &TokenRecord) -> Result<()>;
     /// Record a token's last use (in no index).
     fn set_token_last_used(&self, id: u64, record: &TokenRecord) -> Result<()>;
+    /// Store token `id`'s limits (`None` removes them). Removing the token
+    /// removes them too.
+    fn put_token_limits(&self, id: u64, limits: Option<&LimitsRecord>) -> Result<()>;
     /// Move sessions' `last_activity` and tokens' `last_used_at` forward to
     /// the times given (never back; records gone meanwhile are skipped).
     /// Returns how many records moved.

@@ -73,6 +73,40 @@ impl std::fmt::Debug for TokenRecord {
     }
 }
 
+/// A token's rate limit and usage quota, keyed by token id; only tokens
+/// given limits have one.
+#[derive(Archive, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct LimitsRecord {
+    /// At most `max` requests per `window` seconds.
+    pub rate: Option<RateRecord>,
+    /// Uses left, refilled every interval.
+    pub quota: Option<QuotaRecord>,
+    /// Random, new whenever the limits are set: counts kept for older
+    /// limits are dropped.
+    pub generation: u64,
+}
+
+/// A rate limit: `max` requests per `window` seconds.
+#[derive(Archive, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct RateRecord {
+    pub max: u64,
+    pub window: u64,
+}
+
+/// A usage quota as last written: what was left at `refilled_at`'s
+/// period, less the uses flushed since.
+#[derive(Archive, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct QuotaRecord {
+    pub remaining: u64,
+    /// What `remaining` is reset to at each refill.
+    pub refill_amount: u64,
+    /// Seconds between refills; 0 never refills.
+    pub refill_interval: u64,
+    /// Unix seconds the current period began (creation, the last change of
+    /// limits, or the last refill written).
+    pub refilled_at: u64,
+}
+
 /// A user's password credential, keyed by login.
 #[derive(Archive, Serialize, Deserialize, Clone, PartialEq, Eq)]
 pub(crate) struct CredentialRecord {
@@ -154,6 +188,11 @@ pub(crate) fn decode_session(bytes: &[u8]) -> Result<SessionRecord, Error> {
 /// Validate and decode a token record read from table `tokens`.
 pub(crate) fn decode_token(bytes: &[u8]) -> Result<TokenRecord, Error> {
     decode("tokens", bytes)
+}
+
+/// Validate and decode a limits record read from table `token_limits`.
+pub(crate) fn decode_limits(bytes: &[u8]) -> Result<LimitsRecord, Error> {
+    decode("token_limits", bytes)
 }
 
 /// Validate and decode a credential record read from table `credentials`.

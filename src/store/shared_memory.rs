@@ -1,6 +1,6 @@
 //! The region of memory every handle on one database file shares: a change
 //! counter and a ring of changed keys (see `coherence` for how they are
-//! used). Processes share it through the side file `<database>-shm`,
+//! used), and the per-token usage counters (see `counters`). Processes share it through the side file `<database>-shm`,
 //! mapped `MAP_SHARED`; an engine that is the only process on its file
 //! keeps the same region on its own heap.
 
@@ -11,12 +11,14 @@ use std::path::{Path, PathBuf};
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::store::counters::CounterTable;
+
 /// Changed keys the ring holds; a follower further behind than this
 /// forgets its whole cache instead of replaying.
 pub(crate) const LOG_SLOTS: usize = 8192;
 
-/// "akvshm02": layout version 2. A side file without it is initialised.
-const MAGIC: u64 = u64::from_le_bytes(*b"akvshm02");
+/// "akvshm03": layout version 3. A side file without it is initialised.
+const MAGIC: u64 = u64::from_le_bytes(*b"akvshm03");
 
 /// One changed key. `seq` is its position in the log plus one, 0 while it
 /// is being written (a seqlock: read it before and after the words).
@@ -44,6 +46,8 @@ pub(crate) struct Region {
     pub listed: AtomicU64,
     _reserved: [AtomicU64; 3],
     pub slots: [Slot; LOG_SLOTS],
+    /// Rate-limit and quota counts of the tokens in use.
+    pub counters: CounterTable,
 }
 
 /// A [`Region`] on the heap or mapped from a side file.
@@ -143,6 +147,7 @@ impl Region {
         for slot in &self.slots {
             slot.seq.store(0, Ordering::Relaxed);
         }
+        self.counters.reset();
     }
 }
 

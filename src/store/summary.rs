@@ -5,6 +5,7 @@
 
 use crate::error::{Error, Result};
 use crate::secret::{Digest, RANDOM_LEN};
+use crate::store::record::LimitsRecord;
 #[cfg(feature = "postgres")]
 use crate::store::record::TokenRecord;
 use crate::token::ability::Abilities;
@@ -42,12 +43,14 @@ pub(crate) struct TokenAuth {
     pub expires_at: Option<u64>,
     /// SHA-256 of the secret part, compared in constant time.
     pub digest: Digest,
+    /// Rate limit and quota, when the token has them.
+    pub limits: Option<LimitsRecord>,
 }
 
 #[cfg(feature = "postgres")]
 impl TokenAuth {
-    /// The summary of a full record.
-    pub(crate) fn of(record: &TokenRecord) -> Self {
+    /// The summary of a full record and its limits.
+    pub(crate) fn of(record: &TokenRecord, limits: Option<LimitsRecord>) -> Self {
         Self {
             user_id: record.user_id,
             abilities: Abilities::new(record.abilities.iter().map(String::as_str)),
@@ -55,6 +58,7 @@ impl TokenAuth {
             last_used_at: record.last_used_at,
             expires_at: record.expires_at,
             digest: record.digest,
+            limits,
         }
     }
 }

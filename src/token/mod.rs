@@ -4,14 +4,16 @@
 //! imported by `import`. Only the SHA-256 of a token's secret is stored.
 
 pub(crate) mod ability;
+pub(crate) mod admission;
 pub(crate) mod auth;
 pub(crate) mod format;
+pub(crate) mod limits;
 pub(crate) mod prune;
 
 use crate::engine::{Core, Engine, Touch};
 use crate::error::{Error, Result, TokenError};
 use crate::secret::{Digest, ct_eq, secret_string, sha256};
-use crate::store::record::TokenRecord;
+use crate::store::record::{LimitsRecord, TokenRecord};
 use crate::store::{Reads, Writes};
 use crate::token::ability::Abilities;
 use crate::token::format::{mint_secret, parse};
@@ -253,6 +255,22 @@ impl Engine {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
+        self.create_token_limited(user_id, name, abilities, expires_at, None)
+    }
+
+    /// [`Engine::create_token`], storing `limits` with the token.
+    pub(crate) fn create_token_limited<I, S>(
+        &self,
+        user_id: u64,
+        name: &str,
+        abilities: I,
+        expires_at: Option<u64>,
+        limits: Option<&LimitsRecord>,
+    ) -> Result<NewToken>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
         let abilities = validated(name, abilities)?;
         let core = &self.core;
         let now = core.now();
@@ -281,6 +299,9 @@ impl Engine {
                 }
             };
             txn.insert_token(id, &record)?;
+            if limits.is_some() {
+                txn.put_token_limits(id, limits)?;
+            }
             txn.raise_last_token_id(id)?;
             Ok((id, secret))
         })?;
@@ -297,7 +318,13 @@ impl Engine {
     /// and an expired token are all `Ok(None)`; the first three read no
     /// table. A use is noted in memory at most once per `touch_interval`.
     ///
+    /// A token with limits (see [`Engine::create_token_with_limits`]) is
+    /// counted against them in memory shared by every process on the file;
+    /// nothing is written per request.
+    ///
     /// # Errors
+    /// [`TokenError::RateLimited`] or [`TokenError::QuotaExhausted`] for a
+    /// valid token over its limits (HTTP 429); the request is not counted.
     /// [`Error::Storage`] or [`Error::Corrupt`] when the record cannot be
     /// read; never for bad input.
     pub fn authenticate_token(&self, text: &str) -> Result<Option<AuthenticatedToken>> {
@@ -327,6 +354,9 @@ impl Engine {
             || core.token_expired(auth.created_at, auth.expires_at, now)
         {
             return Ok(None);
+        }
+        if let Some(limits) = &auth.limits {
+            core.admit(id, limits, now)?;
         }
         core.touch_token(id, auth.last_used_at, now);
         Ok(Some(AuthenticatedToken {

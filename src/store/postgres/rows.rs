@@ -14,7 +14,10 @@ use super::pool::{Conn, server_error};
 use crate::error::{Error, Result};
 use crate::secret::Digest;
 use crate::store::changes::{Changed, note_changed};
-use crate::store::record::{CredentialRecord, RememberRecord, SessionRecord, TokenRecord};
+use crate::store::record::{
+    CredentialRecord, LimitsRecord, QuotaRecord, RateRecord, RememberRecord, SessionRecord,
+    TokenRecord,
+};
 use crate::store::summary::Counter;
 use crate::store::summary::TokenAuth;
 use crate::store::summary::{SessionAuth, csrf_bytes};
@@ -195,6 +198,26 @@ fn token_of(row: &Row, at: usize) -> Result<TokenRecord> {
     })
 }
 
+/// The limits in columns `at..at + 7` of a row (all NULL: none).
+fn limits_of(row: &Row, at: usize) -> Option<LimitsRecord> {
+    let generation = row.get::<_, Option<i64>>(at + 6)?;
+    let column = |i: usize| row.get::<_, Option<i64>>(at + i).map(uint);
+    let rate = column(0)
+        .zip(column(1))
+        .map(|(max, window)| RateRecord { max, window });
+    let quota = column(2).map(|remaining| QuotaRecord {
+        remaining,
+        refill_amount: column(3).unwrap_or(0),
+        refill_interval: column(4).unwrap_or(0),
+        refilled_at: column(5).unwrap_or(0),
+    });
+    Some(LimitsRecord {
+        rate,
+        quota,
+        generation: uint(generation),
+    })
+}
+
 fn remember_of(row: &Row) -> Result<RememberRecord> {
     Ok(RememberRecord {
         user_id: uint(row.get(0)),
@@ -254,7 +277,26 @@ impl Reads for Rows<'_> {
     }
 
     fn token_auth(&self, id: u64) -> Result<Option<TokenAuth>> {
-        Ok(self.token(id)?.as_ref().map(TokenAuth::of))
+        // One round trip: the limits come with the token.
+        let row = self.query_opt(
+            "SELECT t.user_id, t.name, t.abilities, t.digest, t.created_at, t.last_used_at, \
+             t.expires_at, l.rate_max, l.rate_window, l.quota_remaining, \
+             l.quota_refill_amount, l.quota_refill_interval, l.quota_refilled_at, l.generation \
+             FROM authkv_tokens t LEFT JOIN authkv_token_limits l ON l.id = t.id WHERE t.id = $1",
+            &[&int(id)],
+        )?;
+        row.map(|row| Ok(TokenAuth::of(&token_of(&row, 0)?, limits_of(&row, 7))))
+            .transpose()
+    }
+
+    fn token_limits(&self, id: u64) -> Result<Option<LimitsRecord>> {
+        let sql = self.pick(lockable!(
+            "SELECT rate_max, rate_window, quota_remaining, quota_refill_amount, \
+             quota_refill_interval, quota_refilled_at, generation \
+             FROM authkv_token_limits WHERE id = $1"
+        ));
+        let row = self.query_opt(sql, &[&int(id)])?;
+        Ok(row.and_then(|row| limits_of(&row, 0)))
     }
 
     fn token_id(&self, digest: &Digest) -> Result<Option<u64>> {
@@ -559,6 +601,35 @@ impl Writes for Rows<'_> {
         self.execute(
             "UPDATE authkv_tokens SET last_used_at = $2 WHERE id = $1",
             &[&int(id), &record.last_used_at.map(int)],
+        )?;
+        Ok(())
+    }
+
+    fn put_token_limits(&self, id: u64, limits: Option<&LimitsRecord>) -> Result<()> {
+        note_changed(Changed::Token(id));
+        let Some(limits) = limits else {
+            self.execute("DELETE FROM authkv_token_limits WHERE id = $1", &[&int(id)])?;
+            return Ok(());
+        };
+        let rate = limits.rate;
+        let quota = limits.quota;
+        self.execute(
+            "INSERT INTO authkv_token_limits (id, rate_max, rate_window, quota_remaining, \
+             quota_refill_amount, quota_refill_interval, quota_refilled_at, generation) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO UPDATE SET \
+             rate_max = $2, rate_window = $3, quota_remaining = $4, \
+             quota_refill_amount = $5, quota_refill_interval = $6, \
+             quota_refilled_at = $7, generation = $8",
+            &[
+                &int(id),
+                &rate.map(|r| int(r.max)),
+                &rate.map(|r| int(r.window)),
+                &quota.map(|q| int(q.remaining)),
+                &quota.map(|q| int(q.refill_amount)),
+                &quota.map(|q| int(q.refill_interval)),
+                &quota.map(|q| int(q.refilled_at)),
+                &int(limits.generation),
+            ],
         )?;
         Ok(())
     }

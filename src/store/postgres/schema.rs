@@ -77,6 +77,18 @@ CREATE TABLE authkv_listeners (
     r"
 ALTER TABLE authkv_sessions ADD COLUMN password_confirmed_at bigint;
 ",
+    r"
+CREATE TABLE authkv_token_limits (
+    id                    bigint PRIMARY KEY REFERENCES authkv_tokens (id) ON DELETE CASCADE,
+    rate_max              bigint,
+    rate_window           bigint,
+    quota_remaining       bigint,
+    quota_refill_amount   bigint,
+    quota_refill_interval bigint,
+    quota_refilled_at     bigint,
+    generation            bigint NOT NULL
+);
+",
 ];
 
 /// The schema version this build writes and reads.

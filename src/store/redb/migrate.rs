@@ -7,6 +7,7 @@
 //!   its CRC-32C appended (see `checksum`).
 //! - 2 → 3: sessions record when the password was last confirmed (none
 //!   yet for the sessions already stored).
+//! - 3 → 4: the `token_limits` table (empty: no token has limits yet).
 
 use redb::{ReadTransaction, ReadableTable, WriteTransaction};
 use rkyv::{Archive, Deserialize};
@@ -18,7 +19,7 @@ use crate::store::CommitSettings;
 use crate::store::changes::{Changed, note_changed};
 use crate::store::record::{SessionRecord, decode, encode};
 use crate::store::redb::checksum;
-use crate::store::redb::tables::{CREDENTIALS, META, REMEMBER, SESSIONS, TOKENS};
+use crate::store::redb::tables::{CREDENTIALS, META, REMEMBER, SESSIONS, TOKEN_LIMITS, TOKENS};
 
 /// The schema version a file records, if it records one.
 fn stored_version(meta: &impl ReadableTable<&'static str, &'static str>) -> Result<Option<u64>> {
@@ -48,7 +49,10 @@ pub(crate) fn migrate(store: &Store, settings: CommitSettings) -> Result<()> {
         if found < 2 {
             seal_records(txn)?;
         }
-        add_password_confirmation(txn)?;
+        if found < 3 {
+            add_password_confirmation(txn)?;
+        }
+        txn.open_table(TOKEN_LIMITS)?;
         meta.insert("schema_version", SCHEMA_VERSION.to_string().as_str())?;
         Ok(())
     })

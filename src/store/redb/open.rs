@@ -54,9 +54,9 @@ pub(crate) fn open_file(path: &Path, options: &FileOptions) -> Result<Arc<Store>
             }
             Ok(())
         })?;
-    } else {
-        migrate(&store, settings)?;
     }
+    // A file of an older schema may lack only the tables added since.
+    migrate(&store, settings)?;
     if unfinished_commit(&store.region) {
         // A commit announced and not ended: its writer is committing now
         // (no engine may serve from its caches before it ends) or died

@@ -7,14 +7,14 @@ use redb::{ReadableTable, ReadableTableMetadata};
 use super::summaries;
 use super::tables::{
     CREDENTIALS, CREDENTIALS_BY_USER, LAST_TOKEN_ID, META, OpenTables, REMEMBER, REMEMBER_BY_USER,
-    SESSIONS, SESSIONS_BY_USER, THROTTLE, TOKENS, TOKENS_BY_DIGEST, TOKENS_BY_USER, digest_index,
-    id_index,
+    SESSIONS, SESSIONS_BY_USER, THROTTLE, TOKEN_LIMITS, TOKENS, TOKENS_BY_DIGEST, TOKENS_BY_USER,
+    digest_index, id_index,
 };
 use crate::error::{Error, Result};
 use crate::secret::Digest;
 use crate::store::record::{
-    CredentialRecord, RememberRecord, SessionRecord, TokenRecord, decode_credential,
-    decode_remember, decode_session, decode_token,
+    CredentialRecord, LimitsRecord, RememberRecord, SessionRecord, TokenRecord, decode_credential,
+    decode_limits, decode_remember, decode_session, decode_token,
 };
 use crate::store::summary::Counter;
 use crate::store::summary::SessionAuth;
@@ -56,10 +56,18 @@ impl<T: OpenTables> Reads for T {
 
     fn token_auth(&self, id: u64) -> Result<Option<TokenAuth>> {
         let table = self.table(TOKENS)?;
+        let Some(bytes) = table.get(id)? else {
+            return Ok(None);
+        };
+        let mut auth = summaries::token_auth(bytes.value())?;
+        auth.limits = self.token_limits(id)?;
+        Ok(Some(auth))
+    }
+
+    fn token_limits(&self, id: u64) -> Result<Option<LimitsRecord>> {
+        let table = self.table(TOKEN_LIMITS)?;
         let bytes = table.get(id)?;
-        bytes
-            .map(|bytes| summaries::token_auth(bytes.value()))
-            .transpose()
+        bytes.map(|bytes| decode_limits(bytes.value())).transpose()
     }
 
     fn token_id(&self, digest: &Digest) -> Result<Option<u64>> {

@@ -33,5 +33,6 @@ pub(crate) fn token_auth(bytes: &[u8]) -> Result<TokenAuth> {
         last_used_at: archived.last_used_at.as_ref().map(|t| t.to_native()),
         expires_at: archived.expires_at.as_ref().map(|t| t.to_native()),
         digest: archived.digest,
+        limits: None,
     })
 }

@@ -27,6 +27,8 @@ pub(crate) const TOKENS_BY_EXPIRY: TableDefinition<(u64, u64), ()> =
     TableDefinition::new("tokens_by_expiry");
 pub(crate) const TOKENS_BY_CREATED: TableDefinition<(u64, u64), ()> =
     TableDefinition::new("tokens_by_created");
+/// Token id → its rate limit and quota (only tokens given limits).
+pub(crate) const TOKEN_LIMITS: TableDefinition<u64, &[u8]> = TableDefinition::new("token_limits");
 pub(crate) const CREDENTIALS: TableDefinition<&str, &[u8]> = TableDefinition::new("credentials");
 pub(crate) const CREDENTIALS_BY_USER: TableDefinition<u64, &str> =
     TableDefinition::new("credentials_by_user");
@@ -45,7 +47,7 @@ pub(crate) const REMEMBER_BY_EXPIRY: TableDefinition<(u64, Digest), ()> =
 pub(crate) const LAST_TOKEN_ID: &str = "tokens_last_id";
 
 /// How many tables [`create_tables`] makes.
-pub(crate) const TABLE_COUNT: usize = 17;
+pub(crate) const TABLE_COUNT: usize = 18;
 
 /// Open every table once so that read transactions never meet a missing one.
 pub(crate) fn create_tables(txn: &WriteTransaction) -> Result<()> {
@@ -59,6 +61,7 @@ pub(crate) fn create_tables(txn: &WriteTransaction) -> Result<()> {
     txn.open_table(TOKENS_BY_USER)?;
     txn.open_table(TOKENS_BY_EXPIRY)?;
     txn.open_table(TOKENS_BY_CREATED)?;
+    txn.open_table(TOKEN_LIMITS)?;
     txn.open_table(CREDENTIALS)?;
     txn.open_table(CREDENTIALS_BY_USER)?;
     txn.open_table(THROTTLE)?;

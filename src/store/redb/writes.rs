@@ -7,13 +7,15 @@ use redb::WriteTransaction;
 use super::session_tables::SessionTables;
 use super::tables::{
     CREDENTIALS, CREDENTIALS_BY_USER, LAST_TOKEN_ID, META, REMEMBER, REMEMBER_BY_EXPIRY,
-    REMEMBER_BY_USER, THROTTLE, THROTTLE_BY_WINDOW, TOKENS, TOKENS_BY_CREATED, TOKENS_BY_DIGEST,
-    TOKENS_BY_EXPIRY, TOKENS_BY_USER, digest_index, id_index,
+    REMEMBER_BY_USER, THROTTLE, THROTTLE_BY_WINDOW, TOKEN_LIMITS, TOKENS, TOKENS_BY_CREATED,
+    TOKENS_BY_DIGEST, TOKENS_BY_EXPIRY, TOKENS_BY_USER, digest_index, id_index,
 };
 use crate::error::Result;
 use crate::secret::Digest;
 use crate::store::changes::{Changed, note_changed};
-use crate::store::record::{CredentialRecord, RememberRecord, SessionRecord, TokenRecord, encode};
+use crate::store::record::{
+    CredentialRecord, LimitsRecord, RememberRecord, SessionRecord, TokenRecord, encode,
+};
 use crate::store::summary::Counter;
 use crate::store::{Reads, RowKey, TimeIndex, Writes};
 
@@ -72,6 +74,7 @@ impl Writes for WriteTransaction {
         }
         self.open_table(TOKENS_BY_CREATED)?
             .remove((record.created_at, id))?;
+        self.open_table(TOKEN_LIMITS)?.remove(id)?;
         Ok(())
     }
 
@@ -79,6 +82,16 @@ impl Writes for WriteTransaction {
         note_changed(Changed::Token(id));
         self.open_table(TOKENS)?
             .insert(id, encode(record)?.as_slice())?;
+        Ok(())
+    }
+
+    fn put_token_limits(&self, id: u64, limits: Option<&LimitsRecord>) -> Result<()> {
+        note_changed(Changed::Token(id));
+        let mut table = self.open_table(TOKEN_LIMITS)?;
+        match limits {
+            Some(limits) => table.insert(id, encode(limits)?.as_slice())?,
+            None => table.remove(id)?,
+        };
         Ok(())
     }
 
