@@ -359,6 +359,16 @@ enum authkv_status
      */
     AUTHKV_CONFIRMATION_REQUIRED = 109,
     /**
+     * The token used up its rate limit for this window (HTTP 429); the
+     * seconds until it ends are in `authkv_last_retry_after()`.
+     */
+    AUTHKV_RATE_LIMITED = 110,
+    /**
+     * The token used up its quota (HTTP 429); the seconds until it refills
+     * are in `authkv_last_retry_after()` (0: it never does).
+     */
+    AUTHKV_QUOTA_EXHAUSTED = 111,
+    /**
      * Another process holds the database file for itself alone (opened
      * with `exclusive`), or this open asks for that while others have it
      * open, or the two opened it in different modes.
@@ -980,6 +990,45 @@ typedef struct authkv_token_list {
 } authkv_token_list;
 
 /**
+ * A token's limits. A request over either is refused with
+ * `AUTHKV_RATE_LIMITED` or `AUTHKV_QUOTA_EXHAUSTED` (HTTP 429) before
+ * anything else runs; counting writes nothing per request.
+ *
+ * Start from a zeroed struct: all `has_` flags false means unlimited.
+ */
+typedef struct authkv_token_limits {
+    /**
+     * Whether `rate_max` / `rate_window` apply.
+     */
+    bool has_rate_limit;
+    /**
+     * Requests admitted per window (at least 1).
+     */
+    uint64_t rate_max;
+    /**
+     * The window in seconds (at least 1), from its first request.
+     */
+    uint64_t rate_window;
+    /**
+     * Whether the quota fields apply.
+     */
+    bool has_quota;
+    /**
+     * Uses left (when read back: as of now, counting this host's uses
+     * not yet written).
+     */
+    uint64_t quota_remaining;
+    /**
+     * What `quota_remaining` is reset to at each refill.
+     */
+    uint64_t quota_refill_amount;
+    /**
+     * Seconds between refills; 0 never refills.
+     */
+    uint64_t quota_refill_interval;
+} authkv_token_limits;
+
+/**
  * The parts of an HTTP request the guard reads, borrowed for the call:
  * each a (pointer, length) view of the raw header value, UTF-8 without NUL
  * bytes. A NULL pointer with length 0 is an absent header; a non-NULL
@@ -1153,6 +1202,18 @@ const char *authkv_status_str(uint32_t status);
  * it.
  */
 const char *authkv_last_error(void);
+
+/**
+ * Seconds the most recent failed authkv call on the calling thread asked
+ * the client to wait: the rest of a token's rate-limit window after
+ * `AUTHKV_RATE_LIMITED`, the time until its quota refills after
+ * `AUTHKV_QUOTA_EXHAUSTED` (send it as `Retry-After`). 0 when that call
+ * named no wait (a quota that never refills) or succeeded.
+ *
+ * Per thread, kept until the next authkv call on it, like
+ * `authkv_last_error`.
+ */
+uint64_t authkv_last_retry_after(void);
 
 /**
  * Fill `*out` with the default options: Laravel's lifetimes, Sanctum's
@@ -1833,6 +1894,62 @@ authkv_status authkv_token_list_user(const struct authkv_engine *engine,
  * not been freed.
  */
 void authkv_token_list_free(struct authkv_token_list *list);
+
+/**
+ * `authkv_token_create` with `*limits` stored in the same transaction.
+ *
+ * Returns what `authkv_token_create` returns, and
+ * `AUTHKV_INVALID_ARGUMENT` for limits out of range (a zero `rate_max`,
+ * a zero `rate_window` or `quota_refill_interval` where it applies, a
+ * zero `quota_refill_amount` with a refill interval). Nothing is stored
+ * unless the call succeeds. Thread-safe.
+ *
+ * # Safety
+ * As `authkv_token_create`; `limits` NULL or valid for a read.
+ */
+authkv_status authkv_token_create_limited(const struct authkv_engine *engine,
+                                          uint64_t user_id,
+                                          const char *name,
+                                          size_t name_len,
+                                          const char *abilities,
+                                          size_t abilities_len,
+                                          bool has_expires_at,
+                                          uint64_t expires_at,
+                                          const struct authkv_token_limits *limits,
+                                          uint64_t *id_out,
+                                          char *token_out,
+                                          size_t token_out_size,
+                                          size_t *required_size);
+
+/**
+ * Replace token `id`'s limits with `*limits` (all `has_` flags false
+ * removes them). The counts start over on every host.
+ *
+ * Returns `AUTHKV_OK`; `AUTHKV_NOT_FOUND` for an unknown token;
+ * `AUTHKV_INVALID_ARGUMENT` for limits out of range;
+ * `AUTHKV_NULL_POINTER`; or a storage status. Thread-safe.
+ *
+ * # Safety
+ * `engine` must be NULL or a live handle; `limits` NULL or valid for a
+ * read.
+ */
+authkv_status authkv_token_set_limits(const struct authkv_engine *engine,
+                                      uint64_t id,
+                                      const struct authkv_token_limits *limits);
+
+/**
+ * Write token `id`'s limits to `*out`, `quota_remaining` as of now. A
+ * token without limits (or no such token) gives all `has_` flags false.
+ *
+ * Returns `AUTHKV_OK`; `AUTHKV_NULL_POINTER`; or a storage status. `*out`
+ * is only written on success. Thread-safe.
+ *
+ * # Safety
+ * `engine` must be NULL or a live handle; `out` NULL or valid for a write.
+ */
+authkv_status authkv_token_get_limits(const struct authkv_engine *engine,
+                                      uint64_t id,
+                                      struct authkv_token_limits *out);
 
 /**
  * Set the password of `user_id` and the login it signs in with

@@ -11,7 +11,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use authkv::{Clock, Config, Engine, Error, GuardError, ManualClock, PasswordParams, Request};
+use authkv::{
+    Clock, Config, Engine, Error, GuardError, ManualClock, PasswordParams, Quota, RateLimit,
+    Request, TokenError, TokenLimits,
+};
 
 /// The child's role and its arguments, separated by spaces.
 const ROLE_ENV: &str = "AUTHKV_PROCESS_ROLE";
@@ -27,11 +30,13 @@ fn main() {
             "lease_holder" => lease_holder(Path::new(args[1])),
             "saver" => saver(Path::new(args[1]), args[2], Path::new(args[3])),
             "toucher" => toucher(Path::new(args[1]), args[2].parse().expect("clock")),
+            "limited" => limited_worker(Path::new(args[1]), args[2], args[3]),
+            "quota_user" => quota_user(Path::new(args[1]), args[2], args[3].parse().expect("uses")),
             other => panic!("unknown role {other}"),
         }
         return;
     }
-    let tests: [(&str, fn()); 7] = [
+    let tests: [(&str, fn()); 9] = [
         (
             "eight_processes_reading_and_writing_keep_their_own_state_exact",
             eight_processes_reading_and_writing_keep_their_own_state_exact,
@@ -59,6 +64,14 @@ fn main() {
         (
             "the_housekeeping_lease_passes_to_another_process_when_its_holder_dies",
             the_housekeeping_lease_passes_to_another_process_when_its_holder_dies,
+        ),
+        (
+            "four_processes_on_one_file_admit_exactly_a_tokens_limits_between_them",
+            four_processes_on_one_file_admit_exactly_a_tokens_limits_between_them,
+        ),
+        (
+            "a_killed_worker_loses_no_quota_use_and_a_lost_side_file_at_most_the_unflushed",
+            a_killed_worker_loses_no_quota_use_and_a_lost_side_file_at_most_the_unflushed,
         ),
     ];
     // Arguments, when given, pick the tests whose names contain one.
@@ -711,4 +724,174 @@ fn lease_holder(path: &Path) {
     println!("holding");
     std::io::stdout().flush().expect("flush");
     std::thread::sleep(Duration::from_secs(60));
+}
+
+// ---------------------------------------------------------------------------
+
+const LIMITED_WORKERS: usize = 4;
+const RATE_MAX: u64 = 1000;
+const QUOTA: u64 = 700;
+
+fn limits(rate: Option<u64>, quota: Option<u64>) -> TokenLimits {
+    TokenLimits {
+        rate_limit: rate.map(|max| RateLimit {
+            max,
+            window: Duration::from_secs(3600),
+        }),
+        quota: quota.map(|remaining| Quota {
+            remaining,
+            refill_amount: 0,
+            refill_interval: None,
+        }),
+    }
+}
+
+/// Four workers hammer one rate-limited and one quota-limited token at
+/// once, each trying more than its share: together they admit exactly the
+/// limits, and what they used is written when they close.
+fn four_processes_on_one_file_admit_exactly_a_tokens_limits_between_them() {
+    let (_dir, path) = scratch();
+    let engine = Engine::open(&path, manual_config(T0)).expect("open");
+    let create = |limits: &TokenLimits| {
+        let token = engine
+            .create_token_with_limits(1, "api", ["*"], None, limits)
+            .expect("create");
+        token.plain_text.expose().to_owned()
+    };
+    let rated = create(&limits(Some(RATE_MAX), None));
+    let metered = create(&limits(None, Some(QUOTA)));
+    engine.close().expect("close");
+    let mut workers: Vec<Child> = (0..LIMITED_WORKERS)
+        .map(|_| spawn(&format!("limited {} {rated} {metered}", path.display())))
+        .collect();
+    let mut outputs: Vec<_> = workers
+        .iter_mut()
+        .map(|w| BufReader::new(w.stdout.take().expect("stdout")))
+        .collect();
+    for output in &mut outputs {
+        assert_eq!(read_line(output), "ready");
+    }
+    for worker in &mut workers {
+        writeln!(worker.stdin.as_mut().expect("stdin"), "go").expect("go");
+    }
+    let (mut rate_admitted, mut quota_admitted) = (0, 0);
+    for (worker, output) in workers.iter_mut().zip(&mut outputs) {
+        let line = read_line(output);
+        let (rate, quota) = line.split_once(' ').expect("two counts");
+        rate_admitted += rate.parse::<u64>().expect("count");
+        quota_admitted += quota.parse::<u64>().expect("count");
+        assert!(worker.wait().expect("wait").success());
+    }
+    assert_eq!(rate_admitted, RATE_MAX);
+    assert_eq!(quota_admitted, QUOTA);
+    let engine = Engine::open(&path, manual_config(T0)).expect("reopen");
+    let id: u64 = metered.split_once('|').unwrap().0.parse().unwrap();
+    let stored = engine.token_limits(id).expect("read").expect("limits");
+    assert_eq!(stored.quota.map(|q| q.remaining), Some(0));
+    assert!(matches!(
+        engine.authenticate_token(&rated),
+        Err(Error::Token(TokenError::RateLimited { .. }))
+    ));
+}
+
+fn read_line(output: &mut BufReader<ChildStdout>) -> String {
+    let mut line = String::new();
+    output.read_line(&mut line).expect("read");
+    line.trim_end().to_owned()
+}
+
+/// Tries each token 500 times once told to go; prints how many passed.
+fn limited_worker(path: &Path, rated: &str, metered: &str) {
+    let engine = Engine::open(path, manual_config(T0)).expect("worker open");
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "ready")
+        .and_then(|()| out.flush())
+        .expect("print");
+    let mut go = String::new();
+    std::io::stdin().read_line(&mut go).expect("wait for go");
+    let admitted = |token: &str| {
+        (0..500)
+            .filter(|_| match engine.authenticate_token(token) {
+                Ok(found) => found.is_some(),
+                Err(Error::Token(
+                    TokenError::RateLimited { .. } | TokenError::QuotaExhausted { .. },
+                )) => false,
+                Err(e) => panic!("{e}"),
+            })
+            .count()
+    };
+    let (rate, quota) = (admitted(rated), admitted(metered));
+    engine.close().expect("close writes the quota use");
+    writeln!(out, "{rate} {quota}")
+        .and_then(|()| out.flush())
+        .expect("print");
+}
+
+/// A worker SIGKILLed before its flush: its counted uses are in the shared
+/// side file, so the next process still counts them. Only a lost side file
+/// (the host rebooted) loses uses: those since the last flush, no more.
+fn a_killed_worker_loses_no_quota_use_and_a_lost_side_file_at_most_the_unflushed() {
+    let (_dir, path) = scratch();
+    let engine = Engine::open(&path, manual_config(T0)).expect("open");
+    let token = engine
+        .create_token_with_limits(1, "api", ["*"], None, &limits(None, Some(100)))
+        .expect("create");
+    engine.close().expect("close");
+    let text = token.plain_text.expose();
+    let remaining = || {
+        let engine = Engine::open(&path, manual_config(T0)).expect("open");
+        let limits = engine
+            .token_limits(token.id)
+            .expect("read")
+            .expect("limits");
+        engine.close().expect("close");
+        limits.quota.expect("quota").remaining
+    };
+    // 30 uses, a flush, 10 more, then SIGKILL.
+    kill_after_uses(&path, text, 30);
+    assert_eq!(
+        remaining(),
+        60,
+        "a killed worker's unwritten uses were lost"
+    );
+    // The same with the side file gone before the next open.
+    kill_after_uses(&path, text, 30);
+    std::fs::remove_file(format!("{}-shm", path.display())).expect("remove side file");
+    assert_eq!(
+        remaining(),
+        30,
+        "a lost side file may cost the uses since the last flush, exactly those"
+    );
+}
+
+fn kill_after_uses(path: &Path, token: &str, flushed: u64) {
+    let mut child = spawn(&format!("quota_user {} {token} {flushed}", path.display()));
+    let mut output = BufReader::new(child.stdout.take().expect("stdout"));
+    assert_eq!(read_line(&mut output), "ready");
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reap");
+}
+
+/// Uses the token `flushed` times, flushes, uses it 10 times more and
+/// waits to be killed.
+fn quota_user(path: &Path, token: &str, flushed: u64) {
+    let engine = Engine::open(path, manual_config(T0)).expect("open");
+    let use_token = |times: u64| {
+        for _ in 0..times {
+            assert!(
+                engine
+                    .authenticate_token(token)
+                    .expect("admitted")
+                    .is_some()
+            );
+        }
+    };
+    use_token(flushed);
+    engine.flush().expect("flush");
+    use_token(10);
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "ready")
+        .and_then(|()| out.flush())
+        .expect("print");
+    std::thread::sleep(Duration::from_secs(600));
 }

@@ -105,6 +105,15 @@ impl ErrorResponse {
         e
     }
 
+    /// 429 `Too Many Attempts.` (Laravel's `ThrottleRequests` answer), with
+    /// `Retry-After` when the wait is known: a token over its rate limit
+    /// or quota.
+    pub fn too_many_requests(retry_after: Option<u64>) -> Self {
+        let mut e = Self::new(StatusCode::TOO_MANY_REQUESTS, "Too Many Attempts.");
+        e.retry_after = retry_after;
+        e
+    }
+
     /// 500 `Server Error.`, keeping `detail` for the server only.
     pub fn server_error(detail: impl Into<String>) -> Self {
         let mut e = Self::new(StatusCode::INTERNAL_SERVER_ERROR, "Server Error.");
@@ -189,8 +198,9 @@ impl From<Error> for ErrorResponse {
     /// Refused input becomes 422 naming the field, a session gone since
     /// the request was read 419 (the client fetches a fresh CSRF cookie, as
     /// after Laravel's "Page Expired"), an unknown device handle 404, a
-    /// version conflict 409, an oversized payload 413, guard errors their
-    /// own status, and everything else 500.
+    /// version conflict 409, an oversized payload 413, a token over its
+    /// rate limit or quota 429 with `Retry-After`, guard errors their own
+    /// status, and everything else 500.
     fn from(e: Error) -> Self {
         match e {
             Error::Guard(e) => e.into(),
@@ -237,6 +247,11 @@ impl From<Error> for ErrorResponse {
                 e @ (TokenError::EmptyAbility { .. } | TokenError::AbilityTooLong { .. }) => {
                     Self::invalid("abilities", format!("Invalid ability: {e}."))
                 }
+                TokenError::RateLimited { retry_after } => {
+                    Self::too_many_requests(Some(retry_after))
+                }
+                TokenError::QuotaExhausted { retry_after } => Self::too_many_requests(retry_after),
+                e @ TokenError::InvalidLimits { .. } => Self::invalid("limits", format!("{e}.")),
                 other => Self::server_error(other.to_string()),
             },
             other => Self::server_error(other.to_string()),

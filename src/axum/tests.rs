@@ -142,6 +142,33 @@ async fn a_bearer_token_authenticates_and_abilities_gate_routes() {
 }
 
 #[tokio::test]
+async fn a_token_over_its_rate_limit_gets_429_with_retry_after_before_the_handler() {
+    let w = world();
+    let limits = crate::TokenLimits {
+        rate_limit: Some(crate::RateLimit {
+            max: 1,
+            window: std::time::Duration::from_secs(30),
+        }),
+        quota: None,
+    };
+    let token = w
+        .engine
+        .create_token_with_limits(9, "cli", ["*"], None, &limits)
+        .expect("token");
+    let bearer = format!("Bearer {}", token.plain_text.expose());
+    let auth = [("authorization", bearer.as_str())];
+    assert_eq!(send(&w, get_req("/me", &auth)).await.0, StatusCode::OK);
+    let (status, headers, body) = send(&w, get_req("/me", &auth)).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!(
+        (29..=30).contains(&retry_after),
+        "Retry-After: {retry_after}"
+    );
+    assert_eq!(body, r#"{"message":"Too Many Attempts."}"#);
+}
+
+#[tokio::test]
 async fn first_party_sessions_read_freely_and_write_only_with_the_csrf_header() {
     let w = world();
     let (cookie, csrf) = logged_in(&w, 7);

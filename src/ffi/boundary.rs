@@ -5,11 +5,11 @@
 //! returns `Err(Failure)` for a refused call, and a panic anywhere inside is
 //! caught and reported as `AUTHKV_PANIC`. Nothing unwinds into the host.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::ffi::{CString, c_char};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use crate::error::Error;
+use crate::error::{Error, TokenError};
 
 use super::status::authkv_status;
 
@@ -18,6 +18,8 @@ use super::status::authkv_status;
 pub(crate) struct Failure {
     pub status: authkv_status,
     pub message: String,
+    /// Seconds the caller should wait before trying again, when known.
+    pub retry_after: Option<u64>,
 }
 
 impl Failure {
@@ -26,6 +28,7 @@ impl Failure {
         Self {
             status,
             message: message.into(),
+            retry_after: None,
         }
     }
 
@@ -56,7 +59,15 @@ impl Failure {
 
 impl From<Error> for Failure {
     fn from(error: Error) -> Self {
-        Self::new(authkv_status::from(&error), error.to_string())
+        let retry_after = match &error {
+            Error::Token(TokenError::RateLimited { retry_after }) => Some(*retry_after),
+            Error::Token(TokenError::QuotaExhausted { retry_after }) => *retry_after,
+            _ => None,
+        };
+        Self {
+            retry_after,
+            ..Self::new(authkv_status::from(&error), error.to_string())
+        }
     }
 }
 
@@ -64,6 +75,8 @@ thread_local! {
     /// The message of the last failed call on this thread; `None` after a
     /// call that succeeded.
     static LAST_ERROR: RefCell<Option<CString>> = const { RefCell::new(None) };
+    /// The wait named by the last failed call on this thread, 0 for none.
+    static LAST_RETRY_AFTER: Cell<u64> = const { Cell::new(0) };
 }
 
 /// Record `message` as this thread's last error. Interior NULs (which no
@@ -81,6 +94,11 @@ fn set_last_error(message: String) {
 
 fn clear_last_error() {
     let _ = LAST_ERROR.try_with(|slot| *slot.borrow_mut() = None);
+    set_retry_after(0);
+}
+
+fn set_retry_after(seconds: u64) {
+    let _ = LAST_RETRY_AFTER.try_with(|slot| slot.set(seconds));
 }
 
 /// The text of a caught panic's payload.
@@ -103,6 +121,7 @@ pub(crate) fn run(name: &str, body: impl FnOnce() -> Result<(), Failure>) -> aut
         Ok(Ok(())) => authkv_status::AUTHKV_OK,
         Ok(Err(failure)) => {
             set_last_error(format!("{name}: {}", failure.message));
+            set_retry_after(failure.retry_after.unwrap_or(0));
             failure.status
         }
         Err(payload) => {
@@ -147,6 +166,19 @@ pub extern "C" fn authkv_last_error() -> *const c_char {
             .flatten()
             .unwrap_or(c"".as_ptr())
     })
+}
+
+/// Seconds the most recent failed authkv call on the calling thread asked
+/// the client to wait: the rest of a token's rate-limit window after
+/// `AUTHKV_RATE_LIMITED`, the time until its quota refills after
+/// `AUTHKV_QUOTA_EXHAUSTED` (send it as `Retry-After`). 0 when that call
+/// named no wait (a quota that never refills) or succeeded.
+///
+/// Per thread, kept until the next authkv call on it, like
+/// `authkv_last_error`.
+#[unsafe(no_mangle)]
+pub extern "C" fn authkv_last_retry_after() -> u64 {
+    guard_value(0, || LAST_RETRY_AFTER.try_with(Cell::get).unwrap_or(0))
 }
 
 #[cfg(test)]

@@ -52,6 +52,8 @@ mod token;
 
 mod token_list;
 
+mod token_limits;
+
 mod credential;
 
 mod remember;
@@ -63,7 +65,7 @@ mod cookie;
 mod slice;
 
 pub use abilities::{AUTHKV_ABILITIES_MAX, AUTHKV_ABILITY_MAX_LEN, authkv_abilities};
-pub use boundary::authkv_last_error;
+pub use boundary::{authkv_last_error, authkv_last_retry_after};
 pub use buffer::{authkv_bytes, authkv_str, authkv_string, authkv_string_free};
 pub use cookie::{authkv_cookie_clear_session, authkv_cookie_session, authkv_cookie_xsrf};
 pub use credential::{
@@ -107,6 +109,10 @@ pub use token::{
     authkv_token, authkv_token_authenticate, authkv_token_can, authkv_token_cant,
     authkv_token_create, authkv_token_free, authkv_token_import_sanctum, authkv_token_prune,
     authkv_token_revoke, authkv_token_revoke_user,
+};
+pub use token_limits::{
+    authkv_token_create_limited, authkv_token_get_limits, authkv_token_limits,
+    authkv_token_set_limits,
 };
 pub use token_list::{
     authkv_token_info, authkv_token_list, authkv_token_list_free, authkv_token_list_user,

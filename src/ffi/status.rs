@@ -71,6 +71,12 @@ pub enum authkv_status {
     /// The action needs a recent proof of the password
     /// (`authkv_session_confirm_password`); HTTP 423.
     AUTHKV_CONFIRMATION_REQUIRED = 109,
+    /// The token used up its rate limit for this window (HTTP 429); the
+    /// seconds until it ends are in `authkv_last_retry_after()`.
+    AUTHKV_RATE_LIMITED = 110,
+    /// The token used up its quota (HTTP 429); the seconds until it refills
+    /// are in `authkv_last_retry_after()` (0: it never does).
+    AUTHKV_QUOTA_EXHAUSTED = 111,
     /// Another process holds the database file for itself alone (opened
     /// with `exclusive`), or this open asks for that while others have it
     /// open, or the two opened it in different modes.
@@ -111,7 +117,7 @@ use authkv_status::*;
 
 impl authkv_status {
     /// Every status, in numeric order.
-    pub(crate) const ALL: [authkv_status; 28] = [
+    pub(crate) const ALL: [authkv_status; 30] = [
         AUTHKV_OK,
         AUTHKV_NULL_POINTER,
         AUTHKV_INVALID_ARGUMENT,
@@ -128,6 +134,8 @@ impl authkv_status {
         AUTHKV_INVALID_CREDENTIALS,
         AUTHKV_THEFT_DETECTED,
         AUTHKV_CONFIRMATION_REQUIRED,
+        AUTHKV_RATE_LIMITED,
+        AUTHKV_QUOTA_EXHAUSTED,
         AUTHKV_LOCKED,
         AUTHKV_NOT_REDB,
         AUTHKV_NOT_AUTHKV,
@@ -166,6 +174,8 @@ impl authkv_status {
             AUTHKV_INVALID_CREDENTIALS => c"invalid login or password",
             AUTHKV_THEFT_DETECTED => c"a stolen remember-me token was replayed",
             AUTHKV_CONFIRMATION_REQUIRED => c"the action needs a recent password confirmation",
+            AUTHKV_RATE_LIMITED => c"the token's rate limit is used up for now",
+            AUTHKV_QUOTA_EXHAUSTED => c"the token's quota is used up",
             AUTHKV_LOCKED => c"database is locked by another process",
             AUTHKV_NOT_REDB => c"not a redb database file",
             AUTHKV_NOT_AUTHKV => c"not an authkv database",
@@ -210,6 +220,9 @@ impl From<&Error> for authkv_status {
                     AUTHKV_ALREADY_EXISTS
                 }
                 TokenError::IdsExhausted => AUTHKV_INTERNAL,
+                TokenError::RateLimited { .. } => AUTHKV_RATE_LIMITED,
+                TokenError::QuotaExhausted { .. } => AUTHKV_QUOTA_EXHAUSTED,
+                TokenError::UnknownToken { .. } => AUTHKV_NOT_FOUND,
                 _ => AUTHKV_INVALID_ARGUMENT,
             },
             Error::Credential(credential) => match credential {

@@ -11,6 +11,7 @@ use super::handle::{self, authkv_engine};
 use super::options::AUTHKV_TOKEN_PREFIX_MAX_LEN;
 use super::slice;
 use super::status::authkv_status;
+use crate::token::limits::TokenLimits;
 
 /// Most decimal digits of a token id (the part before `|`).
 pub const AUTHKV_TOKEN_ID_MAX_LEN: usize = 20;
@@ -38,7 +39,7 @@ pub struct authkv_token {
 }
 
 /// The `has_x` / `x` pair of an optional time.
-fn optional(has: bool, value: u64) -> Option<u64> {
+pub(super) fn optional(has: bool, value: u64) -> Option<u64> {
     has.then_some(value)
 }
 
@@ -79,30 +80,57 @@ pub unsafe extern "C" fn authkv_token_create(
     required_size: *mut usize,
 ) -> authkv_status {
     run("authkv_token_create", || {
-        // SAFETY: each call forwards the caller's guarantees for its pointer.
+        // SAFETY: forwarded from the caller.
         unsafe {
-            let engine = handle::engine(engine)?;
-            let name = slice::text(name, name_len, "name")?;
-            let abilities = abilities::list(abilities, abilities_len, "abilities")?;
-            let id_out = slice::out(id_out, "id_out")?;
-            let out = secret_buffer(
-                token_out,
-                token_out_size,
-                AUTHKV_TOKEN_MAX_SIZE,
-                "token_out",
-                required_size,
-            )?;
-            let token = engine.create_token(
+            create_into(
+                engine,
                 user_id,
-                name,
-                abilities,
+                (name, name_len),
+                (abilities, abilities_len),
                 optional(has_expires_at, expires_at),
-            )?;
-            out.write(token.plain_text.expose())?;
-            slice::write(id_out, token.id);
+                &TokenLimits::default(),
+                id_out,
+                (token_out, token_out_size, required_size),
+            )
         }
-        Ok(())
     })
+}
+
+/// The body of the token-creating exports: read the arguments, create,
+/// write the id and the plaintext.
+///
+/// # Safety
+/// As `authkv_token_create`.
+#[allow(clippy::too_many_arguments)]
+pub(super) unsafe fn create_into(
+    engine: *const authkv_engine,
+    user_id: u64,
+    (name, name_len): (*const c_char, usize),
+    (abilities, abilities_len): (*const c_char, usize),
+    expires_at: Option<u64>,
+    limits: &TokenLimits,
+    id_out: *mut u64,
+    (token_out, token_out_size, required_size): (*mut c_char, usize, *mut usize),
+) -> Result<(), Failure> {
+    // SAFETY: each call forwards the caller's guarantees for its pointer.
+    unsafe {
+        let engine = handle::engine(engine)?;
+        let name = slice::text(name, name_len, "name")?;
+        let abilities = abilities::list(abilities, abilities_len, "abilities")?;
+        let id_out = slice::out(id_out, "id_out")?;
+        let out = secret_buffer(
+            token_out,
+            token_out_size,
+            AUTHKV_TOKEN_MAX_SIZE,
+            "token_out",
+            required_size,
+        )?;
+        let token =
+            engine.create_token_with_limits(user_id, name, abilities, expires_at, limits)?;
+        out.write(token.plain_text.expose())?;
+        slice::write(id_out, token.id);
+    }
+    Ok(())
 }
 
 /// The failure for a token that does not authenticate.

@@ -155,6 +155,71 @@ static void token_flow(authkv_engine *e) {
     CHECK(id == 501);
 }
 
+/* Rate limit and quota: 429 statuses with the wait in authkv_last_retry_after,
+ * counted without a commit, read back, set anew, refused when out of range. */
+static void limits_flow(authkv_engine *e, uint64_t now) {
+    char text[AUTHKV_TOKEN_MAX_SIZE];
+    uint64_t id = 0, commits = 0;
+    authkv_token *t = NULL;
+    authkv_token_limits limits, read;
+    memset(&limits, 0, sizeof limits);
+    limits.has_rate_limit = true;
+    limits.rate_max = 2;
+    limits.rate_window = 60;
+    limits.has_quota = true;
+    limits.quota_remaining = 3;
+    EXPECT(authkv_token_create_limited(e, 4, S("metered"), S("*"), false, 0, &limits, &id, text,
+                                       sizeof text, NULL),
+           AUTHKV_OK);
+    commits = stats(e).write_commits;
+    for (int i = 0; i < 2; i++) {
+        EXPECT(authkv_token_authenticate(e, text, strlen(text), &t), AUTHKV_OK);
+        authkv_token_free(t);
+    }
+    CHECK(stats(e).write_commits == commits); /* counting writes nothing */
+    EXPECT(authkv_set_time(e, now + 10), AUTHKV_OK);
+    t = NULL;
+    EXPECT(authkv_token_authenticate(e, text, strlen(text), &t), AUTHKV_RATE_LIMITED);
+    CHECK(t == NULL && authkv_last_retry_after() == 50);
+    EXPECT_MESSAGE("retry in 50 s");
+    EXPECT(authkv_set_time(e, now + 60), AUTHKV_OK);
+    EXPECT(authkv_token_authenticate(e, text, strlen(text), &t), AUTHKV_OK);
+    authkv_token_free(t);
+    CHECK(authkv_last_retry_after() == 0);
+    EXPECT(authkv_token_authenticate(e, text, strlen(text), &t), AUTHKV_QUOTA_EXHAUSTED);
+    CHECK(authkv_last_retry_after() == 0); /* this quota never refills */
+    EXPECT(authkv_token_get_limits(e, id, &read), AUTHKV_OK);
+    CHECK(read.has_rate_limit && read.rate_max == 2 && read.rate_window == 60);
+    CHECK(read.has_quota && read.quota_remaining == 0 && read.quota_refill_interval == 0);
+
+    /* Set anew: the counts start over; out of range is refused. */
+    limits.has_rate_limit = false;
+    limits.quota_remaining = 1;
+    limits.quota_refill_amount = 1;
+    limits.quota_refill_interval = 3600;
+    EXPECT(authkv_token_set_limits(e, id, &limits), AUTHKV_OK);
+    EXPECT(authkv_token_authenticate(e, text, strlen(text), &t), AUTHKV_OK);
+    authkv_token_free(t);
+    EXPECT(authkv_token_authenticate(e, text, strlen(text), &t), AUTHKV_QUOTA_EXHAUSTED);
+    CHECK(authkv_last_retry_after() == 3600);
+    limits.quota_refill_amount = 0;
+    EXPECT(authkv_token_set_limits(e, id, &limits), AUTHKV_INVALID_ARGUMENT);
+    EXPECT_MESSAGE("refill_amount");
+    EXPECT(authkv_token_set_limits(e, 999999, &limits), AUTHKV_INVALID_ARGUMENT);
+    limits.quota_refill_amount = 1;
+    EXPECT(authkv_token_set_limits(e, 999999, &limits), AUTHKV_NOT_FOUND);
+    EXPECT(authkv_token_set_limits(e, id, NULL), AUTHKV_NULL_POINTER);
+    EXPECT(authkv_token_get_limits(e, id, NULL), AUTHKV_NULL_POINTER);
+
+    /* Unlimited: no limits left to read. */
+    memset(&limits, 0, sizeof limits);
+    EXPECT(authkv_token_set_limits(e, id, &limits), AUTHKV_OK);
+    EXPECT(authkv_token_get_limits(e, id, &read), AUTHKV_OK);
+    CHECK(!read.has_rate_limit && !read.has_quota);
+    EXPECT(authkv_token_authenticate(e, text, strlen(text), &t), AUTHKV_OK);
+    authkv_token_free(t);
+}
+
 static authkv_status attempt(authkv_engine *e, const char *password, const char *ip,
                              uint64_t *user, uint64_t *retry_after) {
     return authkv_password_attempt(e, S("ada@example.com"), password, strlen(password), ip,
@@ -387,6 +452,7 @@ static void auth_flow(const char *dir) {
     EXPECT(authkv_gc(e, &report), AUTHKV_OK);
     CHECK(report.throttles_deleted == 1 && report.sessions_deleted == 0);
     CHECK(report.tokens_deleted == 0 && report.remember_tokens_deleted == 0);
+    limits_flow(e, T0 + 1000);
     expect_consistent(e);
     EXPECT(authkv_close(e), AUTHKV_OK);
 }

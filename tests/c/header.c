@@ -21,6 +21,7 @@ STATIC_ASSERT(AUTHKV_TOKEN_MAX_LEN == 20 + 1 + AUTHKV_TOKEN_PREFIX_MAX_LEN + 48,
 STATIC_ASSERT(AUTHKV_REMEMBER_TOKEN_SIZE == AUTHKV_REMEMBER_TOKEN_LEN + 1, "room for the NUL");
 STATIC_ASSERT(AUTHKV_INVALID_CREDENTIALS == 107, "published status numbers never change");
 STATIC_ASSERT(AUTHKV_THEFT_DETECTED == 108, "published status numbers never change");
+STATIC_ASSERT(AUTHKV_RATE_LIMITED == 110 && AUTHKV_QUOTA_EXHAUSTED == 111, "published status numbers never change");
 
 int main(void) {
     authkv_options options;
