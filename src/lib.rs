@@ -91,3 +91,8 @@ pub mod fuzzing {
         String::from_utf8_lossy(&crate::crc32::crc32b_hex(bytes)).into_owned()
     }
 }
+
+/// The README's Rust examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExamples;
