@@ -60,7 +60,7 @@ step "the semantic tests again, on PostgreSQL: one conformance suite, two backen
 AUTHKV_TEST_BACKEND=postgres cargo test --release --all-features \
   --test sessions --test tokens --test token_lifecycle --test credentials --test throttle \
   --test remember --test guard --test touches_gc --test housekeeping --test cache \
-  --test no_op_writes --test import_export --test model --test fresh --test csrf_modes
+  --test no_op_writes --test import_export --test model --test fresh --test csrf_modes --test token_limits
 
 step "doc tests"
 cargo test --release --doc --all-features

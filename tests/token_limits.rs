@@ -274,3 +274,35 @@ fn revoking_a_token_removes_its_limits_and_flushes_skip_it() {
     assert_eq!(f.engine.token_limits(token.id).expect("read"), None);
     assert!(f.engine.verify().expect("verify").is_consistent());
 }
+
+#[test]
+fn verify_reports_a_damaged_limits_row_and_one_without_its_token() {
+    let f = file_fixture_with(exclusive);
+    let token = limited(&f, &rate(5, 60));
+    let path = f.path();
+    let Fixture { dir, engine, .. } = f;
+    engine.close().expect("close");
+    {
+        let db = redb::Database::create(&path).expect("open raw");
+        let txn = db.begin_write().expect("write");
+        {
+            let limits: redb::TableDefinition<u64, &[u8]> =
+                redb::TableDefinition::new("token_limits");
+            let mut table = txn.open_table(limits).expect("table");
+            table.insert(token.id, &b"damaged"[..]).expect("damage");
+            table
+                .insert(token.id + 100, &b"orphan"[..])
+                .expect("orphan");
+        }
+        txn.commit().expect("commit");
+    }
+    let mut config = authkv::Config::default();
+    exclusive(&mut config);
+    let engine = authkv::Engine::open(&path, config).expect("reopen");
+    let problems = engine.verify().expect("verify").problems;
+    assert_eq!(problems.len(), 3, "{problems:?}");
+    assert!(problems[0].starts_with(&format!("token_limits {}:", token.id)));
+    let orphan = format!("token_limits {}: no token record", token.id + 100);
+    assert!(problems.contains(&orphan), "{problems:?}");
+    drop(dir);
+}

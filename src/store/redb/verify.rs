@@ -7,12 +7,12 @@ use crate::error::{Error, Result};
 use crate::processes::quiet_panic;
 use crate::secret::to_hex;
 use crate::store::record::{
-    TokenRecord, decode_credential, decode_remember, decode_session, decode_token,
+    TokenRecord, decode_credential, decode_limits, decode_remember, decode_session, decode_token,
 };
 use crate::store::redb::tables::{
     CREDENTIALS, CREDENTIALS_BY_USER, REMEMBER, REMEMBER_BY_EXPIRY, REMEMBER_BY_USER, SESSIONS,
     SESSIONS_BY_ACTIVITY, SESSIONS_BY_CREATED, SESSIONS_BY_USER, THROTTLE, THROTTLE_BY_WINDOW,
-    TOKENS, TOKENS_BY_CREATED, TOKENS_BY_DIGEST, TOKENS_BY_EXPIRY, TOKENS_BY_USER,
+    TOKEN_LIMITS, TOKENS, TOKENS_BY_CREATED, TOKENS_BY_DIGEST, TOKENS_BY_EXPIRY, TOKENS_BY_USER,
 };
 use crate::store::verify_report::VerifyReport;
 
@@ -348,6 +348,19 @@ fn verify_tokens(txn: &ReadTransaction, report: &mut VerifyReport) -> Result<()>
                 .problems
                 .push(format!("tokens_by_digest: row for missing token {id}")),
             Stored::Undecodable => {}
+        }
+    }
+    for row in txn.open_table(TOKEN_LIMITS)?.iter()? {
+        let (key, value) = row?;
+        let id = key.value();
+        report.records_checked += 1;
+        if let Err(e) = decode_limits(value.value()) {
+            report.problems.push(format!("token_limits {id}: {e}"));
+        }
+        if matches!(record_of(id)?, Stored::Missing) {
+            report
+                .problems
+                .push(format!("token_limits {id}: no token record"));
         }
     }
     let indexes = [
