@@ -785,7 +785,12 @@ fn four_processes_on_one_file_admit_exactly_a_tokens_limits_between_them() {
     assert_eq!(rate_admitted, RATE_MAX);
     assert_eq!(quota_admitted, QUOTA);
     let engine = Engine::open(&path, manual_config(T0)).expect("reopen");
-    let id: u64 = metered.split_once('|').expect("id|secret").0.parse().expect("id");
+    let id: u64 = metered
+        .split_once('|')
+        .expect("id|secret")
+        .0
+        .parse()
+        .expect("id");
     let stored = engine.token_limits(id).expect("read").expect("limits");
     assert_eq!(stored.quota.map(|q| q.remaining), Some(0));
     assert!(matches!(
