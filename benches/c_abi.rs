@@ -10,10 +10,10 @@ use std::ptr;
 use std::time::Duration;
 
 use authkv::ffi::{
-    authkv_close, authkv_engine, authkv_guard_authenticate, authkv_open, authkv_options,
-    authkv_options_default, authkv_principal, authkv_principal_free, authkv_request,
-    authkv_session, authkv_session_free, authkv_session_load, authkv_status, authkv_token,
-    authkv_token_authenticate, authkv_token_free,
+    authkv_close, authkv_engine, authkv_guard_authenticate, authkv_guard_authenticate_lean,
+    authkv_open, authkv_options, authkv_options_default, authkv_principal, authkv_principal_free,
+    authkv_request, authkv_session, authkv_session_free, authkv_session_load, authkv_status,
+    authkv_token, authkv_token_authenticate, authkv_token_free,
 };
 use authkv::{Clock, Config, Engine, ManualClock, Request};
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -160,6 +160,50 @@ fn c_abi(c: &mut Criterion) {
             }
         })
     });
+
+    let cookie = format!("authkv_session={id}");
+    let referer = "http://localhost/dashboard";
+    c.bench_function("guard by session cookie: Rust", |b| {
+        let request = Request {
+            method: "GET",
+            cookie: Some(&cookie),
+            referer: Some(referer),
+            ..Request::default()
+        };
+        b.iter(|| black_box(rust.authenticate(&request).expect("auth")))
+    });
+    let by_cookie = authkv_request {
+        cookie: cookie.as_ptr().cast(),
+        cookie_len: cookie.len(),
+        referer: referer.as_ptr().cast(),
+        referer_len: referer.len(),
+        ..c_request("GET", "")
+    };
+    type Guard = unsafe extern "C" fn(
+        *const authkv_engine,
+        *const authkv_request,
+        *mut *mut authkv_principal,
+    ) -> authkv_status;
+    let calls: [(&str, Guard); 2] = [
+        ("with the session loaded", authkv_guard_authenticate),
+        ("lean", authkv_guard_authenticate_lean),
+    ];
+    for (label, call) in calls {
+        c.bench_function(
+            &format!("guard by session cookie: C ABI {label} (+ free)"),
+            |b| {
+                b.iter(|| {
+                    let mut out: *mut authkv_principal = ptr::null_mut();
+                    // SAFETY: the views outlive the call; the result is freed once.
+                    unsafe {
+                        ok(call(handle, &by_cookie, &mut out));
+                        black_box((*out).user_id);
+                        authkv_principal_free(out);
+                    }
+                })
+            },
+        );
+    }
 
     let bearer = format!("Bearer {token}");
     c.bench_function("guard by bearer token: Rust", |b| {

@@ -2203,6 +2203,22 @@ authkv_status authkv_guard_authenticate(const struct authkv_engine *engine,
                                         struct authkv_principal **out);
 
 /**
+ * `authkv_guard_authenticate` without loading the session: the principal's
+ * `session` is always NULL. The guard itself reads only a small summary
+ * of the session, which stays cached for every live session, so this call
+ * costs what the decision costs; load the session (`authkv_session_load`
+ * with the id from the cookie) only for a request that needs its payload.
+ *
+ * Returns what `authkv_guard_authenticate` returns. Thread-safe.
+ *
+ * # Safety
+ * As `authkv_guard_authenticate`.
+ */
+authkv_status authkv_guard_authenticate_lean(const struct authkv_engine *engine,
+                                             const struct authkv_request *request,
+                                             struct authkv_principal **out);
+
+/**
  * Free a principal returned by `authkv_guard_authenticate`, its session
  * included.
  *

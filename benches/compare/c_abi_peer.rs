@@ -1,14 +1,15 @@
-//! authkv through its C ABI, the calls a C, PHP or Python host makes
-//! (`authkv_guard_authenticate`, `authkv_token_authenticate` and their
-//! frees), called in-process on a copy of authkv's file: the row shows what
-//! the boundary costs over the Rust calls beside it.
+//! authkv through its C ABI, the calls a C, PHP or Python host makes on
+//! its hot path (`authkv_guard_authenticate_lean`, which leaves the session
+//! payload unread, `authkv_token_authenticate` and their frees), called
+//! in-process on a copy of authkv's file: the row shows what the boundary
+//! costs over the Rust calls beside it.
 
 use std::path::Path;
 use std::ptr;
 
 use authkv::ManualClock;
 use authkv::ffi::{
-    authkv_close, authkv_engine, authkv_flush, authkv_guard_authenticate, authkv_open,
+    authkv_close, authkv_engine, authkv_flush, authkv_guard_authenticate_lean, authkv_open,
     authkv_options, authkv_options_default, authkv_principal, authkv_principal_free,
     authkv_request, authkv_set_time, authkv_stats, authkv_status, authkv_token,
     authkv_token_authenticate, authkv_token_free,
@@ -153,7 +154,8 @@ impl Worker for CAbiWorker {
         };
         let mut principal: *mut authkv_principal = ptr::null_mut();
         // SAFETY: every view outlives the call; `principal` is writable.
-        let status = unsafe { authkv_guard_authenticate(self.engine, &request, &mut principal) };
+        let status =
+            unsafe { authkv_guard_authenticate_lean(self.engine, &request, &mut principal) };
         match status {
             authkv_status::AUTHKV_OK => {
                 // SAFETY: set on OK; read, then freed once.
@@ -165,7 +167,7 @@ impl Worker for CAbiWorker {
                 Some(user)
             }
             authkv_status::AUTHKV_UNAUTHENTICATED => None,
-            other => panic!("authkv_guard_authenticate: {other:?}"),
+            other => panic!("authkv_guard_authenticate_lean: {other:?}"),
         }
     }
 

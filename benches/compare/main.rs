@@ -257,9 +257,9 @@ fn main() {
         peer::TOUCH_INTERVAL
     ));
     report.header.push(
-        "authkv C ABI: authkv_guard_authenticate / authkv_token_authenticate + their frees, \
-         called in-process on a copy of authkv's file; the C principal carries the whole \
-         session (payload included), so its cookie rows also load the full record"
+        "authkv C ABI: authkv_guard_authenticate_lean / authkv_token_authenticate + their frees, \
+         called in-process on a copy of authkv's file; the lean guard call leaves the session \
+         payload unread, as the Rust guard does"
             .to_owned(),
     );
     report.header.push(format!(

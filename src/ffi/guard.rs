@@ -219,28 +219,71 @@ pub unsafe extern "C" fn authkv_guard_authenticate(
     out: *mut *mut authkv_principal,
 ) -> authkv_status {
     run("authkv_guard_authenticate", || {
-        // SAFETY: each call forwards the caller's guarantees for its pointer.
-        let (engine, request) = unsafe {
-            let engine = handle::engine(engine)?;
-            let raw = slice::input(request, "request")?;
-            (engine, self::request(raw)?)
-        };
-        let out = slice::out(out, "out")?;
-        let principal = engine.authenticate(&request)?;
-        // The C principal carries the whole session, payload included, which
-        // the guard itself does not read.
-        let session = match &principal.via {
-            Via::Session(seen) => Some(
-                engine
-                    .load_record_by_digest(seen.digest())?
-                    .ok_or(Error::Guard(GuardError::Unauthenticated))?,
-            ),
-            Via::Token(_) => None,
-        };
-        // SAFETY: the caller guarantees `out` is writable.
-        unsafe { slice::write(out, new_principal(principal, session)) };
-        Ok(())
+        // SAFETY: forwarded from the caller.
+        unsafe { authenticate_into(engine, request, out, WithSession::Loaded) }
     })
+}
+
+/// `authkv_guard_authenticate` without loading the session: the principal's
+/// `session` is always NULL. The guard itself reads only a small summary
+/// of the session, which stays cached for every live session, so this call
+/// costs what the decision costs; load the session (`authkv_session_load`
+/// with the id from the cookie) only for a request that needs its payload.
+///
+/// Returns what `authkv_guard_authenticate` returns. Thread-safe.
+///
+/// # Safety
+/// As `authkv_guard_authenticate`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn authkv_guard_authenticate_lean(
+    engine: *const authkv_engine,
+    request: *const authkv_request,
+    out: *mut *mut authkv_principal,
+) -> authkv_status {
+    run("authkv_guard_authenticate_lean", || {
+        // SAFETY: forwarded from the caller.
+        unsafe { authenticate_into(engine, request, out, WithSession::Left) }
+    })
+}
+
+/// Whether a principal by session cookie carries the loaded session.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum WithSession {
+    Loaded,
+    Left,
+}
+
+/// The body of the guard exports.
+///
+/// # Safety
+/// As `authkv_guard_authenticate`.
+unsafe fn authenticate_into(
+    engine: *const authkv_engine,
+    request: *const authkv_request,
+    out: *mut *mut authkv_principal,
+    with_session: WithSession,
+) -> Result<(), Failure> {
+    // SAFETY: each call forwards the caller's guarantees for its pointer.
+    let (engine, request) = unsafe {
+        let engine = handle::engine(engine)?;
+        let raw = slice::input(request, "request")?;
+        (engine, self::request(raw)?)
+    };
+    let out = slice::out(out, "out")?;
+    let principal = engine.authenticate(&request)?;
+    // The full session, payload included, is read only when asked for: the
+    // guard itself does not read it.
+    let session = match (&principal.via, with_session) {
+        (Via::Session(seen), WithSession::Loaded) => Some(
+            engine
+                .load_record_by_digest(seen.digest())?
+                .ok_or(Error::Guard(GuardError::Unauthenticated))?,
+        ),
+        _ => None,
+    };
+    // SAFETY: the caller guarantees `out` is writable.
+    unsafe { slice::write(out, new_principal(principal, session)) };
+    Ok(())
 }
 
 /// Free a principal returned by `authkv_guard_authenticate`, its session

@@ -83,8 +83,9 @@ pub use engine::{
     authkv_set_time, authkv_stats, authkv_verify,
 };
 pub use guard::{
-    AUTHKV_VIA_SESSION, AUTHKV_VIA_TOKEN, authkv_guard_authenticate, authkv_principal,
-    authkv_principal_free, authkv_principal_require, authkv_request,
+    AUTHKV_VIA_SESSION, AUTHKV_VIA_TOKEN, authkv_guard_authenticate,
+    authkv_guard_authenticate_lean, authkv_principal, authkv_principal_free,
+    authkv_principal_require, authkv_request,
 };
 pub use handle::authkv_engine;
 pub use options::{

@@ -355,6 +355,13 @@ static void guard_flow(authkv_engine *e) {
     EXPECT(authkv_principal_require(p, S("orders:read\nanything"), NULL, 0), AUTHKV_OK);
     authkv_principal_free(p);
 
+    /* The lean call decides the same without loading the session. */
+    p = NULL;
+    EXPECT(authkv_guard_authenticate_lean(e, &r, &p), AUTHKV_OK);
+    CHECK(p->via == AUTHKV_VIA_SESSION && p->user_id == 42 && p->session == NULL);
+    CHECK(p->has_password_confirmed_at && p->abilities.len == 1);
+    authkv_principal_free(p);
+
     /* First party, writing: the CSRF token must come along. */
     p = NULL;
     r = request_for("POST");
@@ -363,6 +370,8 @@ static void guard_flow(authkv_engine *e) {
     r.referer = SPA;
     r.referer_len = strlen(SPA);
     EXPECT(authkv_guard_authenticate(e, &r, &p), AUTHKV_CSRF_MISMATCH);
+    CHECK(p == NULL);
+    EXPECT(authkv_guard_authenticate_lean(e, &r, &p), AUTHKV_CSRF_MISMATCH);
     CHECK(p == NULL);
     r.xsrf_token = s.csrf;
     r.xsrf_token_len = strlen(s.csrf);

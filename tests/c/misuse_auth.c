@@ -266,6 +266,9 @@ static void guard_calls(void) {
     EXPECT(authkv_guard_authenticate(NULL, &r, &p), AUTHKV_NULL_POINTER);
     EXPECT(authkv_guard_authenticate(e, NULL, &p), AUTHKV_NULL_POINTER);
     EXPECT(authkv_guard_authenticate(e, &r, NULL), AUTHKV_NULL_POINTER);
+    EXPECT(authkv_guard_authenticate_lean(NULL, &r, &p), AUTHKV_NULL_POINTER);
+    EXPECT(authkv_guard_authenticate_lean(e, NULL, &p), AUTHKV_NULL_POINTER);
+    EXPECT(authkv_guard_authenticate_lean(e, &r, NULL), AUTHKV_NULL_POINTER);
     r.method = NULL;
     EXPECT(authkv_guard_authenticate(e, &r, &p), AUTHKV_NULL_POINTER);
     r = request_for("GET");
