@@ -78,6 +78,29 @@ fn answer(b: &Browser, method: &str, site: Option<&str>, origin: Option<&str>, t
     }
 }
 
+/// The CSRF check alone (a login route outside the guard): 200 or 419.
+fn csrf_only(
+    b: &Browser,
+    method: &str,
+    site: Option<&str>,
+    origin: Option<&str>,
+    token: bool,
+) -> u16 {
+    let request = Request {
+        method,
+        cookie: Some(&b.cookie),
+        origin,
+        sec_fetch_site: site,
+        xsrf_token: token.then_some(b.csrf.as_str()),
+        ..Request::default()
+    };
+    match b.f.engine.verify_request_csrf(&request) {
+        Ok(()) => 200,
+        Err(Error::Guard(e @ GuardError::CsrfMismatch)) => e.http_status(),
+        Err(other) => panic!("{method} {site:?} {origin:?}: {other:?}"),
+    }
+}
+
 #[test]
 fn every_cell_of_the_mode_matrix_answers_as_specified() {
     let mut cells = 0;
@@ -103,8 +126,15 @@ fn every_cell_of_the_mode_matrix_answers_as_specified() {
                         "{mode:?} same-site={same_site} POST site={site:?} origin={origin:?} \
                          token={token}"
                     );
+                    assert_eq!(
+                        csrf_only(&b, "POST", site, origin, token),
+                        expected,
+                        "the check alone, {mode:?} same-site={same_site} site={site:?} \
+                         origin={origin:?} token={token}"
+                    );
                     // Reading methods never need a check.
                     assert_eq!(answer(&b, "GET", site, origin, token), 200);
+                    assert_eq!(csrf_only(&b, "GET", site, origin, token), 200);
                     cells += 2;
                 }
             }

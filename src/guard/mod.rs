@@ -22,6 +22,7 @@ use crate::guard::http::{
     parse_origin_view, render_clear_cookie, render_set_cookie,
 };
 use crate::session::Session;
+use crate::session::auth::GuardSession;
 use crate::token::ability::Abilities;
 
 impl Engine {
@@ -39,18 +40,8 @@ impl Engine {
     /// [`GuardError::CsrfMismatch`], [`GuardError::Unauthenticated`] or
     /// [`GuardError::BadRequest`] (as [`crate::Error::Guard`]); storage errors.
     pub fn authenticate(&self, request: &Request<'_>) -> Result<Principal> {
-        let guard = &self.core.config.guard;
         if self.is_first_party(request)? {
-            // The name on the wire: `__Host-` in front when configured, as
-            // `session_set_cookie` renders it.
-            let name = cookie_name(&guard.session_cookie, &guard.cookie);
-            let session = match request.cookie {
-                Some(header) => match find_cookie(header, &name).map_err(GuardError::from)? {
-                    Some(id) => self.guard_session(id)?,
-                    None => None,
-                },
-                None => None,
-            };
+            let session = self.cookie_session(request)?;
             if !is_reading_method(request.method) && !self.csrf_passes(request, session.as_ref())? {
                 return Err(GuardError::CsrfMismatch.into());
             }
@@ -78,6 +69,42 @@ impl Engine {
             });
         }
         Err(GuardError::Unauthenticated.into())
+    }
+
+    /// The live session the request's session cookie names, if any.
+    fn cookie_session(&self, request: &Request<'_>) -> Result<Option<GuardSession>> {
+        let guard = &self.core.config.guard;
+        // The name on the wire: `__Host-` in front when configured, as
+        // `session_set_cookie` renders it.
+        let name = cookie_name(&guard.session_cookie, &guard.cookie);
+        match request.cookie {
+            Some(header) => match find_cookie(header, &name).map_err(GuardError::from)? {
+                Some(id) => self.guard_session(id),
+                None => Ok(None),
+            },
+            None => Ok(None),
+        }
+    }
+
+    /// The guard's CSRF check alone, for a route outside the guard (a login
+    /// form posting before anyone is authenticated): a GET, HEAD or
+    /// OPTIONS passes; any other method must pass the configured
+    /// `GuardConfig::csrf` mode against the session its cookie names — the
+    /// token, Fetch Metadata, or either.
+    ///
+    /// # Errors
+    /// [`GuardError::CsrfMismatch`] (419) or [`GuardError::BadRequest`] (as
+    /// [`crate::Error::Guard`]); storage errors.
+    pub fn verify_request_csrf(&self, request: &Request<'_>) -> Result<()> {
+        if is_reading_method(request.method) {
+            return Ok(());
+        }
+        let session = self.cookie_session(request)?;
+        if self.csrf_passes(request, session.as_ref())? {
+            Ok(())
+        } else {
+            Err(GuardError::CsrfMismatch.into())
+        }
     }
 
     /// Whether the Referer (else the Origin) names a stateful domain.
