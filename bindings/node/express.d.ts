@@ -29,7 +29,8 @@ export function session(
   options: { secret: string | string[]; expressSession?: unknown; versionCheck?: boolean; [option: string]: unknown },
 ): Middleware & { store: AuthkvStore };
 
-/** The auth:sanctum guard: `req.auth` is the Principal; JSON 401/419/403. */
+/** The auth:sanctum guard: `req.auth` is the Principal; JSON 401/419/403,
+ * and 429 (with Retry-After when known) for a token over its limits. */
 export function guard(engine: Engine, options?: { abilities?: Iterable<string>; any?: Iterable<string> }): Middleware;
 /** Sets the XSRF-TOKEN cookie, making the session's row when needed. */
 export function csrfCookie(engine: Engine): Middleware;

@@ -30,7 +30,12 @@ const ROW = Symbol('authkv.row');
 /** The authkv row a session object from `get` came from. */
 const LOADED = Symbol('authkv.loaded');
 
-const MESSAGES = { 401: 'Unauthenticated.', 403: 'Forbidden.', 419: 'CSRF token mismatch.' };
+const MESSAGES = {
+  401: 'Unauthenticated.',
+  403: 'Forbidden.',
+  419: 'CSRF token mismatch.',
+  429: 'Too Many Attempts.',
+};
 
 function engineOf(engine, where) {
   if (!(engine instanceof Engine)) {
@@ -367,10 +372,11 @@ function authkvIds(store) {
   };
 }
 
-function refuse(res, status) {
+function refuse(res, status, retryAfter = null) {
   const body = JSON.stringify({ message: MESSAGES[status] ?? 'Request refused.' });
   res.statusCode = status;
   if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
+  if (retryAfter !== null && retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter));
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
   res.setHeader('Content-Length', Buffer.byteLength(body));
   res.end(body);
@@ -384,7 +390,9 @@ function refuse(res, status) {
  * `_token` body field, else X-CSRF-TOKEN, else X-XSRF-TOKEN); any other
  * request with its bearer token. Then `abilities` must all be granted and
  * one of `any` when given. Refusals are JSON: 401 (with
- * `WWW-Authenticate: Bearer`), 419, 403. The principal is `req.auth`.
+ * `WWW-Authenticate: Bearer`), 419, 403, and 429 `Too Many Attempts.` for
+ * a bearer token over its rate limit or quota (with `Retry-After` when it
+ * will be admitted again). The principal is `req.auth`.
  */
 function guard(engine, { abilities = [], any = [] } = {}) {
   engineOf(engine, 'guard');
@@ -400,6 +408,9 @@ function guard(engine, { abilities = [], any = [] } = {}) {
       const formToken = typeof req.body?._token === 'string' ? req.body._token : undefined;
       answer = engine._decide(req.method, headers, formToken);
     } catch (error) {
+      if (error instanceof errors.RateLimited || error instanceof errors.QuotaExhausted) {
+        return refuse(res, 429, error.retryAfter);
+      }
       next(error);
       return;
     }

@@ -104,6 +104,42 @@ export interface NewToken {
   info: TokenInfo;
 }
 
+/** At most `max` requests per `window` seconds, the window opening at its
+ * first request. */
+export interface RateLimit {
+  /** At least 1. */
+  max: number;
+  /** Seconds, a whole number of at least 1. */
+  window: number;
+}
+
+/** A number of uses, refilled to `refillAmount` every `refillInterval`
+ * seconds (counted from when the quota was set) when one is given. */
+export interface Quota {
+  /** Uses left. */
+  remaining: number;
+  /** What `remaining` is reset to at each refill (at least 1 when the
+   * quota refills). */
+  refillAmount: number;
+  /** Seconds; null: never refills. */
+  refillInterval: number | null;
+}
+
+/** What `createToken` and `setTokenLimits` take: either, both or neither
+ * (unlimited). */
+export interface TokenLimitsInput {
+  rateLimit?: { max: IdInput; window: IdInput } | null;
+  /** `refillAmount` defaults to `remaining` when `refillInterval` is given. */
+  quota?: { remaining: IdInput; refillAmount?: IdInput; refillInterval?: IdInput | null } | null;
+}
+
+/** A token's limits as `tokenLimits` reads them. */
+export interface TokenLimits {
+  rateLimit: RateLimit | null;
+  /** `remaining` as of now. */
+  quota: Quota | null;
+}
+
 export class Token {
   readonly id: Id;
   readonly userId: Id;
@@ -193,7 +229,13 @@ export class Engine {
   revokeSession(handle: string): Promise<void>;
   revokeUserSessions(userId: IdInput, options?: { keep?: string }): Promise<number>;
 
-  createToken(userId: IdInput, name: string, abilities?: Iterable<string>, options?: { expiresAt?: IdInput }): Promise<NewToken>;
+  createToken(userId: IdInput, name: string, abilities?: Iterable<string>, options?: { expiresAt?: IdInput } & TokenLimitsInput): Promise<NewToken>;
+  /** Replace the token's limits (`{}`: unlimited); counts start over.
+   * Rejects with InvalidArgument or NotFound. */
+  setTokenLimits(tokenId: IdInput, limits: TokenLimitsInput | null): Promise<void>;
+  /** null for an unknown or unlimited token. */
+  tokenLimits(tokenId: IdInput): TokenLimits | null;
+  /** Throws RateLimited or QuotaExhausted for a token over its limits. */
   authenticateToken(plainText: string): Token | null;
   userTokens(userId: IdInput): TokenInfo[];
   revokeToken(tokenId: IdInput): Promise<boolean>;
@@ -223,7 +265,8 @@ export class Engine {
   consumeRememberToken(token: string): Promise<{ userId: Id; token: string }>;
   revokeRememberTokens(userId: IdInput): Promise<number>;
 
-  /** The auth:sanctum decision; throws Unauthenticated or CsrfMismatch. */
+  /** The auth:sanctum decision; throws Unauthenticated, CsrfMismatch,
+   * RateLimited or QuotaExhausted. */
   authenticate(method: string, headers: GuardHeaders, options?: { formToken?: string }): Principal;
   sessionCookie(sessionId: string): string;
   xsrfCookie(csrfToken: string): string;
@@ -257,6 +300,16 @@ export class Unauthenticated extends AuthkvError {}
 export class Forbidden extends AuthkvError {}
 export class Throttled extends AuthkvError {
   readonly retryAfter: number;
+}
+/** A token over its rate limit (HTTP 429). */
+export class RateLimited extends AuthkvError {
+  /** Seconds until the window ends. */
+  readonly retryAfter: number;
+}
+/** A token whose quota is used up (HTTP 429). */
+export class QuotaExhausted extends AuthkvError {
+  /** Seconds until the quota refills; null when it never does. */
+  readonly retryAfter: number | null;
 }
 export class AlreadyExists extends AuthkvError {}
 export class InvalidCredentials extends AuthkvError {}

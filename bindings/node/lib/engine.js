@@ -129,6 +129,47 @@ function tokenInfo(t) {
   };
 }
 
+const LIMIT_FIELDS = {
+  limits: ['rateLimit', 'quota'],
+  rateLimit: ['max', 'window'],
+  quota: ['remaining', 'refillAmount', 'refillInterval'],
+};
+
+function knownFields(object, kind, name) {
+  for (const key of Object.keys(object)) {
+    if (!LIMIT_FIELDS[kind].includes(key)) {
+      throw new InvalidArgument(`${name}: unknown field ${JSON.stringify(key)} (expected ${LIMIT_FIELDS[kind].join(', ')})`);
+    }
+  }
+}
+
+/** The addon's limits from `{ rateLimit, quota }`, either absent or null;
+ * `undefined` when both are (an unlimited token). The engine refuses a
+ * zero max, window or refilled refillAmount. */
+function limitsArgument(given, name = 'options', strict = false) {
+  if (strict) knownFields(given, 'limits', name);
+  const { rateLimit, quota } = given;
+  const limits = {};
+  if (rateLimit !== undefined && rateLimit !== null) {
+    const r = check.object(rateLimit, 'rateLimit');
+    knownFields(r, 'rateLimit', 'rateLimit');
+    limits.rateLimit = { max: check.id(r.max, 'rateLimit.max'), window: check.id(r.window, 'rateLimit.window') };
+  }
+  if (quota !== undefined && quota !== null) {
+    const q = check.object(quota, 'quota');
+    knownFields(q, 'quota', 'quota');
+    const remaining = check.id(q.remaining, 'quota.remaining');
+    const refillInterval = check.optionalId(q.refillInterval, 'quota.refillInterval');
+    // Refilled to the starting amount unless told otherwise.
+    const refillAmount = q.refillAmount === undefined || q.refillAmount === null
+      ? (refillInterval === undefined ? 0 : remaining)
+      : check.id(q.refillAmount, 'quota.refillAmount');
+    limits.quota = { remaining, refillAmount, refillInterval };
+  }
+  if (!strict && limits.rateLimit === undefined && limits.quota === undefined) return undefined;
+  return limits;
+}
+
 /** The guard's headers from a plain object with lower-case names (Node's
  * `req.headers`) or a fetch `Headers`. */
 const GUARD_HEADERS = ['cookie', 'authorization', 'origin', 'referer', 'host', 'x-csrf-token', 'x-xsrf-token', 'sec-fetch-site'];
@@ -329,17 +370,46 @@ class Engine {
   // -- personal access tokens --------------------------------------------
 
   /** A token for `userId`; `plainText` is shown once. `expiresAt` is unix
-   * seconds. */
-  async createToken(userId, name, abilities = ['*'], { expiresAt } = {}) {
+   * seconds; `rateLimit` (`{ max, window }`) and `quota` (`{ remaining,
+   * refillAmount, refillInterval }`, seconds) limit its use, stored with
+   * the token. */
+  async createToken(userId, name, abilities = ['*'], { expiresAt, rateLimit, quota } = {}) {
     check.id(userId, 'userId');
     check.text(name, 'name');
     const list = check.strings(abilities, 'abilities');
     const expiry = check.optionalId(expiresAt, 'expiresAt');
-    const t = await this._job(() => this._native.createToken(userId, name, list, expiry));
+    const limits = limitsArgument({ rateLimit, quota });
+    const t = await this._job(() => this._native.createToken(userId, name, list, expiry, limits));
     return { id: t.id, plainText: t.plainText, info: tokenInfo(t.info) };
   }
 
-  /** The token a client sent (`{id}|{secret}`), or `null`. */
+  /** Replace the token's rate limit and quota (`{}`: unlimited); the counts
+   * start over in every process. Rejects with `InvalidArgument` for a
+   * zero `max`, `window` or (refilled) `refillAmount`, `NotFound` for an
+   * unknown token. */
+  async setTokenLimits(tokenId, limits) {
+    check.id(tokenId, 'tokenId');
+    const native = limitsArgument(check.object(limits, 'limits'), 'limits', true);
+    await this._job(() => this._native.setTokenLimits(tokenId, native));
+  }
+
+  /** The token's `{ rateLimit, quota }` with the quota's `remaining` as of
+   * now, or `null` for an unknown or unlimited token. */
+  tokenLimits(tokenId) {
+    check.id(tokenId, 'tokenId');
+    const l = sync(() => this._native.tokenLimits(tokenId));
+    if (!l) return null;
+    return {
+      rateLimit: l.rateLimit ? { max: l.rateLimit.max, window: l.rateLimit.window } : null,
+      quota: l.quota
+        ? { remaining: l.quota.remaining, refillAmount: l.quota.refillAmount, refillInterval: l.quota.refillInterval ?? null }
+        : null,
+    };
+  }
+
+  /** The token a client sent (`{id}|{secret}`), or `null`. Throws
+   * `RateLimited` or `QuotaExhausted` (HTTP 429, with `.retryAfter`) for
+   * a token over its limits. */
   authenticateToken(plainText) {
     check.text(plainText, 'plainText');
     const t = sync(() => this._native.authenticateToken(plainText));
@@ -501,8 +571,9 @@ class Engine {
    * OPTIONS; anyone else by the bearer token. `headers` is a plain object
    * with lower-case names (Node's `req.headers`) or a fetch `Headers`;
    * `formToken` is the `_token` field of a parsed form body. Throws
-   * `Unauthenticated`, `CsrfMismatch`, or `InvalidArgument` for a header
-   * the parser refuses.
+   * `Unauthenticated`, `CsrfMismatch`, `RateLimited` or `QuotaExhausted`
+   * (a bearer token over its limits; HTTP 429 with `.retryAfter`), or
+   * `InvalidArgument` for a header the parser refuses.
    */
   authenticate(method, headers, { formToken } = {}) {
     const answer = this._decide(method, headers, formToken);

@@ -88,6 +88,32 @@ class Throttled extends AuthkvError {
   }
 }
 
+/** A token used up its rate limit for this window (110, HTTP 429); its
+ * requests are admitted again after `.retryAfter` seconds. */
+class RateLimited extends AuthkvError {
+  constructor(message, retryAfter = 0) {
+    super(message, 110);
+    this.retryAfter = retryAfter;
+  }
+
+  get httpStatus() {
+    return 429;
+  }
+}
+
+/** A token used up its quota (111, HTTP 429); it refills after
+ * `.retryAfter` seconds, or never when `.retryAfter` is `null`. */
+class QuotaExhausted extends AuthkvError {
+  constructor(message, retryAfter = null) {
+    super(message, 111);
+    this.retryAfter = retryAfter;
+  }
+
+  get httpStatus() {
+    return 429;
+  }
+}
+
 /** A rotated-away remember-me cookie was replayed (108): every remember-me
  * token of `.userId` has been revoked. */
 class TheftDetected extends AuthkvError {
@@ -117,6 +143,8 @@ const NAMES = new Map([
   [107, 'AUTHKV_INVALID_CREDENTIALS'],
   [108, 'AUTHKV_THEFT_DETECTED'],
   [109, 'AUTHKV_CONFIRMATION_REQUIRED'],
+  [110, 'AUTHKV_RATE_LIMITED'],
+  [111, 'AUTHKV_QUOTA_EXHAUSTED'],
   [200, 'AUTHKV_LOCKED'],
   [201, 'AUTHKV_NOT_REDB'],
   [202, 'AUTHKV_NOT_AUTHKV'],
@@ -127,6 +155,8 @@ const NAMES = new Map([
   [303, 'AUTHKV_CLOSED'],
   [304, 'AUTHKV_INTERNAL'],
   [305, 'AUTHKV_PANIC'],
+  [306, 'AUTHKV_UNAVAILABLE'],
+  [307, 'AUTHKV_UNSUPPORTED'],
 ]);
 
 const BY_STATUS = new Map([
@@ -154,7 +184,9 @@ const BY_STATUS = new Map([
   [305, Panic],
 ]);
 
-const NATIVE = /^\[authkv:(\d+)\] /;
+/** `[authkv:<status>] message`, or `[authkv:<status> retry-after=<s>]
+ * message` for a token over its rate limit or quota (src/errors.rs). */
+const NATIVE = /^\[authkv:(\d+)(?: retry-after=(\d+))?\] /;
 
 /** The typed error for an error the addon threw; other errors (a bug in
  * this package) pass through unchanged. */
@@ -162,8 +194,12 @@ function fromNative(error) {
   const match = error instanceof Error ? NATIVE.exec(error.message) : null;
   if (!match) return error;
   const status = Number(match[1]);
+  const message = error.message.slice(match[0].length);
+  const retryAfter = match[2] === undefined ? null : Number(match[2]);
+  if (status === 110) return new RateLimited(message, retryAfter ?? 0);
+  if (status === 111) return new QuotaExhausted(message, retryAfter);
   const Class = BY_STATUS.get(status) || AuthkvError;
-  const typed = new Class(error.message.slice(match[0].length), status);
+  const typed = new Class(message, status);
   return typed;
 }
 
@@ -180,6 +216,8 @@ module.exports = {
   ConfirmationRequired,
   Forbidden,
   Throttled,
+  RateLimited,
+  QuotaExhausted,
   AlreadyExists,
   InvalidCredentials,
   TheftDetected,

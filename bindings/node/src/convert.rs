@@ -259,3 +259,60 @@ pub struct VerifyReportObject {
     pub index_rows_checked: Id,
     pub problems: Vec<String>,
 }
+
+/// A token's rate limit (`RateLimit`): `max` requests per `window`
+/// seconds.
+#[napi(object)]
+pub struct RateLimitObject {
+    pub max: Id,
+    pub window: Id,
+}
+
+/// A token's quota (`Quota`): `remaining` uses, reset to `refillAmount`
+/// every `refillInterval` seconds when one is given.
+#[napi(object)]
+pub struct QuotaObject {
+    pub remaining: Id,
+    pub refill_amount: Id,
+    pub refill_interval: Option<Id>,
+}
+
+/// A token's limits (`TokenLimits`); both absent: unlimited.
+#[napi(object)]
+pub struct TokenLimitsObject {
+    pub rate_limit: Option<RateLimitObject>,
+    pub quota: Option<QuotaObject>,
+}
+
+impl From<&TokenLimitsObject> for authkv::TokenLimits {
+    fn from(l: &TokenLimitsObject) -> Self {
+        use std::time::Duration;
+        authkv::TokenLimits {
+            rate_limit: l.rate_limit.as_ref().map(|r| authkv::RateLimit {
+                max: r.max.0,
+                window: Duration::from_secs(r.window.0),
+            }),
+            quota: l.quota.as_ref().map(|q| authkv::Quota {
+                remaining: q.remaining.0,
+                refill_amount: q.refill_amount.0,
+                refill_interval: q.refill_interval.map(|i| Duration::from_secs(i.0)),
+            }),
+        }
+    }
+}
+
+impl From<authkv::TokenLimits> for TokenLimitsObject {
+    fn from(l: authkv::TokenLimits) -> Self {
+        TokenLimitsObject {
+            rate_limit: l.rate_limit.map(|r| RateLimitObject {
+                max: Id(r.max),
+                window: Id(r.window.as_secs()),
+            }),
+            quota: l.quota.map(|q| QuotaObject {
+                remaining: Id(q.remaining),
+                refill_amount: Id(q.refill_amount),
+                refill_interval: q.refill_interval.map(|i| Id(i.as_secs())),
+            }),
+        }
+    }
+}

@@ -1,8 +1,12 @@
 //! authkv's errors as the JavaScript errors `lib/errors.js` understands:
-//! the C ABI's status number in front of the crate's message.
+//! the C ABI's status number in front of the crate's message, and for a
+//! token over its rate limit or quota the seconds to wait:
+//! `[authkv:110 retry-after=45] …`, `[authkv:111] …` for a quota that never
+//! refills.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+use authkv::TokenError;
 use authkv::ffi::authkv_status;
 
 /// The status of an argument the caller got wrong (`AUTHKV_INVALID_ARGUMENT`).
@@ -28,9 +32,22 @@ pub fn invalid(message: impl std::fmt::Display) -> napi::Error {
 }
 
 /// The JavaScript error for an error of the crate, with the status the C
-/// ABI gives it.
+/// ABI gives it (and the wait of a rate limit or quota, as the C ABI's
+/// `authkv_last_retry_after`).
 pub fn from_authkv(error: &authkv::Error) -> napi::Error {
-    failure(authkv_status::from(error) as u32, error)
+    let status = authkv_status::from(error) as u32;
+    let retry_after = match error {
+        authkv::Error::Token(TokenError::RateLimited { retry_after }) => Some(*retry_after),
+        authkv::Error::Token(TokenError::QuotaExhausted { retry_after }) => *retry_after,
+        _ => None,
+    };
+    match retry_after {
+        Some(seconds) => napi::Error::new(
+            napi::Status::GenericFailure,
+            format!("[authkv:{status} retry-after={seconds}] {error}"),
+        ),
+        None => failure(status, error),
+    }
 }
 
 /// Run `call`, turning the crate's errors and a panic into JavaScript

@@ -1,17 +1,18 @@
-//! Personal access tokens: create, authenticate, list, revoke, prune and
-//! import Sanctum rows.
+//! Personal access tokens: create, authenticate, list, revoke, prune,
+//! import Sanctum rows, and their rate limits and quotas.
 
 use napi::bindgen_prelude::AsyncTask;
 use napi_derive::napi;
 
-use crate::convert::{Id, NewTokenObject, TokenInfoObject, TokenObject};
+use crate::convert::{Id, NewTokenObject, TokenInfoObject, TokenLimitsObject, TokenObject};
 use crate::engine::NativeEngine;
 use crate::errors::js;
 use crate::job::Job;
 
 #[napi]
 impl NativeEngine {
-    /// A new token for `userId`; its plain text is shown once.
+    /// A new token for `userId`, with a rate limit and/or quota when
+    /// `limits` has one; its plain text is shown once.
     #[napi]
     pub fn create_token(
         &self,
@@ -19,20 +20,46 @@ impl NativeEngine {
         name: String,
         abilities: Vec<String>,
         expires_at: Option<Id>,
+        limits: Option<TokenLimitsObject>,
     ) -> napi::Result<AsyncTask<Job<NewTokenObject>>> {
+        let limits = limits
+            .as_ref()
+            .map(authkv::TokenLimits::from)
+            .unwrap_or_default();
         self.job(move |e| {
-            js(e.create_token(user_id.0, &name, &abilities, expires_at.map(|v| v.0))).map(|t| {
-                NewTokenObject {
-                    id: Id(t.id),
-                    plain_text: t.plain_text.expose().to_owned(),
-                    info: TokenInfoObject::from(t.info),
-                }
+            let expires_at = expires_at.map(|v| v.0);
+            let made =
+                e.create_token_with_limits(user_id.0, &name, &abilities, expires_at, &limits);
+            js(made).map(|t| NewTokenObject {
+                id: Id(t.id),
+                plain_text: t.plain_text.expose().to_owned(),
+                info: TokenInfoObject::from(t.info),
             })
         })
     }
 
+    /// Replace token `id`'s limits (none: unlimited); the counts start
+    /// over. `NotFound` for an unknown id.
+    #[napi]
+    pub fn set_token_limits(
+        &self,
+        id: Id,
+        limits: TokenLimitsObject,
+    ) -> napi::Result<AsyncTask<Job<()>>> {
+        let limits = authkv::TokenLimits::from(&limits);
+        self.job(move |e| js(e.set_token_limits(id.0, &limits)))
+    }
+
+    /// Token `id`'s limits with the quota's uses left as of now, or `null`
+    /// (unknown or unlimited token).
+    #[napi]
+    pub fn token_limits(&self, id: Id) -> napi::Result<Option<TokenLimitsObject>> {
+        self.with(|e| js(e.token_limits(id.0)).map(|l| l.map(TokenLimitsObject::from)))
+    }
+
     /// The token a client sent, or `null` (malformed, wrong checksum,
-    /// unknown, revoked or expired).
+    /// unknown, revoked or expired); `RateLimited` or `QuotaExhausted` when
+    /// it is over its limits.
     #[napi]
     pub fn authenticate_token(&self, text: String) -> napi::Result<Option<TokenObject>> {
         self.with(|e| {

@@ -1,7 +1,8 @@
 'use strict';
 // A Node cluster of 4 workers on one authkv file: a session made by a
 // login in one worker is served by the others, and a logout in one is
-// refused by every other on the next request.
+// refused by every other on the next request; a token's rate limit and
+// quota are one count for all the workers.
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -86,4 +87,37 @@ test('4 cluster workers share one file: logins are seen, logouts are refused eve
   await admin.revokeToken(token.id);
   await admin.close();
   assert.equal((await api.request('GET', '/api/orders', { firstParty: false, bearer: token.plainText })).status, 401);
+});
+
+test('4 cluster workers together admit exactly a token\'s rate limit and quota', async (t) => {
+  const file = path.join(scratch(t), 'auth.redb');
+  const setup = new Engine(file, FAST);
+  const rated = await setup.createToken(42, 'rated', ['orders:read'], { rateLimit: { max: 10, window: 3600 } });
+  const quota = await setup.createToken(42, 'quota', ['orders:read'], { quota: { remaining: 7 } });
+  await setup.close();
+
+  const cluster = startCluster(t, file);
+  const ports = await cluster.ports;
+  // Every worker tries more than the limit, all at once.
+  const hammer = (token, each) => Promise.all(ports.flatMap((port) => Array.from({ length: each }, () => (
+    new Browser(`http://127.0.0.1:${port}`).request('GET', '/api/orders', { firstParty: false, bearer: token.plainText })
+  ))));
+  const count = (answers, status) => answers.filter((r) => r.status === status).length;
+
+  const rate = await hammer(rated, 12);
+  assert.equal(count(rate, 200), 10, 'the workers together admit max');
+  assert.equal(count(rate, 429), 4 * 12 - 10);
+  const refused = rate.find((r) => r.status === 429);
+  assert.deepEqual(refused.json, { message: 'Too Many Attempts.' });
+  const wait = Number(refused.headers.get('retry-after'));
+  assert.ok(wait > 3500 && wait <= 3600, `Retry-After: ${wait}`);
+
+  const used = await hammer(quota, 9);
+  assert.equal(count(used, 200), 7, 'the workers together use the quota once');
+  assert.equal(count(used, 429), 4 * 9 - 7);
+  assert.ok(used.filter((r) => r.status === 429).every((r) => r.headers.get('retry-after') === null));
+
+  const admin = new Engine(file, FAST);
+  t.after(() => admin.close());
+  assert.equal(admin.tokenLimits(quota.id).quota.remaining, 0);
 });

@@ -205,3 +205,52 @@ test('a session id authkv did not issue is never adopted', async (t) => {
   assert.equal(engine.loadSession('A'.repeat(40)), null);
   assert.ok(engine.loadSession(browser.sessionId));
 });
+
+/** The SPA app on an engine in `csrfMode`, with a visitor holding its
+ * XSRF-TOKEN cookie, ready to log in. */
+async function visitorIn(t, csrfMode) {
+  const engine = openEngine(t, { csrfMode });
+  await engine.setPassword(42, 'ada@example.com', 'correct horse battery');
+  const browser = new Browser(await listen(t, makeApp(engine)));
+  assert.equal((await browser.request('GET', '/csrf-cookie')).status, 204);
+  return browser;
+}
+
+const CREDENTIALS = { email: 'ada@example.com', password: 'correct horse battery' };
+
+test('verifyCsrf in every csrfMode: the token passes, a cross-site write without it is 419', async (t) => {
+  for (const mode of ['token', 'fetch-metadata', 'either']) {
+    const browser = await visitorIn(t, mode);
+    const forged = await browser.request('POST', '/login', {
+      firstParty: false,
+      csrf: false,
+      headers: { origin: 'https://evil.test', 'sec-fetch-site': 'cross-site' },
+      body: CREDENTIALS,
+    });
+    assert.equal(forged.status, 419, `${mode}: a cross-site write without the token`);
+    const bare = await browser.request('POST', '/login', { firstParty: false, csrf: false, body: CREDENTIALS });
+    assert.equal(bare.status, 419, `${mode}: neither the token nor Fetch Metadata`);
+    const withToken = await browser.request('POST', '/login', {
+      headers: { 'sec-fetch-site': 'same-origin' },
+      body: CREDENTIALS,
+    });
+    assert.equal(withToken.status, 200, `${mode}: a same-origin write with the token`);
+  }
+});
+
+// verifyCsrf() checks the token only: the engine's mode-aware check of a
+// request (Engine::csrf_passes in src/guard/csrf.rs) is crate-private, so
+// the binding cannot call it yet. Drop `todo` once it can.
+test('verifyCsrf honours csrfMode: a same-origin write without the token passes in the fetch-metadata modes', {
+  todo: 'needs a public Rust call that checks a request\'s CSRF in the configured mode',
+}, async (t) => {
+  for (const [mode, status] of [['token', 419], ['fetch-metadata', 200], ['either', 200]]) {
+    const browser = await visitorIn(t, mode);
+    const res = await browser.request('POST', '/login', {
+      csrf: false,
+      headers: { 'sec-fetch-site': 'same-origin' },
+      body: CREDENTIALS,
+    });
+    assert.equal(res.status, status, `${mode}: Sec-Fetch-Site: same-origin, no token`);
+  }
+});
