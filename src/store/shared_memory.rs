@@ -13,9 +13,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::store::counters::CounterTable;
 
-/// Changed keys the ring holds; a follower further behind than this
-/// forgets its whole cache instead of replaying.
-pub(crate) const LOG_SLOTS: usize = 8192;
+/// Changed keys the ring holds (3 MiB); a follower further behind than
+/// this forgets its whole cache instead of replaying. Sized so that a
+/// burst of writes with no lookup between (a batch of logins, an import
+/// in another process) stays replayable: at 8,192 a few thousand logins
+/// were enough to empty every cache.
+pub(crate) const LOG_SLOTS: usize = 65_536;
 
 /// "akvshm03": layout version 3. A side file without it is initialised.
 const MAGIC: u64 = u64::from_le_bytes(*b"akvshm03");
