@@ -140,6 +140,16 @@ typedef struct authkv_token_list {
     size_t len;
 } authkv_token_list;
 
+typedef struct authkv_token_limits {
+    bool has_rate_limit;
+    uint64_t rate_max;
+    uint64_t rate_window;
+    bool has_quota;
+    uint64_t quota_remaining;
+    uint64_t quota_refill_amount;
+    uint64_t quota_refill_interval;
+} authkv_token_limits;
+
 typedef struct authkv_request {
     const char *method;
     size_t method_len;
@@ -180,6 +190,8 @@ const char *authkv_version_str(void);
 const char *authkv_status_str(uint32_t status);
 
 const char *authkv_last_error(void);
+
+uint64_t authkv_last_retry_after(void);
 
 authkv_status authkv_options_default(struct authkv_options *out);
 
@@ -365,6 +377,28 @@ authkv_status authkv_token_list_user(const struct authkv_engine *engine,
 
 void authkv_token_list_free(struct authkv_token_list *list);
 
+authkv_status authkv_token_create_limited(const struct authkv_engine *engine,
+                                          uint64_t user_id,
+                                          const char *name,
+                                          size_t name_len,
+                                          const char *abilities,
+                                          size_t abilities_len,
+                                          bool has_expires_at,
+                                          uint64_t expires_at,
+                                          const struct authkv_token_limits *limits,
+                                          uint64_t *id_out,
+                                          char *token_out,
+                                          size_t token_out_size,
+                                          size_t *required_size);
+
+authkv_status authkv_token_set_limits(const struct authkv_engine *engine,
+                                      uint64_t id,
+                                      const struct authkv_token_limits *limits);
+
+authkv_status authkv_token_get_limits(const struct authkv_engine *engine,
+                                      uint64_t id,
+                                      struct authkv_token_limits *out);
+
 authkv_status authkv_password_set(const struct authkv_engine *engine,
                                   uint64_t user_id,
                                   const char *login,
@@ -429,6 +463,10 @@ authkv_status authkv_remember_revoke_user(const struct authkv_engine *engine,
 authkv_status authkv_guard_authenticate(const struct authkv_engine *engine,
                                         const struct authkv_request *request,
                                         struct authkv_principal **out);
+
+authkv_status authkv_guard_authenticate_lean(const struct authkv_engine *engine,
+                                             const struct authkv_request *request,
+                                             struct authkv_principal **out);
 
 void authkv_principal_free(struct authkv_principal *principal);
 

@@ -47,6 +47,21 @@ class InvalidCredentials extends Exception {}
 /** The action needs a recent proof of the password (109); HTTP 423. */
 class ConfirmationRequired extends Exception {}
 
+/** A valid token used up its rate limit for this window (110, HTTP 429);
+ * retry after $retryAfter seconds, the rest of the window (send it as
+ * Retry-After). */
+class RateLimited extends Exception
+{
+    public int $retryAfter = 0;
+}
+
+/** A valid token used up its quota (111, HTTP 429); $retryAfter is the
+ * seconds until it refills, null for a quota that never does. */
+class QuotaExhausted extends Exception
+{
+    public ?int $retryAfter = null;
+}
+
 /** A stolen remember-me cookie was replayed (108): every remember-me token
  * of $userId has been revoked. */
 class TheftDetected extends Exception

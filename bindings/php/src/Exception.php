@@ -29,6 +29,8 @@ class Exception extends \RuntimeException
         Status::INVALID_CREDENTIALS => InvalidCredentials::class,
         Status::THEFT_DETECTED => TheftDetected::class,
         Status::CONFIRMATION_REQUIRED => ConfirmationRequired::class,
+        Status::RATE_LIMITED => RateLimited::class,
+        Status::QUOTA_EXHAUSTED => QuotaExhausted::class,
         Status::LOCKED => Locked::class,
         Status::NOT_REDB => NotRedb::class,
         Status::NOT_AUTHKV => NotAuthkv::class,

@@ -11,8 +11,12 @@ namespace Authkv;
  * $_SERVER and `_token` from
  * $_POST, and asks the engine who sent the request.
  *
- *     $user = (new Authkv\Guard($engine))->authenticate();   // or 401/419
+ *     $user = (new Authkv\Guard($engine))->authenticate();   // or 401/419/429
  *     $user->require(['orders:read']);                        // or 403
+ *
+ * A bearer token over its rate limit or quota is RateLimited or
+ * QuotaExhausted: answer 429, with `Retry-After: $e->retryAfter` when
+ * that is not null (a quota that never refills names no wait).
  *
  * (Apache without CGIPassAuth hides Authorization from PHP; the header is
  * then in REDIRECT_HTTP_AUTHORIZATION, which is read when
@@ -36,7 +40,8 @@ final class Guard
     /**
      * The principal of the current request ($server and $post default to
      * $_SERVER and $_POST). Throws Unauthenticated (401), CsrfMismatch
-     * (419) or InvalidArgument (400).
+     * (419), InvalidArgument (400), or RateLimited / QuotaExhausted (429)
+     * for a valid bearer token over its limits.
      *
      * @param array<string, mixed>|null $server
      * @param array<string, mixed>|null $post

@@ -47,11 +47,24 @@ final class Library
         return is_file($inTree) ? $inTree : 'libauthkv.so';
     }
 
-    /** Throw the exception for a status other than OK. */
+    /**
+     * Throw the exception for a status other than OK, with what the library
+     * left for it on this thread: the message and, for a token over its
+     * limits, the seconds to wait (read right after the call, before
+     * another call replaces them).
+     */
     public static function check(int $status): void
     {
         if ($status !== Status::OK) {
-            throw Exception::fromStatus($status, self::ffi()->authkv_last_error());
+            $ffi = self::ffi();
+            $error = Exception::fromStatus($status, $ffi->authkv_last_error());
+            if ($error instanceof RateLimited) {
+                $error->retryAfter = $ffi->authkv_last_retry_after();
+            } elseif ($error instanceof QuotaExhausted) {
+                $wait = $ffi->authkv_last_retry_after();
+                $error->retryAfter = $wait === 0 ? null : $wait; // 0: it never refills
+            }
+            throw $error;
         }
     }
 

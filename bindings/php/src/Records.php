@@ -68,6 +68,46 @@ final class NewToken
     ) {}
 }
 
+/**
+ * At most $max requests per $window seconds, the window counted from its
+ * first request; the next one throws RateLimited.
+ */
+final class RateLimit
+{
+    public function __construct(
+        /** Requests admitted per window (at least 1). */
+        public readonly int $max,
+        /** The window in whole seconds (at least 1). */
+        public readonly int $window,
+    ) {}
+}
+
+/**
+ * $remaining uses, then QuotaExhausted; with a $refillInterval (seconds,
+ * counted from when the quota was set) $remaining is reset to
+ * $refillAmount that often. null never refills.
+ */
+final class Quota
+{
+    public function __construct(
+        /** Uses left (read back: as of now). */
+        public readonly int $remaining,
+        /** What $remaining is reset to at each refill (at least 1 when it refills). */
+        public readonly int $refillAmount = 0,
+        /** Seconds between refills (at least 1), or null: never. */
+        public readonly ?int $refillInterval = null,
+    ) {}
+}
+
+/** A token's limits as Engine::tokenLimits() reads them back (one or both). */
+final class TokenLimits
+{
+    public function __construct(
+        public readonly ?RateLimit $rateLimit,
+        public readonly ?Quota $quota,
+    ) {}
+}
+
 /** One of a user's tokens ("your tokens"); never the secret. */
 final class TokenInfo
 {

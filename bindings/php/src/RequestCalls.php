@@ -17,8 +17,10 @@ trait RequestCalls
      * Referer, Host, X-CSRF-TOKEN, X-XSRF-TOKEN and Sec-Fetch-Site. $formToken is the form's
      * `_token` field. See Guard for $_SERVER.
      *
-     * Throws Unauthenticated, CsrfMismatch, or InvalidArgument for a header
-     * the parser refuses (over 8 KiB, too many cookies).
+     * Throws Unauthenticated, CsrfMismatch, InvalidArgument for a header
+     * the parser refuses (over 8 KiB, too many cookies), or, for a valid
+     * bearer token over its limits, RateLimited or QuotaExhausted (HTTP
+     * 429, $retryAfter for Retry-After).
      *
      * @param array<string, string> $headers
      */

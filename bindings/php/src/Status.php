@@ -28,6 +28,8 @@ final class Status
     public const INVALID_CREDENTIALS = 107;
     public const THEFT_DETECTED = 108;
     public const CONFIRMATION_REQUIRED = 109;
+    public const RATE_LIMITED = 110;
+    public const QUOTA_EXHAUSTED = 111;
     public const LOCKED = 200;
     public const NOT_REDB = 201;
     public const NOT_AUTHKV = 202;

@@ -2,14 +2,17 @@
 
 declare(strict_types=1);
 
-// The quickstart flows through the PHP binding: sessions, tokens, a
-// password login with throttling, remember-me rotation, the guard over
-// $_SERVER, and the Set-Cookie values.
+// The quickstart flows through the PHP binding: sessions, tokens and
+// their rate limits and quotas, a password login with throttling,
+// remember-me rotation, the guard over $_SERVER, and the Set-Cookie values.
 
 require __DIR__ . '/harness.php';
 
 use Authkv\Engine;
 use Authkv\Guard;
+use Authkv\Quota;
+use Authkv\RateLimit;
+use Authkv\TokenLimits;
 
 T::test('sessions: create, save, login, CSRF, devices, logout', function (): void {
     $e = T::engine('sessions');
@@ -76,6 +79,78 @@ T::test('tokens: create with abilities, authenticate, can, list, prune, revoke, 
     T::same([700, 3, ['read']], [$imported->id, $imported->userId, $imported->abilities], 'imported');
     T::throws(Authkv\AlreadyExists::class, fn () => $e->importSanctumToken(700, 3, 'x', hash('sha256', $secret)));
     T::same(701, $e->createToken(3, 'next')->id, 'ids continue after the import');
+});
+
+T::test('token rate limit: max per window, then RateLimited with the rest of the window', function (): void {
+    $e = T::engine('rate');
+    $guard = new Guard($e);
+    $token = $e->createToken(9, 'api', ['orders:read'], rateLimit: new RateLimit(3, 60));
+    T::check($e->tokenLimits($token->id) == new TokenLimits(new RateLimit(3, 60), null), 'read back');
+    for ($i = 0; $i < 3; $i++) {
+        T::same(9, $e->authenticateToken($token->plainText)->userId, "request {$i} admitted");
+    }
+    $e->setTime(T::T0 + 15);
+    $limited = T::throws(Authkv\RateLimited::class, fn () => $e->authenticateToken($token->plainText), 'retry in 45 s');
+    T::same([110, 45], [$limited->getStatus(), $limited->retryAfter], 'status and the rest of the window');
+    $bearer = ['REQUEST_METHOD' => 'GET', 'HTTP_AUTHORIZATION' => "Bearer {$token->plainText}"];
+    $e->setTime(T::T0 + 59);
+    $limited = T::throws(Authkv\RateLimited::class, fn () => $guard->authenticate($bearer, []));
+    T::same(1, $limited->retryAfter, 'the guard refuses the same way');
+    $e->setTime(T::T0 + 60);
+    T::same($token->id, $guard->authenticate($bearer, [])->tokenId, 'a new window');
+    T::throws(Authkv\Unauthenticated::class, fn () => $e->authenticateToken('1|not-a-token'));
+    T::same([], $e->verify(), 'consistent');
+});
+
+T::test('token quota: runs out for good without a refill, names the wait with one', function (): void {
+    $e = T::engine('quota');
+    $token = $e->createToken(9, 'metered', quota: new Quota(5));
+    T::check($e->tokenLimits($token->id)?->quota == new Quota(5, 0, null), 'read back');
+    $e->authenticateToken($token->plainText);
+    $e->authenticate('GET', ['Authorization' => "Bearer {$token->plainText}"]); // the guard counts too
+    T::same(3, $e->tokenLimits($token->id)?->quota?->remaining, 'remaining after 2 uses');
+    for ($i = 0; $i < 3; $i++) {
+        $e->authenticateToken($token->plainText);
+    }
+    T::same(0, $e->tokenLimits($token->id)?->quota?->remaining, 'used up');
+    $exhausted = T::throws(Authkv\QuotaExhausted::class, fn () => $e->authenticateToken($token->plainText));
+    T::same([111, null], [$exhausted->getStatus(), $exhausted->retryAfter], 'no refill: no wait');
+    $e->setTime(T::T0 + 365 * 86400);
+    T::throws(Authkv\QuotaExhausted::class, fn () => $e->authenticateToken($token->plainText));
+
+    $hourly = $e->createToken(9, 'hourly', quota: new Quota(2, refillAmount: 4, refillInterval: 3600));
+    $e->authenticateToken($hourly->plainText);
+    $e->authenticateToken($hourly->plainText);
+    T::same(3600, T::throws(Authkv\QuotaExhausted::class, fn () => $e->authenticateToken($hourly->plainText))->retryAfter, 'a full period');
+    $e->setTime(T::T0 + 365 * 86400 + 600);
+    T::same(3000, T::throws(Authkv\QuotaExhausted::class, fn () => $e->authenticateToken($hourly->plainText))->retryAfter, 'the rest of it');
+    $e->setTime(T::T0 + 365 * 86400 + 3600);
+    T::same(4, $e->tokenLimits($hourly->id)?->quota?->remaining, 'refilled');
+});
+
+T::test('setTokenLimits adds, replaces (counts start over) and removes limits', function (): void {
+    $e = T::engine('set-limits');
+    $token = $e->createToken(9, 'later');
+    T::same(null, $e->tokenLimits($token->id), 'no limits');
+    T::same(null, $e->tokenLimits(999), 'no such token: no limits either');
+    $e->setTokenLimits($token->id, new RateLimit(2, 60));
+    $e->authenticateToken($token->plainText);
+    $e->authenticateToken($token->plainText);
+    T::throws(Authkv\RateLimited::class, fn () => $e->authenticateToken($token->plainText));
+    $e->setTokenLimits($token->id, new RateLimit(2, 60));
+    $e->authenticateToken($token->plainText);
+    $e->authenticateToken($token->plainText);
+    T::throws(Authkv\RateLimited::class, fn () => $e->authenticateToken($token->plainText));
+    $e->setTokenLimits($token->id, quota: new Quota(1));
+    T::check($e->tokenLimits($token->id) == new TokenLimits(null, new Quota(1)), 'quota only');
+    $e->authenticateToken($token->plainText);
+    T::throws(Authkv\QuotaExhausted::class, fn () => $e->authenticateToken($token->plainText));
+    $e->setTokenLimits($token->id);
+    T::same(null, $e->tokenLimits($token->id), 'removed');
+    for ($i = 0; $i < 10; $i++) {
+        $e->authenticateToken($token->plainText);
+    }
+    T::same([], $e->verify(), 'consistent');
 });
 
 T::test('passwords: login, throttling, confirmation, change', function (): void {

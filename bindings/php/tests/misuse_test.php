@@ -18,6 +18,7 @@ const BAD_UTF8 = "\xff\xfe";
 T::test('the header and the library agree with the generated constants', function (): void {
     T::same(Abi::VERSION_NUMBER, Library::ffi()->authkv_version(), 'version');
     T::same([107, 108], [Status::INVALID_CREDENTIALS, Status::THEFT_DETECTED], 'new statuses');
+    T::same([110, 111], [Status::RATE_LIMITED, Status::QUOTA_EXHAUSTED], 'token limit statuses');
     foreach ((new ReflectionClass(Status::class))->getConstants() as $name => $code) {
         if ($code !== Status::OK) {
             T::check(isset(Authkv\Exception::classes()[$code]), "status {$name} has an exception class");
@@ -37,6 +38,13 @@ T::test('wrong types and null are TypeError', function (): void {
         fn () => $e->createToken(9, null),
         fn () => $e->createToken(9, 'cli', 'orders:read'),
         fn () => $e->createToken(9, 'cli', [42]),
+        fn () => $e->createToken(9, 'cli', rateLimit: [3, 60]),
+        fn () => $e->createToken(9, 'cli', quota: 5),
+        fn () => $e->createToken(9, 'cli', rateLimit: new Authkv\RateLimit('3', 60)),
+        fn () => $e->createToken(9, 'cli', quota: new Authkv\Quota(5, 5, 1.5)),
+        fn () => $e->setTokenLimits(1, new Authkv\Quota(3)),
+        fn () => $e->setTokenLimits('1'),
+        fn () => $e->tokenLimits(null),
         fn () => $e->authenticateToken(null),
         fn () => $e->attempt('ada', 'pw', null),
         fn () => $e->changePassword(42, 'pw', null, 'yes'),
@@ -118,6 +126,30 @@ T::test('the library refuses over-limit, malformed and non-UTF-8 input and store
     T::same([], $e->verify(), 'consistent');
     T::same(9, $e->authenticateToken($token->plainText)->userId, 'token still works');
     T::same(42, $e->consumeRememberToken($remember)[0], 'remember-me still works');
+});
+
+T::test('limits out of range and unknown tokens are refused, and nothing is stored', function (): void {
+    $e = T::engine('limits');
+    $token = $e->createToken(9, 'cli');
+    $before = $e->stats();
+    $cases = [
+        [new Authkv\RateLimit(0, 60), null, 'max must be at least 1'],
+        [new Authkv\RateLimit(3, 0), null, 'window'],
+        [new Authkv\RateLimit(-1, 60), null, 'negative'],
+        [null, new Authkv\Quota(5, 0, 60), 'refill_amount'],
+        [null, new Authkv\Quota(5, 5, 0), 'refillInterval'],
+        [null, new Authkv\Quota(-5), 'negative'],
+    ];
+    foreach ($cases as [$rateLimit, $quota, $message]) {
+        T::throws(Authkv\InvalidArgument::class, fn () => $e->createToken(9, 'x', rateLimit: $rateLimit, quota: $quota), $message);
+        T::throws(Authkv\InvalidArgument::class, fn () => $e->setTokenLimits($token->id, $rateLimit, $quota), $message);
+    }
+    T::throws(Authkv\NotFound::class, fn () => $e->setTokenLimits(999, quota: new Authkv\Quota(1)), '999');
+    T::throws(Authkv\NotFound::class, fn () => $e->setTokenLimits(999));
+    $after = $e->stats();
+    T::same([$before['write_commits'], 1], [$after['write_commits'], $after['tokens']], 'nothing stored');
+    T::same(null, $e->tokenLimits($token->id), 'the token keeps no limits');
+    T::same([], $e->verify(), 'consistent');
 });
 
 T::test('bad options name their field', function (): void {

@@ -11,12 +11,19 @@ declare(strict_types=1);
 // land on any process, so each session moves between them. The login goes
 // through SessionHandler::login(), so the guard knows the user from the
 // session cookie alone.
+//
+// Then API clients (web/api_client.php) hammer /api with two bearer
+// tokens, one rate-limited and one with a quota: the workers count in the
+// memory they share, so exactly the limit is admitted, and every refusal
+// is a 429 (with Retry-After for the rate limit).
 
 require __DIR__ . '/harness.php';
 
 const WORKERS = 4;
 const CLIENTS = 20;
 const COUNTS = 6;
+const API_CLIENTS = 6;
+const API_ROUNDS = 4;
 
 /** `php -S` with workers on a free loopback port; stop() ends every process of it. */
 final class WebServer
@@ -245,6 +252,93 @@ T::test('20 browsers on 4 php -S workers: sessions live across workers, then end
     T::same(CLIENTS, $engine->stats()['sessions'], 'sessions left');
     T::same([], $engine->verify(), 'consistent');
     $engine->close();
+});
+
+/**
+ * Run API_CLIENTS API clients at once, each making API_ROUNDS rounds of
+ * one request per token; every request, decoded.
+ *
+ * @param list<string> $tokens
+ * @return list<array{token: int, status: int, retryAfter: ?string, body: string|false}>
+ */
+function run_api_clients(int $port, array $tokens): array
+{
+    $running = [];
+    for ($client = 0; $client < API_CLIENTS; $client++) {
+        $process = proc_open(
+            [PHP_BINARY, '-d', 'display_errors=stderr', '-d', 'error_reporting=-1',
+                __DIR__ . '/web/api_client.php', (string) $port, (string) API_ROUNDS, ...$tokens],
+            [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => ['pipe', 'w']],
+            $pipes,
+        );
+        if (!is_resource($process)) {
+            throw new CheckFailed('cannot start an API client');
+        }
+        $running[$client] = [$process, $pipes];
+    }
+    $requests = [];
+    foreach ($running as $client => [$process, $pipes]) {
+        $out = (string) stream_get_contents($pipes[1]);
+        $err = (string) stream_get_contents($pipes[2]);
+        T::same(0, proc_close($process), "API client {$client} exit status ({$err})");
+        T::same('', $err, "API client {$client} stderr");
+        foreach (explode("\n", trim($out)) as $line) {
+            $requests[] = json_decode($line, true, flags: JSON_THROW_ON_ERROR);
+        }
+    }
+    return $requests;
+}
+
+T::test('bearer tokens on 4 php -S workers: exactly the rate limit and the quota are admitted, the rest is 429', function (): void {
+    $db = T::dir() . '/api.redb';
+    $setup = new Authkv\Engine($db); // the system clock, as the workers
+    $rated = $setup->createToken(7, 'rated', ['orders:read'], rateLimit: new Authkv\RateLimit(5, 60));
+    $metered = $setup->createToken(7, 'metered', ['orders:read'], quota: new Authkv\Quota(7));
+    $setup->close();
+
+    $server = WebServer::start(__DIR__ . '/web/app.php', ['AUTHKV_WEB_DB' => $db], T::dir() . '/api-server.log');
+    try {
+        $requests = run_api_clients($server->port, [$rated->plainText, $metered->plainText]);
+        // Another process on the file sees what the workers counted.
+        $engine = new Authkv\Engine($db);
+        T::same(0, $engine->tokenLimits($metered->id)?->quota?->remaining, 'the quota is used up for every process');
+        $limited = T::throws(Authkv\RateLimited::class, fn () => $engine->authenticateToken($rated->plainText));
+        T::check($limited->retryAfter >= 1 && $limited->retryAfter <= 60, "the rest of the window: {$limited->retryAfter}");
+        $engine->close();
+    } finally {
+        $server->stop();
+    }
+
+    $tries = API_CLIENTS * API_ROUNDS;
+    $pids = [];
+    foreach ([[0, 5, 'rate limit'], [1, 7, 'quota']] as [$index, $limit, $what]) {
+        $mine = array_values(array_filter($requests, fn (array $r) => $r['token'] === $index));
+        T::same($tries, count($mine), "{$what}: requests made");
+        $admitted = 0;
+        foreach ($mine as $r) {
+            $body = (string) $r['body'];
+            T::check(preg_match('/ pid (\d+)$/', rtrim($body), $m) === 1, "{$what}: the answer names its worker: {$body}");
+            $pids[$m[1]] = true;
+            if ($r['status'] === 200) {
+                $admitted++;
+                T::check(str_starts_with($body, 'user 7 token '), "{$what}: admitted as the token's user: {$body}");
+                continue;
+            }
+            T::same(429, $r['status'], "{$what}: a refusal is 429 ({$body})");
+            T::check(str_starts_with($body, 'Too Many Attempts.'), "{$what}: the 429 body: {$body}");
+            if ($index === 0) {
+                $wait = (int) $r['retryAfter'];
+                T::check($wait >= 1 && $wait <= 60 && (string) $wait === $r['retryAfter'], "{$what}: Retry-After is the rest of the window: " . var_export($r['retryAfter'], true));
+            } else {
+                T::same(null, $r['retryAfter'], "{$what}: a quota that never refills names no wait");
+            }
+        }
+        T::same($limit, $admitted, "{$what}: admitted across the workers");
+    }
+    T::check(count($pids) > 1, 'requests were served by several workers: ' . implode(', ', array_keys($pids)));
+
+    $log = (string) file_get_contents($server->log);
+    T::check(preg_match('/PHP (Warning|Notice|Deprecated|Fatal|Parse)|Segmentation|core dumped/i', $log) !== 1, "server log is clean:\n{$log}");
 });
 
 T::finish();

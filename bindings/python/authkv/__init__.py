@@ -38,6 +38,8 @@ from .errors import (
     Unavailable,
     Unsupported,
     PayloadTooLarge,
+    QuotaExhausted,
+    RateLimited,
     SchemaTooNew,
     StorageFailure,
     TheftDetected,
@@ -49,11 +51,14 @@ from .records import (
     NewSession,
     NewToken,
     Principal,
+    Quota,
+    RateLimit,
     Session,
     SessionInfo,
     Stats,
     Token,
     TokenInfo,
+    TokenLimits,
 )
 
 
@@ -93,6 +98,10 @@ __all__ = [
     "Unsupported",
     "PayloadTooLarge",
     "Principal",
+    "Quota",
+    "QuotaExhausted",
+    "RateLimit",
+    "RateLimited",
     "SchemaTooNew",
     "Session",
     "SessionInfo",
@@ -102,6 +111,7 @@ __all__ = [
     "Throttled",
     "Token",
     "TokenInfo",
+    "TokenLimits",
     "Unauthenticated",
     "library_version",
 ]

@@ -7,7 +7,7 @@ import os
 from typing import Any, Optional, Tuple
 
 from . import _ffi
-from .errors import AuthkvError, Closed, error_for
+from .errors import AuthkvError, Closed, QuotaExhausted, RateLimited, error_for
 
 
 class EngineBase:
@@ -39,8 +39,17 @@ class EngineBase:
         return self._handle
 
     def _error(self, status: int) -> AuthkvError:
+        """The exception for the ``status`` the last call on this thread
+        returned, with what the library left for it: the message and, for
+        a token over its limits, the seconds to wait (read right after the
+        call, before any other call on the thread replaces them)."""
         message = self._lib.authkv_last_error().decode("utf-8", "replace")
-        return error_for(status, message)
+        error = error_for(status, message)
+        if isinstance(error, RateLimited):
+            error.retry_after = self._lib.authkv_last_retry_after()
+        elif isinstance(error, QuotaExhausted):
+            error.retry_after = self._lib.authkv_last_retry_after() or None  # 0: never refills
+        return error
 
     def _call(self, name: str, *args: Any) -> None:
         """Call ``authkv_<name>`` on this engine; raise on a status."""

@@ -211,6 +211,20 @@ class TokenList(Structure):
     _fields_ = [("items", POINTER(TokenInfo)), ("len", c_size_t)]
 
 
+class TokenLimits(Structure):
+    """``authkv_token_limits`` (zeroed: unlimited)."""
+
+    _fields_ = [
+        ("has_rate_limit", c_bool),
+        ("rate_max", c_uint64),
+        ("rate_window", c_uint64),
+        ("has_quota", c_bool),
+        ("quota_remaining", c_uint64),
+        ("quota_refill_amount", c_uint64),
+        ("quota_refill_interval", c_uint64),
+    ]
+
+
 REQUEST_HEADERS = (
     "cookie",
     "authorization",
@@ -273,6 +287,7 @@ FUNCTIONS = {
     "authkv_version_str": (c_char_p, []),
     "authkv_status_str": (c_char_p, [c_uint32]),
     "authkv_last_error": (c_char_p, []),
+    "authkv_last_retry_after": (c_uint64, []),
     "authkv_options_default": (status, [POINTER(Options)]),
     "authkv_open": (status, [text, size, POINTER(Options), POINTER(engine)]),
     "authkv_open_postgres": (status, [text, size, POINTER(Options), POINTER(engine)]),
@@ -324,6 +339,15 @@ FUNCTIONS = {
     ),
     "authkv_token_list_user": (status, [engine, u64, _out(TokenList)]),
     "authkv_token_list_free": (None, [POINTER(TokenList)]),
+    "authkv_token_create_limited": (
+        status,
+        [
+            engine, u64, text, size, text, size, c_bool, u64, POINTER(TokenLimits),
+            out_u64, buf, size, out_size,
+        ],
+    ),
+    "authkv_token_set_limits": (status, [engine, u64, POINTER(TokenLimits)]),
+    "authkv_token_get_limits": (status, [engine, u64, POINTER(TokenLimits)]),
     "authkv_password_set": (status, [engine, u64, text, size, text, size]),
     "authkv_password_attempt": (
         status,
@@ -343,6 +367,10 @@ FUNCTIONS = {
     ),
     "authkv_remember_revoke_user": (status, [engine, u64, out_size]),
     "authkv_guard_authenticate": (
+        status,
+        [engine, POINTER(Request), _out(Principal)],
+    ),
+    "authkv_guard_authenticate_lean": (
         status,
         [engine, POINTER(Request), _out(Principal)],
     ),

@@ -78,8 +78,10 @@ class GuardMixin(EngineBase):
         ``csrf_mode="fetch-metadata"`` or ``"either"``); others are ignored.
         ``form_token`` is the ``_token`` field of a parsed form body.
 
-        Raises ``Unauthenticated``, ``CsrfMismatch``, or ``InvalidArgument``
-        for a header the parser refuses (over 8 KiB, too many cookies).
+        Raises ``Unauthenticated``, ``CsrfMismatch``, ``InvalidArgument``
+        for a header the parser refuses (over 8 KiB, too many cookies), or,
+        for a valid bearer token over its limits, ``RateLimited`` or
+        ``QuotaExhausted`` (HTTP 429, ``.retry_after`` for ``Retry-After``).
         """
         request = _ffi.Request()
         raw_method = conv.text(method, "method")

@@ -1,5 +1,5 @@
-"""Personal access tokens: create, authenticate, list, revoke, prune and
-import Sanctum rows."""
+"""Personal access tokens: create, authenticate, list, revoke, prune,
+import Sanctum rows, and their rate limits and quotas."""
 
 from __future__ import annotations
 
@@ -9,7 +9,38 @@ from typing import Iterable, List, Optional
 from . import _convert as conv
 from . import _ffi
 from ._base import EngineBase
-from .records import NewToken, Token, TokenInfo
+from .errors import InvalidArgument
+from .records import NewToken, Quota, RateLimit, Token, TokenInfo, TokenLimits
+
+
+def _limits(rate_limit: Optional[RateLimit], quota: Optional[Quota]) -> _ffi.TokenLimits:
+    """``authkv_token_limits`` for the two optional limits (neither:
+    unlimited). A zero ``max``, ``window`` or ``refill_amount`` is left to
+    the library to refuse; a ``refill_interval`` of 0 is refused here,
+    since the C struct spells "never refills" that way."""
+    limits = _ffi.TokenLimits()
+    if rate_limit is not None:
+        if not isinstance(rate_limit, RateLimit):
+            raise TypeError(
+                f"rate_limit must be authkv.RateLimit or None, not {type(rate_limit).__name__}"
+            )
+        limits.has_rate_limit = True
+        limits.rate_max = conv.u64(rate_limit.max, "rate_limit.max")
+        limits.rate_window = conv.u64(rate_limit.window, "rate_limit.window")
+    if quota is not None:
+        if not isinstance(quota, Quota):
+            raise TypeError(f"quota must be authkv.Quota or None, not {type(quota).__name__}")
+        limits.has_quota = True
+        limits.quota_remaining = conv.u64(quota.remaining, "quota.remaining")
+        limits.quota_refill_amount = conv.u64(quota.refill_amount, "quota.refill_amount")
+        if quota.refill_interval is not None:
+            interval = conv.u64(quota.refill_interval, "quota.refill_interval")
+            if interval == 0:
+                raise InvalidArgument(
+                    2, "quota.refill_interval must be at least 1 second (None: it never refills)"
+                )
+            limits.quota_refill_interval = interval
+    return limits
 
 
 class TokensMixin(EngineBase):
@@ -21,31 +52,73 @@ class TokensMixin(EngineBase):
         name: str,
         abilities: Iterable[str] = (),
         expires_at: Optional[int] = None,
+        *,
+        rate_limit: Optional[RateLimit] = None,
+        quota: Optional[Quota] = None,
     ) -> NewToken:
-        """A new token for ``user_id``; ``plain_text`` is shown once."""
+        """A new token for ``user_id``; ``plain_text`` is shown once.
+
+        ``rate_limit`` and ``quota`` limit its use, stored with it in one
+        commit: a request over either raises ``RateLimited`` or
+        ``QuotaExhausted`` (HTTP 429), counted across every process on
+        the file. Out-of-range limits are ``InvalidArgument``."""
         raw_name = conv.text(name, "name")
         listed = conv.abilities(abilities)
         has_expiry, expiry = conv.optional_u64(expires_at, "expires_at")
+        uid = conv.u64(user_id, "user_id")
+        limited = rate_limit is not None or quota is not None
+        limits = _limits(rate_limit, quota) if limited else None
         token_id = ctypes.c_uint64()
         out = self._buffer(_ffi.TOKEN_MAX_SIZE)
-        self._call(
-            "token_create",
-            conv.u64(user_id, "user_id"),
-            raw_name,
-            len(raw_name),
-            listed,
-            len(listed),
-            has_expiry,
-            expiry,
-            ctypes.byref(token_id),
-            out,
-            len(out),
-            None,
-        )
+        name_and_abilities = (raw_name, len(raw_name), listed, len(listed), has_expiry, expiry)
+        outputs = (ctypes.byref(token_id), out, len(out), None)
+        if limits is None:
+            self._call("token_create", uid, *name_and_abilities, *outputs)
+        else:
+            self._call(
+                "token_create_limited", uid, *name_and_abilities, ctypes.byref(limits), *outputs
+            )
         return NewToken(token_id.value, self._secret(out))
 
+    def set_token_limits(
+        self,
+        token_id: int,
+        rate_limit: Optional[RateLimit] = None,
+        quota: Optional[Quota] = None,
+    ) -> None:
+        """Replace the token's limits (neither given: unlimited). The counts
+        start over on every host: the window is empty, the quota is
+        ``quota.remaining`` and its refill period starts now. Raises
+        ``NotFound`` for an unknown token, ``InvalidArgument`` for limits
+        out of range."""
+        limits = _limits(rate_limit, quota)
+        self._call("token_set_limits", conv.u64(token_id, "token_id"), ctypes.byref(limits))
+
+    def token_limits(self, token_id: int) -> Optional[TokenLimits]:
+        """The token's limits, ``quota.remaining`` as of now (this host's
+        uses counted); ``None`` for a token without limits, or no such
+        token."""
+        out = _ffi.TokenLimits()
+        self._call("token_get_limits", conv.u64(token_id, "token_id"), ctypes.byref(out))
+        if not (out.has_rate_limit or out.has_quota):
+            return None
+        return TokenLimits(
+            rate_limit=RateLimit(out.rate_max, out.rate_window) if out.has_rate_limit else None,
+            quota=(
+                Quota(
+                    out.quota_remaining,
+                    out.quota_refill_amount,
+                    out.quota_refill_interval or None,
+                )
+                if out.has_quota
+                else None
+            ),
+        )
+
     def authenticate_token(self, plain_text: str) -> Token:
-        """The token a client sent (raises ``Unauthenticated``)."""
+        """The token a client sent (raises ``Unauthenticated``; for a valid
+        token over its limits ``RateLimited`` or ``QuotaExhausted``, with
+        ``.retry_after``)."""
         raw = conv.text(plain_text, "plain_text")
         out = ctypes.POINTER(_ffi.Token)()
         self._call("token_authenticate", raw, len(raw), ctypes.byref(out))

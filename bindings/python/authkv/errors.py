@@ -9,6 +9,8 @@ response a web application answers with when it lets the error through
 
 from __future__ import annotations
 
+from typing import Optional
+
 
 class AuthkvError(Exception):
     """A call into authkv failed."""
@@ -111,6 +113,23 @@ class ConfirmationRequired(AuthkvError):
     http_status = 423
 
 
+class RateLimited(AuthkvError):
+    """A valid token used up its rate limit for this window (110, HTTP
+    429); retry after ``.retry_after`` seconds, the rest of the window
+    (send it as ``Retry-After``)."""
+
+    http_status = 429
+    retry_after: int = 0
+
+
+class QuotaExhausted(AuthkvError):
+    """A valid token used up its quota (111, HTTP 429); ``.retry_after`` is
+    the seconds until it refills, ``None`` for a quota that never does."""
+
+    http_status = 429
+    retry_after: Optional[int] = None
+
+
 class Locked(AuthkvError):
     """Another process has the database file open in the other mode: one
     of the two asked for ``exclusive`` (200)."""
@@ -178,6 +197,8 @@ BY_STATUS = {
     107: InvalidCredentials,
     108: TheftDetected,
     109: ConfirmationRequired,
+    110: RateLimited,
+    111: QuotaExhausted,
     200: Locked,
     201: NotRedb,
     202: NotAuthkv,

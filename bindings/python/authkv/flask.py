@@ -43,7 +43,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 #: Methods that change nothing, so need no CSRF token (as the guard's).
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: What a refusal says to the client, by HTTP status.
-MESSAGES = {401: "Unauthenticated.", 403: "Forbidden.", 419: "CSRF token mismatch."}
+MESSAGES = {
+    401: "Unauthenticated.",
+    403: "Forbidden.",
+    419: "CSRF token mismatch.",
+    429: "Too Many Attempts.",
+}
 #: Reason phrases Werkzeug does not know.
 REASONS = {419: "Page Expired"}
 
@@ -196,7 +201,8 @@ def authenticate_request() -> Union[Principal, SessionPrincipal]:
     """Who sent the current request: the user of the authkv session cookie
     (with its CSRF token required on unsafe methods: the ``_token`` form
     field, else ``X-CSRF-TOKEN``, else ``X-XSRF-TOKEN``), else the bearer
-    token's user. Raises ``Unauthenticated`` or ``CsrfMismatch``."""
+    token's user. Raises ``Unauthenticated`` or ``CsrfMismatch``, and
+    ``RateLimited`` or ``QuotaExhausted`` for a token over its limits."""
     engine = _engine()
     if isinstance(session, AuthkvSession) and session.user_id is not None and session.sid:
         if request.method not in SAFE_METHODS:
@@ -221,20 +227,27 @@ def authenticate_request() -> Union[Principal, SessionPrincipal]:
 
 
 def error_response(error: AuthkvError) -> Response:
-    """The JSON answer to a refusal, with ``error.http_status``."""
+    """The JSON answer to a refusal, with ``error.http_status``; a 429 says
+    when to come back in ``Retry-After`` when the wait is known (a token
+    over its rate limit, or a quota that refills)."""
     status = error.http_status
     response = jsonify(message=MESSAGES.get(status, "Request refused."))
     response.status = f"{status} {REASONS[status]}" if status in REASONS else status
     if status == 401:
         response.headers["WWW-Authenticate"] = "Bearer"
+    retry_after = getattr(error, "retry_after", None)
+    if status == 429 and retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
     return response
 
 
 def abilities_required(*abilities: str, any: Iterable[str] = ()) -> Callable[[F], F]:  # noqa: A002
     """A view decorator: 401 without a session user or a valid bearer
     token, 419 for a cookie session's unsafe request without its CSRF
-    token, 403 unless a token grants every one of ``abilities`` (and one of
-    ``any``, when given). The view finds the principal in ``g.authkv``."""
+    token, 429 (with ``Retry-After`` when known) for a token over its rate
+    limit or quota, 403 unless a token grants every one of ``abilities``
+    (and one of ``any``, when given). The view finds the principal in
+    ``g.authkv``."""
     one_of = tuple(any)
 
     def decorate(view: F) -> F:

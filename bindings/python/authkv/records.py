@@ -92,6 +92,41 @@ class TokenInfo:
 
 
 @dataclass(frozen=True)
+class RateLimit:
+    """At most ``max`` requests per ``window`` seconds, the window counted
+    from its first request; the next one raises ``RateLimited``."""
+
+    #: Requests admitted per window (at least 1).
+    max: int
+    #: The window in whole seconds (at least 1).
+    window: int
+
+
+@dataclass(frozen=True)
+class Quota:
+    """``remaining`` uses, then ``QuotaExhausted``; with a
+    ``refill_interval`` (seconds, counted from when the quota was set),
+    ``remaining`` is reset to ``refill_amount`` that often. ``None`` never
+    refills."""
+
+    #: Uses left (read back: as of now).
+    remaining: int
+    #: What ``remaining`` is reset to at each refill (at least 1 when it refills).
+    refill_amount: int = 0
+    #: Seconds between refills (at least 1), or ``None``: never.
+    refill_interval: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class TokenLimits:
+    """A token's limits as ``Engine.token_limits`` reads them back (at
+    least one of the two is set)."""
+
+    rate_limit: Optional[RateLimit]
+    quota: Optional[Quota]
+
+
+@dataclass(frozen=True)
 class Stats:
     """Counters and sizes of an engine."""
 

@@ -265,6 +265,34 @@ class DjangoTokens(DjangoTest):
             self.assertEqual(response.status_code, 401)
             self.assertEqual(response["WWW-Authenticate"], "Bearer")
 
+    def test_a_token_over_its_rate_limit_is_429_with_retry_after(self):
+        token = self.engine.create_token(
+            self.ada.pk, "cli", ["orders:read"], rate_limit=authkv.RateLimit(3, 60)
+        )
+        for _ in range(3):
+            self.assertEqual(self.bearer("/orders", token.plain_text).status_code, 200)
+        response = self.bearer("/orders", token.plain_text)
+        self.assertEqual(response.status_code, 429)
+        self.assertEqual(response.json(), {"message": "Too Many Attempts."})
+        # The system clock: the rest of the 60 s window, at least a second.
+        self.assertIn(int(response["Retry-After"]), range(1, 61))
+        self.assertFalse(response.has_header("WWW-Authenticate"))
+
+    def test_a_used_up_quota_is_429_without_retry_after_when_it_never_refills(self):
+        token = self.engine.create_token(
+            self.ada.pk, "cli", ["orders:read"], quota=authkv.Quota(1)
+        )
+        self.assertEqual(self.bearer("/orders", token.plain_text).status_code, 200)
+        response = self.bearer("/orders", token.plain_text)
+        self.assertEqual(response.status_code, 429)
+        self.assertFalse(response.has_header("Retry-After"))
+        self.engine.set_token_limits(
+            token.id, quota=authkv.Quota(0, refill_amount=10, refill_interval=3600)
+        )
+        response = self.bearer("/orders", token.plain_text)
+        self.assertEqual(response.status_code, 429)
+        self.assertIn(int(response["Retry-After"]), range(3590, 3601))
+
     def test_a_token_of_a_deleted_user_is_401(self):
         token = self.engine.create_token(self.ada.pk, "cli", ["orders:read"])
         self.ada.delete()

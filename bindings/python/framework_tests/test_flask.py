@@ -187,6 +187,32 @@ class FlaskTokens(FlaskTest):
             self.assertEqual(response.headers["WWW-Authenticate"], "Bearer")
         self.assertEqual(self.client.get("/orders").status_code, 401)
 
+    def test_a_token_over_its_rate_limit_is_429_with_retry_after(self):
+        token = self.engine.create_token(
+            7, "cli", ["orders:read"], rate_limit=authkv.RateLimit(3, 60)
+        )
+        for _ in range(3):
+            self.assertEqual(self.bearer(token.plain_text).status_code, 200)
+        response = self.bearer(token.plain_text)
+        self.assertEqual(response.status_code, 429)
+        self.assertEqual(response.json, {"message": "Too Many Attempts."})
+        # The system clock: the rest of the 60 s window, at least a second.
+        self.assertIn(int(response.headers["Retry-After"]), range(1, 61))
+        self.assertNotIn("WWW-Authenticate", response.headers)
+
+    def test_a_used_up_quota_is_429_without_retry_after_when_it_never_refills(self):
+        token = self.engine.create_token(7, "cli", ["orders:read"], quota=authkv.Quota(1))
+        self.assertEqual(self.bearer(token.plain_text).status_code, 200)
+        response = self.bearer(token.plain_text)
+        self.assertEqual(response.status_code, 429)
+        self.assertNotIn("Retry-After", response.headers)
+        self.engine.set_token_limits(
+            token.id, quota=authkv.Quota(0, refill_amount=10, refill_interval=3600)
+        )
+        response = self.bearer(token.plain_text)
+        self.assertEqual(response.status_code, 429)
+        self.assertIn(int(response.headers["Retry-After"]), range(3590, 3601))
+
     def test_the_guard_reads_werkzeug_headers_and_the_environ(self):
         token = self.engine.create_token(7, "cli", [])
         response = self.bearer(token.plain_text, path="/guard")

@@ -1,6 +1,6 @@
-"""The quickstart flows through the Python binding: sessions, tokens, a
-password login with throttling, remember-me rotation, the guard and its
-cookies."""
+"""The quickstart flows through the Python binding: sessions, tokens and
+their rate limits and quotas, a password login with throttling,
+remember-me rotation, the guard and its cookies."""
 
 from __future__ import annotations
 
@@ -120,6 +120,162 @@ class TokenFlow(EngineTest):
         with self.assertRaises(authkv.AlreadyExists):
             self.engine.import_sanctum_token(700, 3, "again", digest)
         self.assertEqual(self.engine.create_token(3, "next").id, 701)
+
+
+class TokenLimitsFlow(EngineTest):
+    """Rate limits and quotas on the manual clock, so every wait is exact."""
+
+    def bearer(self, token: authkv.NewToken) -> dict:
+        return {"Authorization": f"Bearer {token.plain_text}"}
+
+    def test_a_rate_limit_admits_max_per_window_then_names_the_rest_of_it(self):
+        e = self.engine
+        token = e.create_token(9, "api", ["orders:read"], rate_limit=authkv.RateLimit(3, 60))
+        self.assertEqual(
+            e.token_limits(token.id), authkv.TokenLimits(authkv.RateLimit(3, 60), None)
+        )
+        for _ in range(3):
+            self.assertEqual(e.authenticate_token(token.plain_text).user_id, 9)
+        e.set_time(T0 + 15)
+        with self.assertRaises(authkv.RateLimited) as raised:
+            e.authenticate_token(token.plain_text)
+        error = raised.exception
+        self.assertEqual((error.status, error.http_status, error.retry_after), (110, 429, 45))
+        self.assertIn("retry in 45 s", error.message)
+        # The guard refuses a bearer request the same way, before anything else.
+        e.set_time(T0 + 59)
+        with self.assertRaises(authkv.RateLimited) as raised:
+            e.authenticate("GET", self.bearer(token))
+        self.assertEqual(raised.exception.retry_after, 1)
+        # A new window from T0 + 60.
+        e.set_time(T0 + 60)
+        self.assertEqual(e.authenticate("GET", self.bearer(token)).token_id, token.id)
+        self.assertEqual(e.authenticate_token(token.plain_text).id, token.id)
+        # A success leaves no wait behind for the next failure to misreport.
+        with self.assertRaises(authkv.Unauthenticated):
+            e.authenticate_token("1|not-a-token")
+        self.assertConsistent()
+
+    def test_a_quota_without_refill_runs_out_for_good(self):
+        e = self.engine
+        token = e.create_token(9, "metered", quota=authkv.Quota(5))
+        self.assertEqual(e.token_limits(token.id).quota, authkv.Quota(5, 0, None))
+        e.authenticate_token(token.plain_text)
+        e.authenticate("GET", self.bearer(token))  # the guard counts too
+        self.assertEqual(e.token_limits(token.id).quota.remaining, 3)
+        for _ in range(3):
+            e.authenticate_token(token.plain_text)
+        self.assertEqual(e.token_limits(token.id).quota.remaining, 0)
+        with self.assertRaises(authkv.QuotaExhausted) as raised:
+            e.authenticate_token(token.plain_text)
+        error = raised.exception
+        self.assertEqual((error.status, error.http_status, error.retry_after), (111, 429, None))
+        e.set_time(T0 + 365 * 86400)
+        with self.assertRaises(authkv.QuotaExhausted) as raised:
+            e.authenticate("GET", self.bearer(token))
+        self.assertIsNone(raised.exception.retry_after)
+        self.assertEqual(e.token_limits(token.id).quota.remaining, 0)
+
+    def test_a_refilled_quota_names_the_wait_and_comes_back(self):
+        e = self.engine
+        quota = authkv.Quota(2, refill_amount=4, refill_interval=3600)
+        token = e.create_token(9, "hourly", quota=quota)
+        self.assertEqual(e.token_limits(token.id), authkv.TokenLimits(None, quota))
+        for _ in range(2):
+            e.authenticate_token(token.plain_text)
+        with self.assertRaises(authkv.QuotaExhausted) as raised:
+            e.authenticate_token(token.plain_text)
+        self.assertEqual(raised.exception.retry_after, 3600)
+        e.set_time(T0 + 600)
+        with self.assertRaises(authkv.QuotaExhausted) as raised:
+            e.authenticate_token(token.plain_text)
+        self.assertEqual(raised.exception.retry_after, 3000)
+        e.set_time(T0 + 3600)
+        self.assertEqual(e.token_limits(token.id).quota.remaining, 4)
+        for _ in range(4):
+            e.authenticate_token(token.plain_text)
+        with self.assertRaises(authkv.QuotaExhausted) as raised:
+            e.authenticate_token(token.plain_text)
+        self.assertEqual(raised.exception.retry_after, 3600)
+
+    def test_the_rate_limit_is_checked_before_the_quota_is_spent(self):
+        e = self.engine
+        token = e.create_token(
+            9, "both", rate_limit=authkv.RateLimit(2, 10), quota=authkv.Quota(3)
+        )
+        for _ in range(2):
+            e.authenticate_token(token.plain_text)
+        with self.assertRaises(authkv.RateLimited) as raised:
+            e.authenticate_token(token.plain_text)
+        self.assertEqual(raised.exception.retry_after, 10)
+        self.assertEqual(e.token_limits(token.id).quota.remaining, 1)
+        e.set_time(T0 + 10)
+        e.authenticate_token(token.plain_text)
+        with self.assertRaises(authkv.QuotaExhausted):
+            e.authenticate_token(token.plain_text)
+
+    def test_set_token_limits_adds_replaces_resets_and_removes(self):
+        e = self.engine
+        token = e.create_token(9, "later")
+        self.assertIsNone(e.token_limits(token.id))
+        self.assertIsNone(e.token_limits(999))  # no such token: no limits either
+        e.set_token_limits(token.id, rate_limit=authkv.RateLimit(2, 60))
+        for _ in range(2):
+            e.authenticate_token(token.plain_text)
+        with self.assertRaises(authkv.RateLimited):
+            e.authenticate_token(token.plain_text)
+        # Setting limits again starts the counts over.
+        e.set_token_limits(token.id, rate_limit=authkv.RateLimit(2, 60))
+        for _ in range(2):
+            e.authenticate_token(token.plain_text)
+        with self.assertRaises(authkv.RateLimited):
+            e.authenticate_token(token.plain_text)
+
+        e.set_token_limits(token.id, quota=authkv.Quota(1))
+        self.assertEqual(e.token_limits(token.id), authkv.TokenLimits(None, authkv.Quota(1)))
+        e.authenticate_token(token.plain_text)
+        with self.assertRaises(authkv.QuotaExhausted):
+            e.authenticate_token(token.plain_text)
+        e.set_token_limits(token.id, quota=authkv.Quota(2))
+        self.assertEqual(e.token_limits(token.id).quota.remaining, 2)
+
+        e.set_token_limits(token.id)  # neither: unlimited
+        self.assertIsNone(e.token_limits(token.id))
+        for _ in range(10):
+            e.authenticate_token(token.plain_text)
+        e.revoke_token(token.id)
+        self.assertIsNone(e.token_limits(token.id))
+        self.assertConsistent()
+
+    def test_each_thread_reads_the_wait_of_its_own_refusal(self):
+        import threading
+
+        e = self.engine
+        # Token n waits 10 * (n + 1) s once over its limit: a wait read from
+        # another thread's refusal would not match.
+        tokens = [
+            e.create_token(9, f"t{n}", rate_limit=authkv.RateLimit(1, 10 * (n + 1)))
+            for n in range(6)
+        ]
+        for token in tokens:
+            e.authenticate_token(token.plain_text)
+        seen = {}
+
+        def worker(n: int) -> None:
+            waits = set()
+            for _ in range(200):
+                try:
+                    e.authenticate_token(tokens[n].plain_text)
+                except authkv.RateLimited as limited:
+                    waits.add(limited.retry_after)
+            seen[n] = waits
+
+        threads = [threading.Thread(target=worker, args=(n,)) for n in range(len(tokens))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        self.assertEqual(seen, {n: {10 * (n + 1)} for n in range(len(tokens))})
 
 
 class PasswordFlow(EngineTest):

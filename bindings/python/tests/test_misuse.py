@@ -34,6 +34,13 @@ class WrongTypes(EngineTest):
             lambda: e.create_token(9, "cli", [b"orders:read"]),
             lambda: e.create_token(9, "cli", None),
             lambda: e.create_token(9, "cli", expires_at="soon"),
+            lambda: e.create_token(9, "cli", rate_limit=(3, 60)),  # a tuple, not a RateLimit
+            lambda: e.create_token(9, "cli", quota=5),
+            lambda: e.create_token(9, "cli", rate_limit=authkv.RateLimit("3", 60)),
+            lambda: e.create_token(9, "cli", quota=authkv.Quota(5, refill_interval=1.5)),
+            lambda: e.set_token_limits(1, rate_limit=authkv.Quota(3)),
+            lambda: e.set_token_limits("1"),
+            lambda: e.token_limits(None),
             lambda: e.authenticate_token(None),
             lambda: e.set_password(42, "ada", None),
             lambda: e.attempt("ada", "pw", None),
@@ -60,6 +67,8 @@ class WrongTypes(EngineTest):
             lambda: self.engine.login("A" * 40, -1),
             lambda: self.engine.create_token(2**64, "cli"),
             lambda: self.engine.set_time(-5),
+            lambda: self.engine.create_token(9, "cli", rate_limit=authkv.RateLimit(-1, 60)),
+            lambda: self.engine.set_token_limits(1, quota=authkv.Quota(2**64)),
         ):
             with self.assertRaises(authkv.InvalidArgument) as raised:
                 call()
@@ -142,6 +151,32 @@ class LibraryRefusals(EngineTest):
         self.assertConsistent()
         self.assertEqual(e.authenticate_token(token.plain_text).user_id, 9)
         self.assertEqual(e.consume_remember_token(remember)[0], 42)
+
+    def test_limits_out_of_range_and_unknown_tokens_are_refused(self):
+        e = self.engine
+        token = e.create_token(9, "cli")
+        before = e.stats()
+        for limits, message in (
+            ({"rate_limit": authkv.RateLimit(0, 60)}, "max must be at least 1"),
+            ({"rate_limit": authkv.RateLimit(3, 0)}, "window"),
+            ({"quota": authkv.Quota(5, refill_amount=0, refill_interval=60)}, "refill_amount"),
+            ({"quota": authkv.Quota(5, 5, refill_interval=0)}, "refill_interval"),
+        ):
+            with self.subTest(limits=limits):
+                self.assertRefused(
+                    authkv.InvalidArgument, lambda: e.create_token(9, "x", **limits), message
+                )
+                self.assertRefused(
+                    authkv.InvalidArgument, lambda: e.set_token_limits(token.id, **limits), message
+                )
+        self.assertRefused(
+            authkv.NotFound, lambda: e.set_token_limits(999, quota=authkv.Quota(1)), "999"
+        )
+        self.assertRefused(authkv.NotFound, lambda: e.set_token_limits(999))
+        after = e.stats()
+        self.assertEqual((after.write_commits, after.tokens), (before.write_commits, 1))
+        self.assertIsNone(e.token_limits(token.id))
+        self.assertConsistent()
 
     def test_bad_options_name_their_field(self):
         fresh = str(self.dir / "fresh.redb")

@@ -1,11 +1,13 @@
 """Several processes on one file: children of fork() get the engine
-reopened for them, separate processes see each other's writes at once, and
-an exclusive engine keeps every other process out."""
+reopened for them, separate processes see each other's writes at once,
+``multiprocessing`` workers share a token's rate limit and quota exactly,
+and an exclusive engine keeps every other process out."""
 
 from __future__ import annotations
 
 import ctypes
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -207,6 +209,66 @@ class ForkedExclusive(EngineTest):
 
         self.assertEqual(exit_code(in_child(child)), 0)
         self.assertEqual(e.load_session(parent.id).user_agent, "parent")
+        self.assertConsistent()
+
+
+LIMIT_WORKERS = 4
+LIMIT_TRIES = 5
+
+
+def spend_tokens(engine, tokens, start, results) -> None:
+    """A ``multiprocessing`` worker: waits for the others, then
+    authenticates each of ``tokens`` ``LIMIT_TRIES`` times on the engine it
+    inherited; puts what each attempt got, by token."""
+    start.wait()
+    seen = {plain: [] for plain in tokens}
+    for _ in range(LIMIT_TRIES):
+        for plain in tokens:
+            try:
+                engine.authenticate_token(plain)
+                seen[plain].append("admitted")
+            except (authkv.RateLimited, authkv.QuotaExhausted) as refused:
+                seen[plain].append((type(refused).__name__, refused.retry_after))
+    results.put(seen)
+
+
+@unittest.skipUnless(hasattr(os, "fork"), "needs fork()")
+class SharedTokenLimits(EngineTest):
+    def test_multiprocessing_workers_on_one_file_admit_exactly_the_limits(self):
+        e = self.engine
+        rated = e.create_token(5, "rated", rate_limit=authkv.RateLimit(7, 60))
+        metered = e.create_token(5, "metered", quota=authkv.Quota(5))
+        tokens = [rated.plain_text, metered.plain_text]
+        context = multiprocessing.get_context("fork")
+        start = context.Event()
+        results = context.SimpleQueue()
+        workers = [
+            context.Process(target=spend_tokens, args=(e, tokens, start, results))
+            for _ in range(LIMIT_WORKERS)
+        ]
+        for worker in workers:
+            worker.start()
+        start.set()
+        seen = [results.get() for _ in workers]
+        for worker in workers:
+            worker.join(120)
+            self.assertEqual(worker.exitcode, 0)
+
+        tries = LIMIT_WORKERS * LIMIT_TRIES
+        for plain, limit, refusal in (
+            (rated.plain_text, 7, ("RateLimited", 60)),  # the manual clock is at T0 everywhere
+            (metered.plain_text, 5, ("QuotaExhausted", None)),
+        ):
+            outcomes = [outcome for report in seen for outcome in report[plain]]
+            self.assertEqual(len(outcomes), tries)
+            self.assertEqual(outcomes.count("admitted"), limit, outcomes)
+            self.assertEqual(outcomes.count(refusal), tries - limit, outcomes)
+        # The parent sees what the workers used.
+        self.assertEqual(e.token_limits(metered.id).quota.remaining, 0)
+        with self.assertRaises(authkv.RateLimited):
+            e.authenticate_token(rated.plain_text)
+        with self.assertRaises(authkv.QuotaExhausted):
+            e.authenticate_token(metered.plain_text)
         self.assertConsistent()
 
 

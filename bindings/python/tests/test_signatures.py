@@ -54,6 +54,7 @@ class SignatureTest(unittest.TestCase):
             "authkv_token": _ffi.Token,
             "authkv_token_info": _ffi.TokenInfo,
             "authkv_token_list": _ffi.TokenList,
+            "authkv_token_limits": _ffi.TokenLimits,
             "authkv_request": _ffi.Request,
             "authkv_principal": _ffi.Principal,
         }
@@ -84,6 +85,8 @@ class SignatureTest(unittest.TestCase):
         )
         self.assertEqual(statuses["AUTHKV_INVALID_CREDENTIALS"], 107)
         self.assertEqual(statuses["AUTHKV_THEFT_DETECTED"], 108)
+        self.assertEqual(statuses["AUTHKV_RATE_LIMITED"], 110)
+        self.assertEqual(statuses["AUTHKV_QUOTA_EXHAUSTED"], 111)
         for name, value in statuses.items():
             if value == 0:
                 continue

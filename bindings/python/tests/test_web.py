@@ -90,6 +90,8 @@ class HttpStatuses(unittest.TestCase):
             errors.TheftDetected: 401,
             errors.Unavailable: 503,
             errors.ConfirmationRequired: 423,
+            errors.RateLimited: 429,
+            errors.QuotaExhausted: 429,
         }
         for status, error_class in errors.BY_STATUS.items():
             with self.subTest(error=error_class.__name__):

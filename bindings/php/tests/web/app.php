@@ -18,6 +18,9 @@ declare(strict_types=1);
 //                       before a login)
 //   POST /logout        log out (X-CSRF-TOKEN: the token of the login): a
 //                       new anonymous session, the data flushed
+//   GET  /api           the bearer token's user, no session: 401 without a
+//                       valid token, 429 for one over its rate limit or
+//                       quota, with Retry-After when the wait is known
 //
 // Each answer ends with the worker's pid and how many lookups its engine
 // has served, to show the engine lived on from one request to the next.
@@ -36,6 +39,25 @@ if ($path === '/ping') {
 }
 
 $engine = Authkv\Engine::shared((string) getenv('AUTHKV_WEB_DB'), ['same_host_is_stateful' => true]);
+
+if ($path === '/api') {
+    try {
+        $who = (new Authkv\Guard($engine))->authenticate();
+        echo "user {$who->userId} token {$who->tokenId}";
+    } catch (Authkv\Unauthenticated) {
+        http_response_code(401);
+        header('WWW-Authenticate: Bearer');
+        echo 'no user';
+    } catch (Authkv\RateLimited | Authkv\QuotaExhausted $limited) {
+        http_response_code(429);
+        if ($limited->retryAfter !== null) {
+            header("Retry-After: {$limited->retryAfter}");
+        }
+        echo 'Too Many Attempts.';
+    }
+    echo ' pid ', getmypid(), "\n";
+    return;
+}
 $handler = new Authkv\SessionHandler($engine, $_SERVER['REMOTE_ADDR'] ?? '', $_SERVER['HTTP_USER_AGENT'] ?? '');
 $handler->register();
 session_name('authkv_session'); // the cookie the guard reads (the engine's session_cookie)

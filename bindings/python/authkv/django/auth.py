@@ -22,15 +22,25 @@ View = TypeVar("View", bound=Callable[..., HttpResponse])
 
 #: What a refusal says to the client, by HTTP status; the library's own
 #: message is for logs.
-MESSAGES = {401: "Unauthenticated.", 403: "Forbidden.", 419: "CSRF token mismatch."}
+MESSAGES = {
+    401: "Unauthenticated.",
+    403: "Forbidden.",
+    419: "CSRF token mismatch.",
+    429: "Too Many Attempts.",
+}
 
 
 def error_response(error: AuthkvError) -> HttpResponse:
-    """The JSON answer to a refusal, with ``error.http_status``."""
+    """The JSON answer to a refusal, with ``error.http_status``; a 429 says
+    when to come back in ``Retry-After`` when the wait is known (a token
+    over its rate limit, or a quota that refills)."""
     status = error.http_status
     response = JsonResponse({"message": MESSAGES.get(status, "Request refused.")}, status=status)
     if status == 401:
         response["WWW-Authenticate"] = "Bearer"
+    retry_after = getattr(error, "retry_after", None)
+    if status == 429 and retry_after is not None:
+        response["Retry-After"] = str(retry_after)
     return response
 
 
@@ -45,9 +55,11 @@ class BearerTokenMiddleware:
     through Django's user model) and ``request.authkv`` the
     ``authkv.Principal`` (``.abilities``, ``.token_id``, ``.require()``);
     a token that is not valid, or whose user is gone or inactive, is
-    answered 401 at once. Such requests are exempt from Django's CSRF check:
-    a browser never attaches the header by itself. Without the header
-    nothing changes. Place it after ``AuthenticationMiddleware``.
+    answered 401 at once, and a token over its rate limit or quota 429
+    (with ``Retry-After`` when the wait is known). Such requests are exempt
+    from Django's CSRF check: a browser never attaches the header by
+    itself. Without the header nothing changes. Place it after
+    ``AuthenticationMiddleware``.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
