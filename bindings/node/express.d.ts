@@ -34,7 +34,9 @@ export function session(
 export function guard(engine: Engine, options?: { abilities?: Iterable<string>; any?: Iterable<string> }): Middleware;
 /** Sets the XSRF-TOKEN cookie, making the session's row when needed. */
 export function csrfCookie(engine: Engine): Middleware;
-/** 419 for an unsafe method without the session's CSRF token. */
+/** The guard's CSRF check alone, in the engine's `csrfMode`: JSON 419 for
+ * an unsafe method that fails it (without the session's CSRF token in
+ * token mode), 400 for a header the parser refuses. */
 export function verifyCsrf(engine: Engine): Middleware;
 /** Rotate the id and CSRF token and bind the session to the user. */
 export function login(req: Request, userId: IdInput): Promise<Session>;

@@ -31,6 +31,7 @@ const ROW = Symbol('authkv.row');
 const LOADED = Symbol('authkv.loaded');
 
 const MESSAGES = {
+  400: 'Bad Request.',
   401: 'Unauthenticated.',
   403: 'Forbidden.',
   419: 'CSRF token mismatch.',
@@ -382,6 +383,18 @@ function refuse(res, status, retryAfter = null) {
   res.end(body);
 }
 
+/** The guard's view of `req`: its headers, with the Cookie naming the
+ * authkv session behind express-session when there is one (its own cookie
+ * is signed), and the `_token` field of a parsed body. */
+function requestOf(engine, req) {
+  const row = known(req);
+  const headers = row
+    ? { ...req.headers, cookie: `${engine.sessionCookieName}=${row.id}` }
+    : req.headers;
+  const formToken = typeof req.body?._token === 'string' ? req.body._token : undefined;
+  return [headers, formToken];
+}
+
 /**
  * Middleware: the `auth:sanctum` decision. A request whose Referer (else
  * Origin) names a stateful domain authenticates with its session (the
@@ -401,11 +414,7 @@ function guard(engine, { abilities = [], any = [] } = {}) {
   return (req, res, next) => {
     let answer;
     try {
-      const row = known(req);
-      const headers = row
-        ? { ...req.headers, cookie: `${engine.sessionCookieName}=${row.id}` }
-        : req.headers;
-      const formToken = typeof req.body?._token === 'string' ? req.body._token : undefined;
+      const [headers, formToken] = requestOf(engine, req);
       answer = engine._decide(req.method, headers, formToken);
     } catch (error) {
       if (error instanceof errors.RateLimited || error instanceof errors.QuotaExhausted) {
@@ -430,26 +439,29 @@ function guard(engine, { abilities = [], any = [] } = {}) {
 
 /**
  * Middleware: Laravel's VerifyCsrfToken for a first-party form or SPA
- * route that needs no login (the login route itself): on methods other
- * than GET, HEAD and OPTIONS, the `_token` body field, else X-CSRF-TOKEN,
- * else X-XSRF-TOKEN must be the session's CSRF token, else 419.
+ * route that needs no login (the login route itself): the guard's CSRF
+ * check alone, in the engine's `csrfMode`. GET, HEAD and OPTIONS pass; any
+ * other method must pass the mode against the session — `'token'` (the
+ * default): the `_token` body field, else X-CSRF-TOKEN, else X-XSRF-TOKEN
+ * is the session's CSRF token; `'fetch-metadata'`: `Sec-Fetch-Site:
+ * same-origin` (or `same-site` with `csrfAcceptsSameSite`), else an Origin
+ * naming a stateful domain, never `cross-site`; `'either'`: one of them.
+ * Refusals are JSON: 419 `CSRF token mismatch.`, 400 for a header the
+ * parser refuses.
  */
 function verifyCsrf(engine) {
   engineOf(engine, 'verifyCsrf');
   return (req, res, next) => {
-    if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return next();
-    const row = known(req);
-    const header = (name) => (typeof req.headers[name] === 'string' ? req.headers[name] : undefined);
-    const presented = (typeof req.body?._token === 'string' ? req.body._token : undefined)
-      ?? header('x-csrf-token') ?? header('x-xsrf-token') ?? '';
-    let matches = false;
+    let passes;
     try {
-      matches = row !== undefined && presented !== '' && engine.verifyCsrf(row.id, presented);
+      const [headers, formToken] = requestOf(engine, req);
+      passes = engine._csrfPasses(req.method, headers, formToken);
     } catch (error) {
+      if (error instanceof errors.InvalidArgument) return refuse(res, 400);
       next(error);
       return;
     }
-    if (!matches) return refuse(res, 419);
+    if (!passes) return refuse(res, 419);
     next();
   };
 }

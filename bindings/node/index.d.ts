@@ -268,6 +268,13 @@ export class Engine {
   /** The auth:sanctum decision; throws Unauthenticated, CsrfMismatch,
    * RateLimited or QuotaExhausted. */
   authenticate(method: string, headers: GuardHeaders, options?: { formToken?: string }): Principal;
+  /** The guard's CSRF check alone, in the engine's `csrfMode`, for a route
+   * outside the guard (a login form): GET, HEAD and OPTIONS pass; any other
+   * method must pass the mode against the session its cookie names (the
+   * token in `formToken`, X-CSRF-TOKEN or X-XSRF-TOKEN; Sec-Fetch-Site /
+   * Origin; or either). Throws CsrfMismatch (419), or InvalidArgument (400)
+   * for a header the parser refuses. */
+  verifyRequestCsrf(method: string, headers: GuardHeaders, options?: { formToken?: string }): void;
   sessionCookie(sessionId: string): string;
   xsrfCookie(csrfToken: string): string;
   clearSessionCookie(): string;

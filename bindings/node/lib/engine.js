@@ -13,6 +13,7 @@ const { Principal, Token, ALL } = require('./principal');
 
 const { fromNative, ArgumentTypeError, InvalidArgument } = errors;
 const fastGuard = native.fast.guard;
+const fastVerifyRequestCsrf = native.fast.verifyRequestCsrf;
 
 /** Option name → the type it takes. Names are the C ABI's authkv_options
  * fields in camelCase. */
@@ -196,6 +197,55 @@ function checkHeaderNames(headers) {
       );
     }
   }
+}
+
+/** The fast entry points' arguments after the engine handle, for a
+ * request: the presence mask (bit i: text i is given; the addon reads only
+ * those, and refuses a given one that is not a string), the method, the
+ * guard's headers and the `_token` form field. */
+function requestTexts(method, headers, formToken) {
+  if (typeof method !== 'string') check.text(method, 'method');
+  if (headers === null || typeof headers !== 'object') {
+    throw new ArgumentTypeError(`headers must be an object, not ${check.describe(headers)}`);
+  }
+  let cookie; let authorization; let origin; let referer; let host; let csrf; let xsrf; let site;
+  if (typeof headers.get === 'function') {
+    cookie = headers.get('cookie') ?? undefined;
+    authorization = headers.get('authorization') ?? undefined;
+    origin = headers.get('origin') ?? undefined;
+    referer = headers.get('referer') ?? undefined;
+    host = headers.get('host') ?? undefined;
+    csrf = headers.get('x-csrf-token') ?? undefined;
+    xsrf = headers.get('x-xsrf-token') ?? undefined;
+    site = headers.get('sec-fetch-site') ?? undefined;
+  } else {
+    cookie = headers.cookie ?? undefined;
+    authorization = headers.authorization ?? undefined;
+    origin = headers.origin ?? undefined;
+    referer = headers.referer ?? undefined;
+    host = headers.host ?? undefined;
+    csrf = headers['x-csrf-token'] ?? undefined;
+    xsrf = headers['x-xsrf-token'] ?? undefined;
+    site = headers['sec-fetch-site'] ?? undefined;
+  }
+  const form = formToken ?? undefined;
+  const present = 1
+    | (cookie !== undefined ? 2 : 0)
+    | (authorization !== undefined ? 4 : 0)
+    | (origin !== undefined ? 8 : 0)
+    | (referer !== undefined ? 16 : 0)
+    | (host !== undefined ? 32 : 0)
+    | (csrf !== undefined ? 64 : 0)
+    | (xsrf !== undefined ? 128 : 0)
+    | (form !== undefined ? 256 : 0)
+    | (site !== undefined ? 512 : 0);
+  return [present, method, cookie, authorization, origin, referer, host, csrf, xsrf, form, site];
+}
+
+/** The error for a fast entry point's refusal of `requestTexts`' texts. */
+function textError(error, texts) {
+  const [, , cookie, authorization, origin, referer, host, csrf, xsrf, form, site] = texts;
+  return headerError(error, { cookie, authorization, origin, referer, host, 'x-csrf-token': csrf, 'x-xsrf-token': xsrf, formToken: form, 'sec-fetch-site': site });
 }
 
 function unauthenticated() {
@@ -585,58 +635,51 @@ class Engine {
   /** `authenticate` without exceptions for the two refusals: a Principal,
    * or -1 (unauthenticated) or -2 (CSRF mismatch). */
   _decide(method, headers, formToken) {
-    if (typeof method !== 'string') check.text(method, 'method');
-    if (headers === null || typeof headers !== 'object') {
-      throw new ArgumentTypeError(`headers must be an object, not ${check.describe(headers)}`);
-    }
-    let cookie; let authorization; let origin; let referer; let host; let csrf; let xsrf; let site;
-    if (typeof headers.get === 'function') {
-      cookie = headers.get('cookie') ?? undefined;
-      authorization = headers.get('authorization') ?? undefined;
-      origin = headers.get('origin') ?? undefined;
-      referer = headers.get('referer') ?? undefined;
-      host = headers.get('host') ?? undefined;
-      csrf = headers.get('x-csrf-token') ?? undefined;
-      xsrf = headers.get('x-xsrf-token') ?? undefined;
-      site = headers.get('sec-fetch-site') ?? undefined;
-    } else {
-      cookie = headers.cookie ?? undefined;
-      authorization = headers.authorization ?? undefined;
-      origin = headers.origin ?? undefined;
-      referer = headers.referer ?? undefined;
-      host = headers.host ?? undefined;
-      csrf = headers['x-csrf-token'] ?? undefined;
-      xsrf = headers['x-xsrf-token'] ?? undefined;
-      site = headers['sec-fetch-site'] ?? undefined;
-    }
-    const form = formToken ?? undefined;
-    // Bit i: text i is given (the addon reads only those, and refuses a
-    // given one that is not a string).
-    const present = 1
-      | (cookie !== undefined ? 2 : 0)
-      | (authorization !== undefined ? 4 : 0)
-      | (origin !== undefined ? 8 : 0)
-      | (referer !== undefined ? 16 : 0)
-      | (host !== undefined ? 32 : 0)
-      | (csrf !== undefined ? 64 : 0)
-      | (xsrf !== undefined ? 128 : 0)
-      | (form !== undefined ? 256 : 0)
-      | (site !== undefined ? 512 : 0);
+    const texts = requestTexts(method, headers, formToken);
     let answer;
     try {
-      answer = fastGuard(this._handle, present, method, cookie, authorization, origin, referer, host, csrf, xsrf, form, site);
+      answer = fastGuard(this._handle, ...texts);
     } catch (error) {
-      throw headerError(error, { cookie, authorization, origin, referer, host, 'x-csrf-token': csrf, 'x-xsrf-token': xsrf, formToken: form, 'sec-fetch-site': site });
+      throw textError(error, texts);
     }
     if (typeof answer === 'number') {
-      if (answer >= 0) return new Principal(answer, 'session', null, ALL, this, cookie);
+      if (answer >= 0) return new Principal(answer, 'session', null, ALL, this, texts[2]);
       if (typeof headers.get !== 'function') checkHeaderNames(headers);
       return answer;
     }
     if (answer.via === 'session') {
-      return new Principal(answer.userId, 'session', null, answer.abilities, this, cookie);
+      return new Principal(answer.userId, 'session', null, answer.abilities, this, texts[2]);
     }
     return new Principal(answer.userId, 'token', answer.tokenId, answer.abilities, null, undefined);
+  }
+
+  /**
+   * The guard's CSRF check alone, in the engine's `csrfMode`, for a route
+   * outside the guard (a login form): a GET, HEAD or OPTIONS passes; any
+   * other method must pass the configured mode against the session its
+   * cookie names — `'token'`: the `_token` field (`formToken`), else
+   * X-CSRF-TOKEN, else X-XSRF-TOKEN is the session's CSRF token;
+   * `'fetch-metadata'`: `Sec-Fetch-Site: same-origin` (or `same-site` with
+   * `csrfAcceptsSameSite`), else an Origin naming a stateful domain, never
+   * `cross-site`; `'either'`: one of the two. `headers` is as for
+   * `authenticate`. Throws `CsrfMismatch` (HTTP 419), or `InvalidArgument`
+   * (400) for a header the parser refuses.
+   */
+  verifyRequestCsrf(method, headers, { formToken } = {}) {
+    if (!this._csrfPasses(method, headers, formToken)) throw csrfMismatch();
+  }
+
+  /** `verifyRequestCsrf` without the exception: whether the request passes. */
+  _csrfPasses(method, headers, formToken) {
+    const texts = requestTexts(method, headers, formToken);
+    let passes;
+    try {
+      passes = fastVerifyRequestCsrf(this._handle, ...texts);
+    } catch (error) {
+      throw textError(error, texts);
+    }
+    if (!passes && typeof headers.get !== 'function') checkHeaderNames(headers);
+    return passes;
   }
 
   _sessionIdOf(cookie) {

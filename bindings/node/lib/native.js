@@ -21,7 +21,8 @@ try {
   throw hint;
 }
 
-// The guard's fast entry point (src/fast.rs), kept beside the classes.
+// The guard's fast entry points (src/fast.rs: guard, verifyRequestCsrf),
+// kept beside the classes.
 addon.fast = addon.fastFunctions();
 
 module.exports = addon;

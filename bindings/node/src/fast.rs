@@ -1,11 +1,13 @@
-//! The request guard's entry point without napi-rs's class machinery:
+//! The request guard's entry points without napi-rs's class machinery:
 //! `guard(handle, present, method, cookie, authorization, origin, referer,
-//! host, xCsrfToken, xXsrfToken, formToken)`, a plain function that finds
-//! its engine by number in this thread's registry and reads the texts
-//! whose bit is set in `present` (bit 0 the method, bit 1 the cookie, …)
-//! into a buffer on the stack; the others are not touched. A class method call costs about 200 ns
-//! and each `String` argument about 100 ns more; this path costs a
-//! fraction, so the binding stays close to the Rust call.
+//! host, xCsrfToken, xXsrfToken, formToken, secFetchSite)` and
+//! `verifyRequestCsrf(…)` with the same arguments, plain functions that
+//! find their engine by number in this thread's registry and read the
+//! texts whose bit is set in `present` (bit 0 the method, bit 1 the
+//! cookie, …) into a buffer on the stack; the others are not touched. A
+//! class method call costs about 200 ns and each `String` argument about
+//! 100 ns more; this path costs a fraction, so the binding stays close to
+//! the Rust call.
 
 use std::cell::RefCell;
 use std::ffi::c_char;
@@ -19,7 +21,7 @@ use napi_derive::napi;
 
 use crate::engine::Slot;
 use crate::errors::{CLOSED, INVALID_ARGUMENT, failure, invalid};
-use crate::guard::decide;
+use crate::guard::{csrf_passes, decide};
 
 thread_local! {
     /// The engines opened on this JavaScript thread, by handle. A
@@ -133,14 +135,12 @@ const NAMES: [&str; TEXTS] = [
     "sec-fetch-site",
 ];
 
+/// The value `call` answered, or `undefined` with its error thrown.
+///
 /// # Safety
-/// Called by napi with a valid env and callback info.
-unsafe extern "C" fn guard_callback(
-    env: sys::napi_env,
-    info: sys::napi_callback_info,
-) -> sys::napi_value {
-    // SAFETY: napi's own arguments.
-    match unsafe { guard_call(env, info) } {
+/// `env` is napi's for the current call.
+unsafe fn answer(env: sys::napi_env, call: napi::Result<sys::napi_value>) -> sys::napi_value {
+    match call {
         Ok(value) => value,
         Err(error) => {
             let message =
@@ -152,10 +152,55 @@ unsafe extern "C" fn guard_callback(
     }
 }
 
-unsafe fn guard_call(
+/// # Safety
+/// Called by napi with a valid env and callback info.
+unsafe extern "C" fn guard_callback(
     env: sys::napi_env,
     info: sys::napi_callback_info,
-) -> napi::Result<sys::napi_value> {
+) -> sys::napi_value {
+    // SAFETY: napi's own arguments.
+    let decided =
+        unsafe { with_request(env, info, "guard", |slot, r| slot.with(|e| decide(e, r))) };
+    // SAFETY: env is valid for this call.
+    let value = decided.and_then(|d| unsafe {
+        <Either<f64, crate::guard::PrincipalObject>>::to_napi_value(env, d)
+    });
+    // SAFETY: as above.
+    unsafe { answer(env, value) }
+}
+
+/// # Safety
+/// Called by napi with a valid env and callback info.
+unsafe extern "C" fn verify_request_csrf_callback(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> sys::napi_value {
+    // SAFETY: napi's own arguments.
+    let passes = unsafe {
+        with_request(env, info, "verifyRequestCsrf", |slot, r| {
+            slot.with(|e| csrf_passes(e, r))
+        })
+    };
+    // SAFETY: env is valid for this call.
+    let value = passes.and_then(|p| unsafe { bool::to_napi_value(env, p) });
+    // SAFETY: as above.
+    unsafe { answer(env, value) }
+}
+
+/// Read this call's arguments — the engine handle, the presence mask and
+/// the texts whose bit is set — into a `Request`, and run `call` with the
+/// handle's engine slot and that request (a Rust answer: the JavaScript
+/// value is made after the registry is let go). `what` names the function
+/// in the errors about its first two arguments.
+///
+/// # Safety
+/// `env` and `info` come from napi for the current call.
+unsafe fn with_request<T>(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+    what: &str,
+    call: impl FnOnce(&Slot, &Request<'_>) -> napi::Result<T>,
+) -> napi::Result<T> {
     let mut argc = TEXTS + 2;
     let mut argv = [ptr::null_mut(); TEXTS + 2];
     // SAFETY: argv has room for argc values.
@@ -175,7 +220,7 @@ unsafe fn guard_call(
     if unsafe { sys::napi_get_value_uint32(env, argv[0], &mut handle) } != sys::Status::napi_ok {
         return Err(failure(
             INVALID_ARGUMENT,
-            "guard: the engine handle must be a number",
+            format!("{what}: the engine handle must be a number"),
         ));
     }
     let mut present = 0u32;
@@ -183,7 +228,7 @@ unsafe fn guard_call(
     if unsafe { sys::napi_get_value_uint32(env, argv[1], &mut present) } != sys::Status::napi_ok {
         return Err(failure(
             INVALID_ARGUMENT,
-            "guard: the presence mask must be a number",
+            format!("{what}: the presence mask must be a number"),
         ));
     }
     let mut stack = [0u8; STACK_TEXT];
@@ -216,32 +261,37 @@ unsafe fn guard_call(
         form_token: view(&texts[8]),
         sec_fetch_site: view(&texts[9]),
     };
-    let answer = ENGINES.with(|engines| match engines.borrow().get(handle as usize) {
-        Some(Some(slot)) => slot.with(|e| decide(e, &request)),
+    ENGINES.with(|engines| match engines.borrow().get(handle as usize) {
+        Some(Some(slot)) => call(slot, &request),
         _ => Err(failure(CLOSED, "engine is closed")),
-    })?;
-    // SAFETY: env is valid for this call.
-    unsafe { <Either<f64, crate::guard::PrincipalObject>>::to_napi_value(env, answer) }
+    })
 }
 
-/// The fast entry points, as functions to keep: `{ guard }`.
+/// The fast entry points, as functions to keep: `{ guard, verifyRequestCsrf }`.
 #[napi]
 pub fn fast_functions(env: Env) -> napi::Result<napi::bindgen_prelude::Object<'static>> {
     let raw = env.raw();
     let mut exports = ptr::null_mut();
-    let mut guard = ptr::null_mut();
-    // SAFETY: env is this call's; the name is NUL-terminated.
-    unsafe {
-        sys::napi_create_object(raw, &mut exports);
-        sys::napi_create_function(
-            raw,
-            c"guard".as_ptr(),
-            5,
-            Some(guard_callback),
-            ptr::null_mut(),
-            &mut guard,
-        );
-        sys::napi_set_named_property(raw, exports, c"guard".as_ptr(), guard);
+    // SAFETY: env is this call's.
+    unsafe { sys::napi_create_object(raw, &mut exports) };
+    let functions: [(&std::ffi::CStr, sys::napi_callback); 2] = [
+        (c"guard", Some(guard_callback)),
+        (c"verifyRequestCsrf", Some(verify_request_csrf_callback)),
+    ];
+    for (name, callback) in functions {
+        let mut function = ptr::null_mut();
+        // SAFETY: env is this call's; the name is NUL-terminated.
+        unsafe {
+            sys::napi_create_function(
+                raw,
+                name.as_ptr(),
+                name.count_bytes() as isize,
+                callback,
+                ptr::null_mut(),
+                &mut function,
+            );
+            sys::napi_set_named_property(raw, exports, name.as_ptr(), function);
+        }
     }
     Ok(napi::bindgen_prelude::Object::from_raw(raw, exports))
 }

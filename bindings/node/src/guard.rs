@@ -71,6 +71,17 @@ pub fn decide(e: &Engine, request: &Request<'_>) -> napi::Result<Either<f64, Pri
     }
 }
 
+/// The guard's CSRF check alone, in the engine's `csrfMode`: `true` when
+/// `request` passes (any GET, HEAD or OPTIONS does), `false` for a CSRF
+/// mismatch; a header the parser refuses is an `InvalidArgument`.
+pub fn csrf_passes(e: &Engine, request: &Request<'_>) -> napi::Result<bool> {
+    match e.verify_request_csrf(request) {
+        Ok(()) => Ok(true),
+        Err(Error::Guard(GuardError::CsrfMismatch)) => Ok(false),
+        Err(other) => js(Err(other)),
+    }
+}
+
 fn cookie_options(engine: &Engine) -> CookieOptions {
     let config = engine.config();
     let mut opts = config.guard.cookie.clone();

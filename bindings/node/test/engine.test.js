@@ -212,6 +212,52 @@ test('guard in fetch-metadata CSRF mode: same-origin writes pass without a token
   assert.throws(() => openEngine(t, { csrfMode: 'lenient' }), authkv.InvalidArgument);
 });
 
+test('verifyRequestCsrf: the guard\'s CSRF check alone, in each csrfMode', async (t) => {
+  for (const mode of ['token', 'fetch-metadata', 'either']) {
+    const engine = openEngine(t, { csrfMode: mode });
+    const session = await engine.createSession();
+    const cookie = `authkv_session=${session.id}`;
+    const passes = (method, headers, options) => {
+      try {
+        engine.verifyRequestCsrf(method, headers, options);
+        return true;
+      } catch (error) {
+        assert.ok(error instanceof authkv.CsrfMismatch && error.httpStatus === 419, `${mode}: ${error}`);
+        return false;
+      }
+    };
+    const metadata = mode !== 'token';
+    const tokens = mode !== 'fetch-metadata';
+    // GET, HEAD and OPTIONS pass with nothing at all.
+    for (const method of ['GET', 'HEAD', 'OPTIONS']) assert.equal(passes(method, {}), true, `${mode} ${method}`);
+    assert.equal(passes('POST', {}), false, `${mode}: a bare POST`);
+    assert.equal(passes('POST', { cookie }), false, `${mode}: a POST with only the cookie`);
+    // The token, in each of its three places (the session needs no user).
+    assert.equal(passes('POST', { cookie, 'x-csrf-token': session.csrfToken }), tokens, `${mode}: X-CSRF-TOKEN`);
+    assert.equal(passes('POST', { cookie, 'x-xsrf-token': session.csrfToken }), tokens, `${mode}: X-XSRF-TOKEN`);
+    assert.equal(passes('POST', { cookie }, { formToken: session.csrfToken }), tokens, `${mode}: _token`);
+    assert.equal(passes('POST', { 'x-csrf-token': session.csrfToken }), false, `${mode}: the token without its session`);
+    // Fetch Metadata, by header or by a stateful Origin; never cross-site.
+    assert.equal(passes('POST', { cookie, 'sec-fetch-site': 'same-origin' }), metadata, `${mode}: same-origin`);
+    assert.equal(passes('POST', new Headers({ 'Sec-Fetch-Site': 'same-origin' })), metadata, `${mode}: same-origin Headers`);
+    assert.equal(passes('POST', { cookie, 'sec-fetch-site': 'same-site' }), false, `${mode}: same-site`);
+    assert.equal(passes('POST', { cookie, origin: 'http://localhost:3000' }), metadata, `${mode}: stateful Origin`);
+    assert.equal(passes('POST', { cookie, origin: 'https://evil.test' }), false, `${mode}: foreign Origin`);
+    assert.equal(passes('POST', { cookie, 'sec-fetch-site': 'cross-site', 'x-csrf-token': session.csrfToken }),
+      tokens, `${mode}: cross-site with the token`);
+    assert.equal(passes('POST', { cookie, 'sec-fetch-site': 'cross-site', origin: 'http://localhost:3000' }),
+      false, `${mode}: cross-site from a stateful Origin`);
+    // What the parser refuses, and wrong argument types.
+    const cookies = Array.from({ length: 200 }, (_, i) => `c${i}=1`).join('; ');
+    assert.throws(() => engine.verifyRequestCsrf('POST', { cookie: cookies }),
+      (e) => e instanceof authkv.InvalidArgument && e.httpStatus === 400);
+    assert.throws(() => engine.verifyRequestCsrf('POST', { cookie, 'sec-fetch-site': 7 }), authkv.ArgumentTypeError);
+    assert.throws(() => engine.verifyRequestCsrf(7, {}), authkv.ArgumentTypeError);
+    assert.throws(() => engine.verifyRequestCsrf('POST', 'cookie'), authkv.ArgumentTypeError);
+    assert.throws(() => engine.verifyRequestCsrf('POST', { 'Sec-Fetch-Site': 'same-origin' }), authkv.InvalidArgument);
+  }
+});
+
 test('housekeeping: flush, gc, housekeep, verify, stats', async (t) => {
   const engine = openEngine(t, { manualClock: true, manualClockStart: 5_000_000, idleLifetimeSecs: 100 });
   const s = await engine.createSession();
@@ -277,6 +323,7 @@ test('a closed engine refuses every call with Closed', async (t) => {
   assert.throws(() => engine.loadSession(s.id), closed);
   assert.throws(() => engine.authenticate('GET', { cookie: `authkv_session=${s.id}`, origin: 'http://localhost' }), closed);
   assert.throws(() => engine.stats(), closed);
+  assert.throws(() => engine.verifyRequestCsrf('POST', { cookie: `authkv_session=${s.id}` }), closed);
   await assert.rejects(engine.createSession(), closed);
   await assert.rejects(engine.attempt('a', 'b', 'c'), closed);
   await engine.close(); // again: nothing to do

@@ -238,12 +238,9 @@ test('verifyCsrf in every csrfMode: the token passes, a cross-site write without
   }
 });
 
-// verifyCsrf() checks the token only: the engine's mode-aware check of a
-// request (Engine::csrf_passes in src/guard/csrf.rs) is crate-private, so
-// the binding cannot call it yet. Drop `todo` once it can.
-test('verifyCsrf honours csrfMode: a same-origin write without the token passes in the fetch-metadata modes', {
-  todo: 'needs a public Rust call that checks a request\'s CSRF in the configured mode',
-}, async (t) => {
+// verifyCsrf() runs the engine's own check of the request
+// (Engine::verify_request_csrf) in the configured mode.
+test('verifyCsrf honours csrfMode: a same-origin write without the token passes in the fetch-metadata modes', async (t) => {
   for (const [mode, status] of [['token', 419], ['fetch-metadata', 200], ['either', 200]]) {
     const browser = await visitorIn(t, mode);
     const res = await browser.request('POST', '/login', {
@@ -252,5 +249,65 @@ test('verifyCsrf honours csrfMode: a same-origin write without the token passes 
       body: CREDENTIALS,
     });
     assert.equal(res.status, status, `${mode}: Sec-Fetch-Site: same-origin, no token`);
+  }
+});
+
+test('verifyCsrf in every csrfMode: Sec-Fetch-Site, the token and a bad header', async (t) => {
+  for (const mode of ['token', 'fetch-metadata', 'either']) {
+    const metadata = mode !== 'token';
+    const tokens = mode !== 'fetch-metadata';
+    const browser = await visitorIn(t, mode);
+    const post = (options) => browser.request('POST', '/login', { body: CREDENTIALS, ...options });
+
+    // The token with a cross-site Sec-Fetch-Site: the token alone decides
+    // in token mode, Fetch Metadata refuses it in fetch-metadata mode.
+    const crossSite = await post({ headers: { 'sec-fetch-site': 'cross-site' } });
+    assert.equal(crossSite.status, tokens ? 200 : 419, `${mode}: cross-site with the token`);
+    if (crossSite.status === 419) assert.deepEqual(crossSite.json, { message: 'CSRF token mismatch.' });
+
+    // A same-site page: only with csrfAcceptsSameSite.
+    const sameSite = await post({ firstParty: false, csrf: false, headers: { 'sec-fetch-site': 'same-site' } });
+    assert.equal(sameSite.status, 419, `${mode}: same-site without the token`);
+
+    // No Sec-Fetch-Site: an Origin naming a stateful domain is Fetch
+    // Metadata's fallback; another is not.
+    const byOrigin = await post({ csrf: false });
+    assert.equal(byOrigin.status, metadata ? 200 : 419, `${mode}: first-party Origin, no token`);
+    const foreign = await post({ firstParty: false, csrf: false, headers: { origin: 'https://evil.test' } });
+    assert.equal(foreign.status, 419, `${mode}: foreign Origin, no token`);
+
+    // A wrong token.
+    const wrong = await post({
+      firstParty: false, csrf: false, headers: { 'x-xsrf-token': 'x'.repeat(40), origin: 'https://evil.test' },
+    });
+    assert.equal(wrong.status, 419, `${mode}: a wrong token`);
+
+    // Reading methods pass whatever they carry.
+    const read = await browser.request('GET', '/csrf-cookie', { firstParty: false, headers: { 'sec-fetch-site': 'cross-site' } });
+    assert.equal(read.status, 204, `${mode}: GET`);
+
+    // A Cookie header the parser refuses (more than 128 pairs), from a
+    // visitor without a session: 400.
+    const stranger = new Browser(browser.base);
+    for (let i = 0; i < 200; i += 1) stranger.cookies.set(`c${i}`, '1');
+    const bad = await stranger.request('POST', '/login', { body: CREDENTIALS, headers: { 'sec-fetch-site': 'same-origin' } });
+    assert.equal(bad.status, 400, `${mode}: too many cookies`);
+    assert.deepEqual(bad.json, { message: 'Bad Request.' });
+  }
+});
+
+test('verifyCsrf accepts Sec-Fetch-Site: same-site with csrfAcceptsSameSite, in the fetch-metadata modes only', async (t) => {
+  for (const [mode, status] of [['token', 419], ['fetch-metadata', 200], ['either', 200]]) {
+    const engine = openEngine(t, { csrfMode: mode, csrfAcceptsSameSite: true });
+    await engine.setPassword(42, 'ada@example.com', 'correct horse battery');
+    const browser = new Browser(await listen(t, makeApp(engine)));
+    assert.equal((await browser.request('GET', '/csrf-cookie')).status, 204);
+    const res = await browser.request('POST', '/login', {
+      firstParty: false,
+      csrf: false,
+      headers: { 'sec-fetch-site': 'same-site' },
+      body: CREDENTIALS,
+    });
+    assert.equal(res.status, status, `${mode}: same-site, no token`);
   }
 });
