@@ -36,12 +36,13 @@ use crate::store::counters::Counts;
 use crate::store::record::SessionRecord;
 use crate::store::shared_memory::Region;
 use crate::store::summary::{SessionAuth, TokenAuth};
-use crate::store::{Backend, CommitSettings, FileOptions, Reads, Writes};
+use crate::store::{Backend, CommitSettings, FileOptions, Reads, Stored, Writes};
 
 /// Counters behind [`Stats`].
 #[derive(Default)]
 pub(crate) struct Counters {
     pub write_commits: AtomicU64,
+    pub shared_commits: AtomicU64,
     pub lookups: AtomicU64,
     pub gc_examined: AtomicU64,
     pub gc_deleted: AtomicU64,
@@ -73,6 +74,10 @@ pub struct Stats {
     /// Durable commits (fsyncs) made to persist them; concurrent writers
     /// share one, so under load this is far below `write_commits`.
     pub durable_syncs: u64,
+    /// Writes (`write_commits`) that rode in a transaction another caller
+    /// led and committed: write combining of concurrent logins, saves and
+    /// new sessions.
+    pub shared_commits: u64,
     /// Touches waiting in memory for the next flush.
     pub touches_pending: u64,
     /// Record lookups made on behalf of callers (reads of a record by key).
@@ -184,6 +189,19 @@ impl Core {
         self.stamp.check()?;
         let out = self.backend.write(self.commit_settings(), f)?;
         Counters::add(&self.counters.write_commits, 1);
+        Ok(out)
+    }
+
+    /// [`Core::write`] for a hot-path change that may share one commit with
+    /// concurrent callers' (write combining). `f` may run more than once,
+    /// so it must change nothing but the transaction.
+    pub(crate) fn write_combined<T>(&self, f: impl FnMut(&dyn Writes) -> Result<T>) -> Result<T> {
+        self.stamp.check()?;
+        let (out, stored) = self.backend.write_combined(self.commit_settings(), f)?;
+        Counters::add(&self.counters.write_commits, 1);
+        if stored == Stored::RodeAlong {
+            Counters::add(&self.counters.shared_commits, 1);
+        }
         Ok(out)
     }
 
@@ -441,11 +459,10 @@ impl Engine {
             sessions: counts.sessions,
             tokens: counts.tokens,
             write_commits: c.write_commits.load(Ordering::Relaxed),
-            durable_syncs: self
-                .core
-                .backend
-                .shared_syncs()
-                .unwrap_or_else(|| c.write_commits.load(Ordering::Relaxed)),
+            durable_syncs: self.core.backend.shared_syncs().unwrap_or_else(|| {
+                c.write_commits.load(Ordering::Relaxed) - c.shared_commits.load(Ordering::Relaxed)
+            }),
+            shared_commits: c.shared_commits.load(Ordering::Relaxed),
             cached_records: self.core.sessions_cache.len() as u64,
             cached_summaries: (self.core.session_auth_cache.len() + self.core.tokens_cache.len())
                 as u64,

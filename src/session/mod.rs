@@ -278,7 +278,7 @@ impl Engine {
             version: 0,
             password_confirmed_at: None,
         };
-        let (id, _) = core.write(|txn| {
+        let (id, _) = core.write_combined(|txn| {
             let (id, digest) = fresh_id(txn)?;
             txn.insert_session(&digest, &record)?;
             Ok((id, digest))
@@ -358,7 +358,7 @@ impl Engine {
         }
         let digest = session_digest(id).ok_or(SessionError::NotFound)?;
         let now = core.now();
-        let version = core.write(|txn| {
+        let version = core.write_combined(|txn| {
             let old = core.live_record(txn, &digest, now)?;
             if let Some(expected) = expected_version
                 && expected != old.version
@@ -412,10 +412,10 @@ impl Engine {
         let digest = session_digest(id).ok_or(SessionError::NotFound)?;
         let now = core.now();
         let csrf = new_token()?;
-        let (new_id, record) = core.write(|txn| {
+        let (new_id, record) = core.write_combined(|txn| {
             let old = core.live_record(txn, &digest, now)?;
             let mut new = SessionRecord {
-                csrf,
+                csrf: csrf.clone(),
                 last_activity: now.max(old.last_activity),
                 version: old.version + 1,
                 ..old.clone()

@@ -118,6 +118,22 @@ impl Backend {
         }
     }
 
+    /// [`Backend::write`] for a change that may share its transaction and
+    /// commit with concurrent callers' (the file's write combining; a
+    /// server combines commits itself). `f` may run more than once: it
+    /// must change nothing but the transaction.
+    pub(crate) fn write_combined<T>(
+        &self,
+        settings: CommitSettings,
+        mut f: impl FnMut(&dyn Writes) -> Result<T>,
+    ) -> Result<(T, Stored)> {
+        match self {
+            Backend::File(store) => store.write_combined(settings, |txn| f(txn)),
+            #[cfg(feature = "postgres")]
+            Backend::Server(server) => contained(|| server.write(f)).map(|out| (out, Stored::Led)),
+        }
+    }
+
     /// Run `f` on a consistent view.
     pub(crate) fn read<T>(&self, f: impl FnOnce(&dyn Reads) -> Result<T>) -> Result<T> {
         match self {
@@ -171,10 +187,13 @@ impl Backend {
         }
     }
 
-    /// Durable syncs made, where group commit shares them among commits.
+    /// Durable syncs made, where group commit shares them among commits:
+    /// `None` when each commit is one (write combining then counted apart).
     pub(crate) fn shared_syncs(&self) -> Option<u64> {
         match self {
-            Backend::File(store) if !store.multi_process => Some(store.group_commit.syncs()),
+            Backend::File(store) if !store.multi_process => {
+                Some(store.group_commit.syncs() + store.combiner.durable_commits())
+            }
             _ => None,
         }
     }
@@ -219,6 +238,15 @@ impl Backend {
             store.mark_damaged(what);
         }
     }
+}
+
+/// How a combined write was stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Stored {
+    /// In a commit of its own, or one it led.
+    Led,
+    /// In the commit another caller led (write combining).
+    RodeAlong,
 }
 
 /// A time index the collectors walk, oldest first.

@@ -72,15 +72,21 @@ impl Store {
         settings: CommitSettings,
         f: impl FnOnce(&WriteTransaction) -> Result<T>,
     ) -> Result<T> {
-        if let Some(damage) = self.damage() {
-            return Err(Error::Corrupt {
+        self.writable()?;
+        self.contain(|| self.write_contained(settings, f))
+    }
+
+    /// Refuse writes to a file found damaged.
+    pub(crate) fn writable(&self) -> Result<()> {
+        match self.damage() {
+            Some(damage) => Err(Error::Corrupt {
                 table: "(file)",
                 detail: format!(
                     "writes stopped, the file is left as found for repair or restore: {damage}"
                 ),
-            });
+            }),
+            None => Ok(()),
         }
-        self.contain(|| self.write_contained(settings, f))
     }
 
     fn write_contained<T>(

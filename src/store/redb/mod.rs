@@ -2,6 +2,7 @@
 //! encoded with rkyv, each index a table of its own.
 
 pub(crate) mod checksum;
+pub(crate) mod combine;
 pub(crate) mod commit;
 mod copy;
 pub(crate) mod group_commit;

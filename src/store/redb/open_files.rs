@@ -15,6 +15,7 @@ use redb::Database;
 use crate::error::{OpenError, Result};
 use crate::processes::fork::ProcessStamp;
 use crate::processes::quiet_panic;
+use crate::store::redb::combine::Combiner;
 use crate::store::redb::group_commit::GroupCommit;
 use crate::store::shared_memory::SharedMemory;
 
@@ -27,6 +28,8 @@ pub(crate) struct Store {
     pub region: SharedMemory,
     /// Where this process's durable writers meet to share an fsync.
     pub group_commit: GroupCommit,
+    /// Where this process's concurrent writers share one transaction.
+    pub combiner: Combiner,
     /// Whether other processes may have the file open (redb's
     /// `MultiWriter`): every commit is then durable on its own.
     pub multi_process: bool,
@@ -112,6 +115,7 @@ pub(crate) fn open_store(
         db: ManuallyDrop::new(db),
         region,
         group_commit: GroupCommit::default(),
+        combiner: Combiner::default(),
         multi_process,
         stamp,
         path: path.to_path_buf(),

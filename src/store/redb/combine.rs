@@ -1,0 +1,311 @@
+//! Write combining: concurrent callers of one process put their changes in
+//! one redb write transaction and one durable commit.
+//!
+//! redb runs one write transaction at a time (across every process in the
+//! multi-process mode), and a durable commit costs an fsync or two, so
+//! writers that arrive together would otherwise queue for a commit each.
+//! Here the first caller leads: it opens the transaction and runs its own
+//! change; callers arriving meanwhile join and run theirs in the same
+//! transaction, each on its own thread, one after another; the leader then
+//! publishes every changed key and commits once, and every member returns
+//! with that commit.
+//!
+//! One caller's failure must not undo another's, and redb cannot roll
+//! back part of a transaction (savepoints need a clean one). So a change
+//! that fails (or panics) spoils its batch: the leader aborts it, and every
+//! member runs its change again, alone, in a transaction of its own — which
+//! is why combined changes are `FnMut` and must not touch state outside the
+//! transaction. Failures are the rare path (a version conflict, a session
+//! that expired), so this costs nothing when it matters.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use parking_lot::{Condvar, Mutex};
+use redb::{Durability, WriteTransaction};
+
+use super::open_files::Store;
+use crate::error::{Error, Result};
+use crate::store::changes::{Changed, take_changed};
+use crate::store::coherence::publish;
+use crate::store::{CommitSettings, Stored};
+
+/// Longest a leader waits for callers about to join before it commits.
+const MAX_GATHER: Duration = Duration::from_millis(2);
+
+/// The batch being gathered, if any, and how many callers are on their
+/// way to it.
+#[derive(Default)]
+pub(crate) struct Combiner {
+    open: Mutex<Option<Arc<Batch>>>,
+    arriving: AtomicUsize,
+    /// Durable commits of batches made so far.
+    durable_commits: AtomicU64,
+}
+
+impl Combiner {
+    /// Durable commits of batches made so far (each one fsync, whatever
+    /// the number of callers it served).
+    pub(crate) fn durable_commits(&self) -> u64 {
+        self.durable_commits.load(Ordering::Relaxed)
+    }
+}
+
+/// What became of a batch.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// Committed: every member's change is stored.
+    Committed,
+    /// Aborted (a member's change failed, or the commit did): each member
+    /// runs its change again on its own.
+    Redo,
+}
+
+/// One shared transaction and the changes run in it.
+struct Batch {
+    txn: Mutex<Option<WriteTransaction>>,
+    changed: Mutex<Vec<Changed>>,
+    spoiled: AtomicBool,
+    outcome: Mutex<Option<Outcome>>,
+    decided: Condvar,
+}
+
+impl Batch {
+    fn new(txn: WriteTransaction) -> Self {
+        Batch {
+            txn: Mutex::new(Some(txn)),
+            changed: Mutex::new(Vec::new()),
+            spoiled: AtomicBool::new(false),
+            outcome: Mutex::new(None),
+            decided: Condvar::new(),
+        }
+    }
+
+    /// Run one caller's change in the shared transaction; a failure or a
+    /// panic spoils the batch.
+    fn run<T>(&self, f: &mut impl FnMut(&WriteTransaction) -> Result<T>) -> Result<T> {
+        let txn = self.txn.lock();
+        let Some(txn) = txn.as_ref() else {
+            self.spoiled.store(true, Ordering::Release);
+            return Err(Error::Closed);
+        };
+        take_changed(); // nothing left over from a change that panicked
+        let spoil_on_unwind = SpoilOnDrop(&self.spoiled);
+        let out = f(txn);
+        std::mem::forget(spoil_on_unwind);
+        let changed = take_changed();
+        match &out {
+            Ok(_) => self.changed.lock().extend(changed),
+            Err(_) => self.spoiled.store(true, Ordering::Release),
+        }
+        out
+    }
+
+    fn decide(&self, outcome: Outcome) {
+        *self.outcome.lock() = Some(outcome);
+        self.decided.notify_all();
+    }
+
+    fn wait(&self) -> Outcome {
+        let mut outcome = self.outcome.lock();
+        loop {
+            if let Some(outcome) = *outcome {
+                return outcome;
+            }
+            self.decided.wait(&mut outcome);
+        }
+    }
+}
+
+/// Spoils the batch when dropped while a change unwinds.
+struct SpoilOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for SpoilOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Release);
+    }
+}
+
+/// Tells the members to redo their changes if the leader leaves without
+/// deciding (it panicked).
+struct DecideOnDrop<'a>(&'a Batch);
+
+impl Drop for DecideOnDrop<'_> {
+    fn drop(&mut self) {
+        if self.0.outcome.lock().is_none() {
+            self.0.decide(Outcome::Redo);
+        }
+    }
+}
+
+impl Store {
+    /// [`Store::write`] for a change that may share its transaction and
+    /// commit with concurrent callers' (see the module). `f` may run more
+    /// than once: it must change nothing but the transaction.
+    pub(crate) fn write_combined<T>(
+        &self,
+        settings: CommitSettings,
+        mut f: impl FnMut(&WriteTransaction) -> Result<T>,
+    ) -> Result<(T, Stored)> {
+        self.writable()?;
+        match self.contain(|| self.combine(settings, &mut f))? {
+            Some(stored) => Ok(stored),
+            None => self.write(settings, &mut f).map(|out| (out, Stored::Led)),
+        }
+    }
+
+    /// Lead or join a batch. `None`: the batch was aborted, run `f` alone.
+    fn combine<T>(
+        &self,
+        settings: CommitSettings,
+        f: &mut impl FnMut(&WriteTransaction) -> Result<T>,
+    ) -> Result<Option<(T, Stored)>> {
+        let combiner = &self.combiner;
+        combiner.arriving.fetch_add(1, Ordering::SeqCst);
+        let mut open = combiner.open.lock();
+        combiner.arriving.fetch_sub(1, Ordering::SeqCst);
+        if let Some(batch) = open.clone() {
+            let out = batch.run(f);
+            drop(open);
+            return match batch.wait() {
+                Outcome::Committed => out.map(|out| Some((out, Stored::RodeAlong))),
+                Outcome::Redo => Ok(None),
+            };
+        }
+        // Lead: callers arriving while redb's lock is awaited queue on
+        // `open` and join once the batch is published.
+        let batch = Arc::new(Batch::new(self.begin_combined(settings)?));
+        let _decided = DecideOnDrop(&batch);
+        let out = batch.run(f);
+        if out.is_err() {
+            // Alone so far: aborting undoes this change only.
+            batch.decide(Outcome::Redo);
+            return out.map(|out| Some((out, Stored::Led)));
+        }
+        *open = Some(Arc::clone(&batch));
+        drop(open);
+        let deadline = Instant::now() + MAX_GATHER;
+        while combiner.arriving.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+            std::thread::yield_now();
+        }
+        // Taking `open` waits for a member still running its change.
+        combiner.open.lock().take();
+        let txn = batch.txn.lock().take();
+        let Some(txn) = txn.filter(|_| !batch.spoiled.load(Ordering::Acquire)) else {
+            batch.decide(Outcome::Redo);
+            return Ok(None);
+        };
+        let changed = std::mem::take(&mut *batch.changed.lock());
+        let publication = publish(&self.region, &changed);
+        let committed = txn.commit();
+        drop(publication);
+        match committed {
+            Ok(()) => {
+                if self.multi_process || settings.durable_commits {
+                    combiner.durable_commits.fetch_add(1, Ordering::Relaxed);
+                }
+                batch.decide(Outcome::Committed);
+                out.map(|out| Some((out, Stored::Led)))
+            }
+            Err(e) => {
+                batch.decide(Outcome::Redo);
+                Err(e.into())
+            }
+        }
+    }
+
+    /// A write transaction as durable as a solo commit would be.
+    fn begin_combined(&self, settings: CommitSettings) -> Result<WriteTransaction> {
+        let mut txn = self.db.begin_write()?;
+        if !self.multi_process {
+            if settings.durable_commits {
+                txn.set_quick_repair(settings.quick_repair);
+            } else {
+                txn.set_durability(Durability::None)
+                    .map_err(|e| Error::Storage(e.into()))?;
+            }
+        }
+        Ok(txn)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use redb::{ReadableDatabase, TableDefinition};
+
+    use super::*;
+    use crate::store::FileOptions;
+    use crate::store::redb::open::open_file;
+
+    const CELLS: TableDefinition<u64, u64> = TableDefinition::new("test_cells");
+
+    fn store(dir: &tempfile::TempDir, multi_process: bool) -> Arc<Store> {
+        let options = FileOptions {
+            multi_process,
+            create_missing: true,
+            create_in_empty: true,
+            cache_size: 1 << 20,
+            settings: CommitSettings {
+                durable_commits: true,
+                quick_repair: false,
+            },
+            now: 1,
+        };
+        open_file(&dir.path().join("combine.redb"), &options).expect("open")
+    }
+
+    /// Threads write cells at once; every third change writes its cell and
+    /// then fails. No failed change is ever stored, every other one is,
+    /// and some rode in another's commit.
+    #[test]
+    fn a_change_that_fails_after_writing_spoils_only_itself() {
+        for multi_process in [false, true] {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let store = store(&dir, multi_process);
+            let settings = CommitSettings {
+                durable_commits: true,
+                quick_repair: false,
+            };
+            let rode = AtomicUsize::new(0);
+            std::thread::scope(|scope| {
+                for thread in 0..8u64 {
+                    let (store, rode) = (&store, &rode);
+                    scope.spawn(move || {
+                        for i in 0..40u64 {
+                            let cell = thread * 1000 + i;
+                            let fails = cell % 3 == 0;
+                            let mut runs = 0;
+                            let out = store.write_combined(settings, |txn| {
+                                runs += 1;
+                                txn.open_table(CELLS)?.insert(cell, runs)?;
+                                if fails {
+                                    return Err(Error::Closed);
+                                }
+                                Ok(())
+                            });
+                            match out {
+                                Ok(((), Stored::RodeAlong)) => {
+                                    rode.fetch_add(1, Ordering::Relaxed);
+                                }
+                                Ok(((), Stored::Led)) => {}
+                                Err(Error::Closed) => assert!(fails),
+                                Err(other) => panic!("{other}"),
+                            }
+                        }
+                    });
+                }
+            });
+            let read = store.db.begin_read().expect("read");
+            let cells = read.open_table(CELLS).expect("table");
+            for thread in 0..8u64 {
+                for i in 0..40u64 {
+                    let cell = thread * 1000 + i;
+                    let stored = cells.get(cell).expect("get").is_some();
+                    assert_eq!(stored, cell % 3 != 0, "cell {cell}");
+                }
+            }
+            assert!(rode.load(Ordering::Relaxed) > 0, "nothing was combined");
+        }
+    }
+}
