@@ -16,7 +16,9 @@ fn guard_csrf(c: &mut Criterion) {
     config.clock = Clock::Manual(ManualClock::new(1_700_000_000));
     config.concurrency = authkv::Concurrency::Exclusive;
     let engine = Engine::open(dir.path().join("bench.redb"), config).expect("open");
-    let visitor = engine.create_session("203.0.113.9", "bench").expect("create");
+    let visitor = engine
+        .create_session("203.0.113.9", "bench")
+        .expect("create");
     let session = engine.login(visitor.id.expose(), 7).expect("login");
     let cookie = format!("theme=dark; authkv_session={}", session.id.expose());
     let csrf = session.csrf_token.expose().to_owned();

@@ -31,7 +31,8 @@ use crate::store::changes::{Changed, take_changed};
 use crate::store::coherence::publish;
 use crate::store::{CommitSettings, Stored};
 
-/// Longest a leader waits for callers about to join before it commits.
+/// Longest a leader waits for the process's other writers to join before
+/// it commits.
 const MAX_GATHER: Duration = Duration::from_millis(2);
 
 /// The batch being gathered, if any, and how many callers are on their
@@ -39,7 +40,9 @@ const MAX_GATHER: Duration = Duration::from_millis(2);
 #[derive(Default)]
 pub(crate) struct Combiner {
     open: Mutex<Option<Arc<Batch>>>,
-    arriving: AtomicUsize,
+    /// Callers inside `write_combined`: joining, running, waiting for a
+    /// commit, or redoing alone.
+    active: AtomicUsize,
     /// Durable commits of batches made so far.
     durable_commits: AtomicU64,
 }
@@ -65,6 +68,8 @@ enum Outcome {
 /// One shared transaction and the changes run in it.
 struct Batch {
     txn: Mutex<Option<WriteTransaction>>,
+    /// Callers whose change ran in it, the leader included.
+    members: AtomicUsize,
     changed: Mutex<Vec<Changed>>,
     spoiled: AtomicBool,
     outcome: Mutex<Option<Outcome>>,
@@ -75,6 +80,7 @@ impl Batch {
     fn new(txn: WriteTransaction) -> Self {
         Batch {
             txn: Mutex::new(Some(txn)),
+            members: AtomicUsize::new(0),
             changed: Mutex::new(Vec::new()),
             spoiled: AtomicBool::new(false),
             outcome: Mutex::new(None),
@@ -90,6 +96,7 @@ impl Batch {
             self.spoiled.store(true, Ordering::Release);
             return Err(Error::Closed);
         };
+        self.members.fetch_add(1, Ordering::SeqCst);
         take_changed(); // nothing left over from a change that panicked
         let spoil_on_unwind = SpoilOnDrop(&self.spoiled);
         let out = f(txn);
@@ -115,6 +122,15 @@ impl Batch {
             }
             self.decided.wait(&mut outcome);
         }
+    }
+}
+
+/// Counts a caller out of `write_combined`.
+struct Leaving<'a>(&'a AtomicUsize);
+
+impl Drop for Leaving<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -149,6 +165,8 @@ impl Store {
         mut f: impl FnMut(&WriteTransaction) -> Result<T>,
     ) -> Result<(T, Stored)> {
         self.writable()?;
+        self.combiner.active.fetch_add(1, Ordering::SeqCst);
+        let _leaving = Leaving(&self.combiner.active);
         match self.contain(|| self.combine(settings, &mut f))? {
             Some(stored) => Ok(stored),
             None => self.write(settings, &mut f).map(|out| (out, Stored::Led)),
@@ -162,9 +180,7 @@ impl Store {
         f: &mut impl FnMut(&WriteTransaction) -> Result<T>,
     ) -> Result<Option<(T, Stored)>> {
         let combiner = &self.combiner;
-        combiner.arriving.fetch_add(1, Ordering::SeqCst);
         let mut open = combiner.open.lock();
-        combiner.arriving.fetch_sub(1, Ordering::SeqCst);
         if let Some(batch) = open.clone() {
             let out = batch.run(f);
             drop(open);
@@ -185,8 +201,12 @@ impl Store {
         }
         *open = Some(Arc::clone(&batch));
         drop(open);
+        // Wait for the other writers of this process — queued on `open`,
+        // or still on their way back from the last commit — to join.
         let deadline = Instant::now() + MAX_GATHER;
-        while combiner.arriving.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+        while combiner.active.load(Ordering::SeqCst) > batch.members.load(Ordering::SeqCst)
+            && Instant::now() < deadline
+        {
             std::thread::yield_now();
         }
         // Taking `open` waits for a member still running its change.
