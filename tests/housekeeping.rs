@@ -175,3 +175,35 @@ fn housekeeping_lease_one_engine_collects_until_it_closes_or_stops_renewing() {
     other.close().expect("close");
     assert!(!held_elsewhere(&f.engine));
 }
+
+/// With several processes, taking or renewing the lease rides in the
+/// same commit as the touches and GC: one commit per housekeeping run.
+#[test]
+fn the_lease_renewal_rides_in_the_housekeeping_commit() {
+    let f = file_fixture_with(|_| {}); // shared: the lease lasts 180 s
+    let ids = sessions(&f, 3);
+    let other_clock = authkv::ManualClock::new(T0);
+    let link = f.dir.path().join("link.redb");
+    std::fs::hard_link(f.path(), &link).expect("hard link");
+    let other = authkv::Engine::open(&link, config(&other_clock)).expect("second engine");
+    for round in 1..=6u64 {
+        f.clock.advance(60);
+        for id in &ids {
+            f.engine.load_session(id).expect("load").expect("live");
+        }
+        let before = commits(&f);
+        let (report, touched) = f.engine.housekeep().expect("housekeep");
+        assert!(!report.lease_held_elsewhere);
+        assert_eq!(touched, 3, "round {round}");
+        assert_eq!(
+            commits(&f),
+            before + 1,
+            "round {round}: one commit, lease included"
+        );
+        other_clock.set(T0 + 60 * round);
+        assert!(
+            other.housekeep().expect("housekeep").0.lease_held_elsewhere,
+            "round {round}: the lease lapsed"
+        );
+    }
+}

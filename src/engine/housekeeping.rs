@@ -1,9 +1,11 @@
-//! Housekeeping in as few commits as it needs: the pending touches are
-//! written in the same transaction as GC's first batch, so that a server
-//! running it once per touch interval commits once per interval (more only
-//! when more than a batch of sessions expired).
+//! Housekeeping in as few commits as it needs: the pending touches and the
+//! housekeeping lease's renewal are written in the same transaction as
+//! GC's first batch, so that a server running it once per touch interval
+//! commits once per interval (more only when more than a batch of sessions
+//! expired).
 
 use crate::engine::gc::{GcReport, apply_touches};
+use crate::engine::lease::LeaseCheck;
 use crate::engine::{Core, Engine};
 use crate::error::Result;
 
@@ -12,29 +14,45 @@ impl Core {
     /// riding in GC's first write transaction. Returns the GC report and how many records the
     /// touches moved.
     pub(crate) fn housekeep(&self) -> Result<(GcReport, usize)> {
-        if self.shared() && !self.hold_housekeeping_lease()? {
-            // Another process collects for everyone; the touches are ours.
-            let report = GcReport {
-                lease_held_elsewhere: true,
-                ..GcReport::default()
-            };
-            return Ok((report, self.flush()?));
-        }
+        let lease = if self.shared() {
+            match self.check_housekeeping_lease()? {
+                LeaseCheck::Elsewhere => {
+                    // Another process collects for everyone; the touches are ours.
+                    let report = GcReport {
+                        lease_held_elsewhere: true,
+                        ..GcReport::default()
+                    };
+                    return Ok((report, self.flush()?));
+                }
+                LeaseCheck::Held => None,
+                LeaseCheck::Take { until } => Some(until),
+            }
+        } else {
+            None
+        };
         let snapshot = self.touch_snapshot();
-        // The first batch of touches rides in GC's first transaction; the
-        // rest (after a busy interval) get transactions of their own.
+        // The first batch of touches and the lease renewal ride in GC's
+        // first transaction; the rest of the touches (after a busy
+        // interval) get transactions of their own.
         let first_len = snapshot.len().min(self.config.gc_batch_size);
         let (first, rest) = snapshot.split_at(first_len);
         let mut written = 0;
+        let mut lease_taken = false;
         let mut write_first = |txn: &dyn crate::store::Writes| -> Result<()> {
+            if let Some(until) = lease {
+                lease_taken = self.take_lease_in(txn, until)?;
+            }
             written = apply_touches(txn, first)?;
             Ok(())
         };
-        let prelude = (!first.is_empty()).then_some(&mut write_first as _);
+        let prelude = (!first.is_empty() || lease.is_some()).then_some(&mut write_first as _);
         let (report, written_rest) = self.with_deferred_sync(|| {
             let report = self.collect_with(&mut |_| {}, prelude)?;
             Ok((report, self.write_touches(rest)?))
         })?;
+        if let Some(until) = lease {
+            self.lease_taken(lease_taken.then_some(until));
+        }
         self.forget_written(&snapshot);
         Ok((report, written + written_rest))
     }

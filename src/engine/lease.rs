@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::engine::Core;
 use crate::error::Result;
-use crate::store::Reads;
+use crate::store::{Reads, Writes};
 
 const LEASE_ROW: &str = "housekeeping_lease";
 
@@ -28,6 +28,16 @@ impl Lease {
             held_until: AtomicU64::new(0),
         })
     }
+}
+
+/// What [`Core::check_housekeeping_lease`] found.
+pub(crate) enum LeaseCheck {
+    /// This engine holds the lease, with more than half its time left.
+    Held,
+    /// This engine may take (or renew) the lease until then.
+    Take { until: u64 },
+    /// Another live process holds it.
+    Elsewhere,
 }
 
 /// `(holder, expires_at)` as stored: `"<16 hex> <unix seconds>"`.
@@ -51,35 +61,46 @@ impl Core {
         every.as_secs().saturating_mul(3).max(3)
     }
 
-    /// Whether this engine may run housekeeping now: it holds the lease,
-    /// or took it (free, expired, or its own), renewing it when half of it
-    /// has passed. False while another live process holds it.
-    pub(crate) fn hold_housekeeping_lease(&self) -> Result<bool> {
+    /// Whether this engine may run housekeeping now, read without a
+    /// write: it holds the lease, or may take it (free, expired, its own,
+    /// or half of its time passed: a renewal), or another live process
+    /// holds it.
+    pub(crate) fn check_housekeeping_lease(&self) -> Result<LeaseCheck> {
         let now = self.now();
         let ttl = self.lease_seconds();
-        let lease = &self.lease;
-        if lease.held_until.load(Ordering::Relaxed) > now + ttl / 2 {
-            return Ok(true);
+        if self.lease.held_until.load(Ordering::Relaxed) > now + ttl / 2 {
+            return Ok(LeaseCheck::Held);
         }
-        let held_elsewhere = |row: Option<(u64, u64)>| {
-            row.is_some_and(|(holder, expires_at)| holder != lease.holder && expires_at > now)
-        };
-        if held_elsewhere(self.read(stored)?) {
-            lease.held_until.store(0, Ordering::Relaxed);
+        if self.held_elsewhere(self.read(stored)?, now) {
+            self.lease.held_until.store(0, Ordering::Relaxed);
+            return Ok(LeaseCheck::Elsewhere);
+        }
+        Ok(LeaseCheck::Take { until: now + ttl })
+    }
+
+    /// Inside housekeeping's first transaction (so that taking or renewing
+    /// the lease costs no commit of its own): write this engine's lease row
+    /// until `until`, unless another live process took it meanwhile.
+    /// Returns whether the lease is this engine's.
+    pub(crate) fn take_lease_in(&self, txn: &dyn Writes, until: u64) -> Result<bool> {
+        if self.held_elsewhere(stored(txn)?, self.now()) {
             return Ok(false);
         }
-        let taken = self.write(|txn| {
-            if held_elsewhere(stored(txn)?) {
-                return Ok(false);
-            }
-            let row = format!("{:016x} {}", lease.holder, now + ttl);
-            txn.set_meta(LEASE_ROW, &row)?;
-            Ok(true)
-        })?;
-        lease
+        let row = format!("{:016x} {until}", self.lease.holder);
+        txn.set_meta(LEASE_ROW, &row)?;
+        Ok(true)
+    }
+
+    /// After the transaction that ran [`Core::take_lease_in`] committed:
+    /// the lease is held until `until`, or (`None`) not at all.
+    pub(crate) fn lease_taken(&self, until: Option<u64>) {
+        self.lease
             .held_until
-            .store(if taken { now + ttl } else { 0 }, Ordering::Relaxed);
-        Ok(taken)
+            .store(until.unwrap_or(0), Ordering::Relaxed);
+    }
+
+    fn held_elsewhere(&self, row: Option<(u64, u64)>, now: u64) -> bool {
+        row.is_some_and(|(holder, expires_at)| holder != self.lease.holder && expires_at > now)
     }
 
     /// Give the lease up (on close), so that another process takes over at
