@@ -5,7 +5,7 @@
 mod cli_support;
 mod common;
 
-use authkv::{AttemptOutcome, Concurrency, Config, Engine};
+use authkv::{AttemptOutcome, Concurrency, Config, Engine, Error, TokenError};
 use cli_support::*;
 
 const HOUR: u64 = 3600;
@@ -42,6 +42,10 @@ fn help_and_version_need_no_database_and_document_exit_codes() {
     );
     let page = authkv(&["tokens", "create", "--help"], None).expect_code(0);
     assert!(page.stdout.contains("shown once"));
+    let page = authkv(&["tokens", "limits", "--help"], None).expect_code(0);
+    for needle in ["--rate-limit <MAX/D>", "--unlimited", "start over"] {
+        assert!(page.stdout.contains(needle), "{needle}: {}", page.stdout);
+    }
     let version = authkv(&["--version"], None).expect_code(0);
     assert!(
         version
@@ -64,6 +68,30 @@ fn usage_errors_exit_2_name_the_problem_and_never_open_the_file() {
             "--ability",
         ),
         (&["tokens", "revoke", "abc"], "token id"),
+        (
+            &[
+                "tokens",
+                "create",
+                "--user",
+                "1",
+                "--name",
+                "n",
+                "--ability",
+                "a",
+                "--rate-limit",
+                "0/1m",
+            ],
+            "at least 1",
+        ),
+        (&["tokens", "limits", "1", "--rate-limit", "100"], "MAX/D"),
+        (
+            &["tokens", "limits", "1", "--refill-every", "1d"],
+            "--quota",
+        ),
+        (
+            &["tokens", "limits", "1", "--unlimited", "--quota", "5"],
+            "--unlimited",
+        ),
         (&["gc"], "--idle-lifetime"),
         (
             &["--create", "--token-prefix", "has space", "stats"],
@@ -492,6 +520,226 @@ fn tokens_are_listed_without_secrets_revoked_and_pruned() {
             .expect("auth")
             .is_none()
     );
+}
+
+/// `tokens limits ID --json`, read back.
+fn limits_of(cli: &Cli, id: &str) -> Json {
+    let shown = cli.run(&["tokens", "limits", id, "--json"]).expect_code(0);
+    let value = shown.json();
+    assert_eq!(value.get("id").and_then(Json::as_u64), id.parse().ok());
+    value
+}
+
+#[test]
+fn token_limits_are_set_at_creation_shown_replaced_removed_and_exported() {
+    let cli = Cli::with_db();
+    let create = [
+        "tokens",
+        "create",
+        "--user",
+        "7",
+        "--name",
+        "ci",
+        "--ability",
+        "read",
+        "--rate-limit",
+        "100/1m",
+        "--quota",
+        "5000",
+        "--refill-every",
+        "1d",
+        "--json",
+    ];
+    let created = cli.run(&create).expect_code(0).json();
+    let rate = serde_json::json!({ "max": 100, "window_secs": 60 });
+    let quota = serde_json::json!({
+        "remaining": 5000,
+        "refill_amount": 5000,
+        "refill_interval_secs": 86_400,
+    });
+    assert_eq!(created.get("rate_limit"), Some(&rate));
+    assert_eq!(created.get("quota"), Some(&quota));
+    let id = created.get("id").and_then(Json::as_u64).expect("id");
+    let id = id.to_string();
+
+    let shown = limits_of(&cli, &id);
+    assert_eq!(shown.get("rate_limit"), Some(&rate));
+    assert_eq!(shown.get("quota"), Some(&quota));
+    let text = cli.run(&["tokens", "limits", &id]).expect_code(0);
+    assert!(
+        text.stdout.contains("100 requests per 1m")
+            && text
+                .stdout
+                .contains("5000 uses left, refilled to 5000 every 1d"),
+        "{}",
+        text.stdout
+    );
+
+    let exported = cli.run(&["export", "--quiet"]).expect_code(0);
+    let line: Json =
+        serde_json::from_str(exported.stdout.lines().next().expect("a line")).expect("JSON line");
+    assert_eq!(line.get("type").and_then(Json::as_str), Some("token"));
+    assert_eq!(line.get("rate_limit"), Some(&rate));
+    assert_eq!(line.get("quota"), Some(&quota));
+
+    // Replacing: a limit not given is removed.
+    let set = cli
+        .run(&["tokens", "limits", &id, "--quota", "3", "--json"])
+        .expect_code(0)
+        .json();
+    let three = serde_json::json!({
+        "remaining": 3,
+        "refill_amount": 3,
+        "refill_interval_secs": null,
+    });
+    assert_eq!(set.get("rate_limit"), Some(&Json::Null));
+    assert_eq!(set.get("quota"), Some(&three));
+    assert_eq!(limits_of(&cli, &id), set);
+    let text = cli
+        .run(&["tokens", "limits", &id, "--rate-limit", "10/1h"])
+        .expect_code(0);
+    assert!(
+        text.stdout.contains("10 requests per 1h") && text.stdout.contains("quota       unlimited"),
+        "{}",
+        text.stdout
+    );
+
+    cli.run(&["tokens", "limits", &id, "--unlimited"])
+        .expect_code(0);
+    let none = limits_of(&cli, &id);
+    assert_eq!(none.get("rate_limit"), Some(&Json::Null));
+    assert_eq!(none.get("quota"), Some(&Json::Null));
+    let text = cli.run(&["tokens", "limits", &id]).expect_code(0);
+    assert_eq!(
+        text.stdout,
+        format!("token       {id}\nrate_limit  unlimited\nquota       unlimited\n")
+    );
+    let exported = cli.run(&["export", "--quiet"]).expect_code(0);
+    let line: Json =
+        serde_json::from_str(exported.stdout.lines().next().expect("a line")).expect("JSON line");
+    assert_eq!(line.get("rate_limit"), Some(&Json::Null));
+    assert_eq!(line.get("quota"), Some(&Json::Null));
+
+    // A token made without limits has none.
+    let plain = cli
+        .run(&[
+            "tokens",
+            "create",
+            "--user",
+            "7",
+            "--name",
+            "n",
+            "--ability",
+            "*",
+            "--json",
+        ])
+        .expect_code(0)
+        .json();
+    assert_eq!(plain.get("rate_limit"), Some(&Json::Null));
+    assert_eq!(plain.get("quota"), Some(&Json::Null));
+
+    for args in [
+        &["tokens", "limits", "999"][..],
+        &["tokens", "limits", "999", "--quota", "5"],
+        &["tokens", "limits", "999", "--unlimited"],
+    ] {
+        let missing = cli.run(args).expect_code(1);
+        assert!(
+            missing.stderr.contains("no token has id 999"),
+            "{args:?}: {}",
+            missing.stderr
+        );
+        assert!(missing.stdout.is_empty());
+    }
+    let bad = cli
+        .run(&["tokens", "limits", &id, "--rate-limit", "0/1m"])
+        .expect_code(2);
+    assert!(bad.stderr.contains("at least 1"), "{}", bad.stderr);
+    let bad = cli
+        .run(&[
+            "tokens",
+            "limits",
+            &id,
+            "--quota",
+            "0",
+            "--refill-every",
+            "1h",
+        ])
+        .expect_code(2);
+    assert!(bad.stderr.contains("--quota"), "{}", bad.stderr);
+    assert_eq!(
+        cli.engine()
+            .token_limits(id.parse().expect("id"))
+            .expect("limits"),
+        None,
+        "refused limits changed nothing"
+    );
+}
+
+#[test]
+fn limits_the_cli_sets_are_enforced_by_the_application_holding_the_file() {
+    let cli = Cli::with_db();
+    let app = cli.engine(); // the live application, in this process
+    let token = app.create_token(42, "ci", ["read"], None).expect("token");
+    let text = token.plain_text.expose();
+    // Cached in the application now, without limits.
+    assert!(app.authenticate_token(text).expect("auth").is_some());
+    let id = token.id.to_string();
+
+    cli.run(&["tokens", "limits", &id, "--rate-limit", "3/1h"])
+        .expect_code(0);
+    for n in 0..3 {
+        assert!(
+            app.authenticate_token(text).expect("admitted").is_some(),
+            "request {n}"
+        );
+    }
+    assert!(
+        matches!(
+            app.authenticate_token(text),
+            Err(Error::Token(TokenError::RateLimited { .. }))
+        ),
+        "the 4th request in the window"
+    );
+
+    // Replaced: the window is gone, the quota counts from 2.
+    cli.run(&["tokens", "limits", &id, "--quota", "2"])
+        .expect_code(0);
+    for n in 0..2 {
+        assert!(
+            app.authenticate_token(text).expect("admitted").is_some(),
+            "request {n}"
+        );
+    }
+    assert!(matches!(
+        app.authenticate_token(text),
+        Err(Error::Token(TokenError::QuotaExhausted {
+            retry_after: None
+        }))
+    ));
+    // The CLI sees the application's uses, written or not.
+    let shown = limits_of(&cli, &id);
+    assert_eq!(
+        shown.pointer("/quota/remaining").and_then(Json::as_u64),
+        Some(0),
+        "{shown}"
+    );
+    let exported = cli.run(&["export", "--quiet"]).expect_code(0);
+    let line: Json =
+        serde_json::from_str(exported.stdout.lines().next().expect("a line")).expect("JSON line");
+    assert_eq!(
+        line.pointer("/quota/remaining").and_then(Json::as_u64),
+        Some(0),
+        "{line}"
+    );
+
+    cli.run(&["tokens", "limits", &id, "--unlimited"])
+        .expect_code(0);
+    for _ in 0..5 {
+        assert!(app.authenticate_token(text).expect("admitted").is_some());
+    }
+    assert_eq!(app.token_limits(token.id).expect("limits"), None);
+    app.close().expect("close");
 }
 
 fn attempt(engine: &Engine, login: &str, password: &str) -> AttemptOutcome {

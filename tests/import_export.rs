@@ -5,9 +5,11 @@ mod common;
 mod token_support;
 
 use std::ops::ControlFlow;
+use std::time::Duration;
 
 use authkv::{
-    Error, Exported, ExportedCredential, LaravelSession, SanctumToken, SessionError, TokenError,
+    Error, Exported, ExportedCredential, ExportedToken, LaravelSession, Quota, RateLimit,
+    SanctumToken, SessionError, TokenError, TokenLimits,
 };
 use common::*;
 use token_support::*;
@@ -279,6 +281,84 @@ fn export_lists_every_record_without_a_secret() {
     ] {
         assert!(!shown.contains(secret), "export shows a secret: {shown}");
     }
+}
+
+/// Every token [`authkv::Engine::export`] hands out.
+fn exported_tokens(f: &Fixture) -> Vec<ExportedToken> {
+    let mut tokens = Vec::new();
+    f.engine
+        .export(|record| {
+            if let Exported::Token(token) = record {
+                tokens.push(token);
+            }
+            ControlFlow::Continue(())
+        })
+        .expect("export");
+    tokens
+}
+
+#[test]
+fn exported_tokens_carry_their_limits_with_the_quota_left_as_of_now() {
+    let f = fixture();
+    let limits = TokenLimits {
+        rate_limit: Some(RateLimit {
+            max: 100,
+            window: Duration::from_secs(60),
+        }),
+        quota: Some(Quota {
+            remaining: 5,
+            refill_amount: 5,
+            refill_interval: Some(Duration::from_secs(3600)),
+        }),
+    };
+    let limited = f
+        .engine
+        .create_token_with_limits(5, "ci", ["read"], None, &limits)
+        .expect("token");
+    let plain = create(&f, 5, None);
+    for _ in 0..2 {
+        let text = limited.plain_text.expose();
+        assert!(f.engine.authenticate_token(text).expect("auth").is_some());
+    }
+    let tokens = exported_tokens(&f);
+    assert_eq!(tokens.len(), 2, "{tokens:?}");
+    let mut used = limits;
+    used.quota.as_mut().expect("quota").remaining = 3;
+    assert_eq!(
+        tokens[0].limits,
+        Some(used),
+        "uses not yet written are counted"
+    );
+    assert_eq!(tokens[1].limits, None);
+    assert_eq!(
+        f.engine.token_limits(limited.id).expect("limits"),
+        Some(used)
+    );
+    assert_eq!(
+        f.engine
+            .export_token(limited.id)
+            .expect("one token")
+            .as_ref(),
+        Some(&tokens[0])
+    );
+    assert_eq!(
+        f.engine.export_token(plain.id).expect("one token").as_ref(),
+        Some(&tokens[1])
+    );
+    assert_eq!(f.engine.export_token(999).expect("one token"), None);
+
+    f.engine.flush().expect("flush");
+    assert_eq!(
+        exported_tokens(&f)[0].limits,
+        Some(used),
+        "written the same"
+    );
+    f.clock.advance(3600);
+    assert_eq!(
+        exported_tokens(&f)[0].limits,
+        Some(limits),
+        "a refill that is due"
+    );
 }
 
 #[test]

@@ -6,9 +6,12 @@
 
 use std::ops::ControlFlow;
 
-use crate::engine::Engine;
+use crate::engine::{Core, Engine};
 use crate::error::Result;
 use crate::secret::to_hex;
+use crate::store::Reads;
+use crate::store::record::TokenRecord;
+use crate::token::limits::TokenLimits;
 
 /// A stored session without its secrets.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,6 +50,10 @@ pub struct ExportedToken {
     pub last_used_at: Option<u64>,
     /// Unix seconds after which the token stops working, if set.
     pub expires_at: Option<u64>,
+    /// Its rate limit and quota, `None` when it has neither; the quota's
+    /// `remaining` as [`Engine::token_limits`] reports it (this host's
+    /// uses not yet written counted).
+    pub limits: Option<TokenLimits>,
 }
 
 /// A stored password credential: who signs in with which login. The hash
@@ -101,16 +108,10 @@ impl Engine {
             if sessions.is_break() {
                 return Ok(());
             }
+            let now = core.now();
             let tokens = txn.each_token(&mut |(id, record)| {
-                Ok(visit(Exported::Token(ExportedToken {
-                    id,
-                    user_id: record.user_id,
-                    last_used_at: core.effective_last_used(id, &record),
-                    name: record.name,
-                    abilities: record.abilities,
-                    created_at: record.created_at,
-                    expires_at: record.expires_at,
-                })))
+                let token = exported_token(core, txn, id, record, now)?;
+                Ok(visit(Exported::Token(token)))
             })?;
             if tokens.is_break() {
                 return Ok(());
@@ -124,4 +125,45 @@ impl Engine {
             Ok(())
         })
     }
+
+    /// Token `id` as [`Engine::export`] hands it out (no secret, no
+    /// digest), its limits included; `None` when no token has the id.
+    ///
+    /// # Errors
+    /// [`crate::Error::Storage`] when the store cannot be read,
+    /// [`crate::Error::Corrupt`] when a record cannot be decoded.
+    pub fn export_token(&self, id: u64) -> Result<Option<ExportedToken>> {
+        let core = &self.core;
+        core.read(|txn| {
+            let Some(record) = txn.token(id)? else {
+                return Ok(None);
+            };
+            exported_token(core, txn, id, record, core.now()).map(Some)
+        })
+    }
+}
+
+/// A stored token without its secrets, read in `txn`; the quota's
+/// `remaining` as of `now`, counting this host's uses not yet written.
+fn exported_token(
+    core: &Core,
+    txn: &dyn Reads,
+    id: u64,
+    record: TokenRecord,
+    now: u64,
+) -> Result<ExportedToken> {
+    let limits = txn.token_limits(id)?.map(|limits| {
+        let remaining = core.quota_remaining(id, &limits, now);
+        TokenLimits::of(&limits, remaining)
+    });
+    Ok(ExportedToken {
+        id,
+        user_id: record.user_id,
+        last_used_at: core.effective_last_used(id, &record),
+        name: record.name,
+        abilities: record.abilities,
+        created_at: record.created_at,
+        expires_at: record.expires_at,
+        limits,
+    })
 }

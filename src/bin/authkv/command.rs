@@ -3,12 +3,14 @@
 //! the longer pages are in `help`.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
+use authkv::{Quota, RateLimit, TokenLimits};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::help;
 use crate::time::parse_duration as duration;
-use crate::values::{batch_size, handle, token_id, user_id, whole};
+use crate::values::{batch_size, handle, rate_limit, token_id, user_id, whole};
 
 /// A parsed command line.
 #[derive(Debug, Parser)]
@@ -173,6 +175,9 @@ pub enum Tokens {
         /// Expire this long from now
         #[arg(long, value_name = "D", value_parser = duration)]
         expires_in: Option<u64>,
+        /// Its rate limit and quota [default: unlimited]
+        #[command(flatten)]
+        limits: LimitArgs,
     },
     /// A user's tokens (never their secrets)
     #[command(after_help = help::TOKENS_LIST)]
@@ -188,6 +193,19 @@ pub enum Tokens {
         #[arg(value_name = "ID", value_parser = token_id)]
         id: u64,
     },
+    /// Show a token's rate limit and quota, or replace them
+    #[command(after_help = help::TOKENS_LIMITS)]
+    Limits {
+        /// The token's id
+        #[arg(value_name = "ID", value_parser = token_id)]
+        id: u64,
+        /// The limits to set instead of the current ones
+        #[command(flatten)]
+        limits: LimitArgs,
+        /// Remove its rate limit and quota
+        #[arg(long, conflicts_with_all = ["rate_limit", "quota", "refill_every"])]
+        unlimited: bool,
+    },
     /// Delete tokens expired for more than H hours
     #[command(after_help = help::TOKENS_PRUNE)]
     Prune {
@@ -195,6 +213,53 @@ pub enum Tokens {
         #[arg(long, value_name = "H", value_parser = whole)]
         hours: u64,
     },
+}
+
+/// A token's rate limit and quota, for `tokens create` and `tokens limits`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Args)]
+pub struct LimitArgs {
+    /// At most MAX requests per window D, as in 100/1m
+    #[arg(long, value_name = "MAX/D", value_parser = rate_limit)]
+    pub rate_limit: Option<RateLimit>,
+    /// N uses in all (with --refill-every, N per period)
+    #[arg(long, value_name = "N", value_parser = whole)]
+    pub quota: Option<u64>,
+    /// Refill the quota to N every D
+    #[arg(long, value_name = "D", value_parser = duration)]
+    pub refill_every: Option<u64>,
+}
+
+impl LimitArgs {
+    /// Whether no limit was given.
+    pub fn is_empty(&self) -> bool {
+        self.rate_limit.is_none() && self.quota.is_none()
+    }
+
+    /// Checks across the options, including what the library would refuse,
+    /// so that both are usage errors (exit 2, the database never opened).
+    pub fn check(&self) -> Result<(), String> {
+        if self.refill_every.is_some() && self.quota.is_none() {
+            return Err("--refill-every needs --quota N: it refills the quota to N".into());
+        }
+        if self.quota == Some(0) && self.refill_every.is_some() {
+            return Err("--quota 0 --refill-every D would refill to nothing: \
+                        give a quota of at least 1"
+                .into());
+        }
+        Ok(())
+    }
+
+    /// The limits to store.
+    pub fn limits(&self) -> TokenLimits {
+        TokenLimits {
+            rate_limit: self.rate_limit,
+            quota: self.quota.map(|n| Quota {
+                remaining: n,
+                refill_amount: n,
+                refill_interval: self.refill_every.map(Duration::from_secs),
+            }),
+        }
+    }
 }
 
 /// `users ...`.

@@ -7,7 +7,7 @@ use std::ops::ControlFlow;
 use std::path::Path;
 use std::time::Duration;
 
-use authkv::{Concurrency, Config, Engine, Error, Exported, OpenError, SessionError};
+use authkv::{Concurrency, Config, Engine, Error, Exported, OpenError, SessionError, TokenError};
 use serde_json::json;
 
 use crate::command::{Cli, Command, Global, ImportKind, Quiet, ServerUrl, Sessions, Tokens, Users};
@@ -224,10 +224,13 @@ fn tokens(engine: &Engine, command: Tokens, json: bool) -> Result<(), Failure> {
             name,
             abilities,
             expires_in,
+            limits,
         } => {
             let expires_at = expires_in.map(|d| time::now().saturating_add(d));
-            let token = engine.create_token(user, &name, &abilities, expires_at)?;
-            print(&output::new_token(&token, user, json))?;
+            let limits = limits.limits();
+            let token =
+                engine.create_token_with_limits(user, &name, &abilities, expires_at, &limits)?;
+            print(&output::new_token(&token, user, &limits, json))?;
             eprintln!(
                 "authkv: created token {} for user {user}; it is shown this once",
                 token.id
@@ -241,6 +244,25 @@ fn tokens(engine: &Engine, command: Tokens, json: bool) -> Result<(), Failure> {
             }
             let sentence = format!("revoked token {id}");
             print(&output::done(&json!({ "revoked": id }), &sentence, json))
+        }
+        Tokens::Limits {
+            id,
+            limits,
+            unlimited,
+        } => {
+            let no_token = || Failure::failed(format!("no token has id {id}"));
+            let shown = if unlimited || !limits.is_empty() {
+                let limits = limits.limits();
+                match engine.set_token_limits(id, &limits) {
+                    Err(Error::Token(TokenError::UnknownToken { .. })) => return Err(no_token()),
+                    other => other?,
+                }
+                limits
+            } else {
+                let token = engine.export_token(id)?.ok_or_else(no_token)?;
+                token.limits.unwrap_or_default()
+            };
+            print(&output::limits(id, &shown, json))
         }
         Tokens::Prune { hours } => {
             let n = engine.prune_expired_tokens(hours)?;

@@ -110,6 +110,13 @@ and nothing else (with --json, an object whose \"token\" holds it). It is
 shown once: only its digest is stored. Give at least one --ability;
 `--ability '*'` grants everything. --expires-in sets expires_at from now.
 Give --token-prefix when the application has one.
+
+--rate-limit MAX/D admits at most MAX requests per window D; --quota N
+allows N uses in all, or with --refill-every D, N uses per period D. The
+application refuses a token over either (HTTP 429). `tokens limits` shows
+and changes them later. For example:
+  authkv --db app.redb tokens create --user 42 --name ci --ability deploy \\
+      --rate-limit 100/1m --quota 10000 --refill-every 1d
 ";
 
 /// `tokens list --help`.
@@ -120,6 +127,24 @@ Never shows a secret or digest; \"expired\" is judged by --token-expiration.
 /// `tokens revoke --help`.
 pub const TOKENS_REVOKE: &str = "\
 Deletes one token (exit 1 when no token has the id).
+";
+
+/// `tokens limits --help`.
+pub const TOKENS_LIMITS: &str = "\
+Without options, shows token ID's rate limit and quota (the uses left as of
+now), each \"unlimited\" when not set; with --json an object like the
+export's: {\"id\",\"rate_limit\":{\"max\",\"window_secs\"}|null,
+\"quota\":{\"remaining\",\"refill_amount\",\"refill_interval_secs\"}|null}.
+
+--rate-limit, --quota and --refill-every (as for `tokens create`) replace
+both limits with the ones given: a limit not given is removed. --unlimited
+removes both. The counts start over: an empty window, a full quota, its
+refill period starting now. Applications follow from their next request.
+Exit 1 when no token has the id. For example:
+  authkv --db app.redb tokens limits 7
+  authkv --db app.redb tokens limits 7 --rate-limit 60/1m \\
+      --quota 1000 --refill-every 30d
+  authkv --db app.redb tokens limits 7 --unlimited
 ";
 
 /// `tokens prune --help`.
@@ -176,9 +201,13 @@ reading, checking and storing (--quiet turns it off).
 pub const EXPORT: &str = "\
 Prints one JSON object per line, from one snapshot:
   {\"type\":\"session\",\"handle\",\"user_id\",\"ip\",\"user_agent\",\"created_at\",\"last_activity\"}
-  {\"type\":\"token\",\"id\",\"user_id\",\"name\",\"abilities\",\"created_at\",\"last_used_at\",\"expires_at\"}
+  {\"type\":\"token\",\"id\",\"user_id\",\"name\",\"abilities\",\"created_at\",\"last_used_at\",\"expires_at\",
+   \"rate_limit\",\"quota\"}
   {\"type\":\"credential\",\"user_id\",\"login\"}
-Expired records not yet collected are included; their times tell.
+Expired records not yet collected are included; their times tell. A token's
+rate_limit is {\"max\",\"window_secs\"} and its quota {\"remaining\",
+\"refill_amount\",\"refill_interval_secs\"}, each null when not set (see
+`tokens limits`).
 
 Never exported: session ids, CSRF tokens and payloads; token plaintexts and
 token digests; password hashes; remember-me tokens. A token's digest is what

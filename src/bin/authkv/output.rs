@@ -5,10 +5,12 @@
 
 use std::path::Path;
 
-use authkv::{Exported, GcReport, NewToken, SessionInfo, Stats, TokenInfo, VerifyReport};
+use authkv::{
+    Exported, GcReport, NewToken, SessionInfo, Stats, TokenInfo, TokenLimits, VerifyReport,
+};
 use serde_json::{Value, json};
 
-use crate::time::format_utc;
+use crate::time::{format_duration, format_utc};
 
 /// `s` with every control character written as a `\u{..}` escape.
 pub fn clean(s: &str) -> String {
@@ -224,11 +226,34 @@ fn token_json(token: &TokenInfo, user: u64) -> Value {
     })
 }
 
+/// A token's rate limit as JSON: `{"max", "window_secs"}`, or null.
+fn rate_json(limits: Option<&TokenLimits>) -> Value {
+    limits.and_then(|l| l.rate_limit).map_or(
+        Value::Null,
+        |rate| json!({ "max": rate.max, "window_secs": rate.window.as_secs() }),
+    )
+}
+
+/// A token's quota as JSON: `{"remaining", "refill_amount",
+/// "refill_interval_secs"}` (the interval null when it never refills), or
+/// null.
+fn quota_json(limits: Option<&TokenLimits>) -> Value {
+    limits.and_then(|l| l.quota).map_or(Value::Null, |quota| {
+        json!({
+            "remaining": quota.remaining,
+            "refill_amount": quota.refill_amount,
+            "refill_interval_secs": quota.refill_interval.map(|d| d.as_secs()),
+        })
+    })
+}
+
 /// `tokens create`: the plaintext alone, or with --json the token's
-/// fields and the plaintext under `"token"`.
-pub fn new_token(token: &NewToken, user: u64, json: bool) -> String {
+/// fields, its limits and the plaintext under `"token"`.
+pub fn new_token(token: &NewToken, user: u64, limits: &TokenLimits, json: bool) -> String {
     if json {
         let mut value = token_json(&token.info, user);
+        value["rate_limit"] = rate_json(Some(limits));
+        value["quota"] = quota_json(Some(limits));
         value["token"] = json!(token.plain_text.expose());
         return document(&value);
     }
@@ -269,6 +294,46 @@ pub fn tokens(user: u64, list: &[TokenInfo], json: bool) -> String {
     )
 }
 
+/// `tokens limits`: token `id`'s rate limit and quota, one per line, each
+/// `unlimited` when not set; with --json `{"id", "rate_limit", "quota"}`
+/// as in `export`.
+pub fn limits(id: u64, limits: &TokenLimits, json: bool) -> String {
+    if json {
+        return document(&json!({
+            "id": id,
+            "rate_limit": rate_json(Some(limits)),
+            "quota": quota_json(Some(limits)),
+        }));
+    }
+    let rate = limits.rate_limit.map_or_else(
+        || "unlimited".to_owned(),
+        |rate| {
+            format!(
+                "{} requests per {}",
+                rate.max,
+                format_duration(rate.window.as_secs())
+            )
+        },
+    );
+    let quota = limits.quota.map_or_else(
+        || "unlimited".to_owned(),
+        |quota| match quota.refill_interval {
+            Some(every) => format!(
+                "{} uses left, refilled to {} every {}",
+                quota.remaining,
+                quota.refill_amount,
+                format_duration(every.as_secs())
+            ),
+            None => format!("{} uses left, never refilled", quota.remaining),
+        },
+    );
+    pairs(&[
+        ("token", id.to_string()),
+        ("rate_limit", rate),
+        ("quota", quota),
+    ])
+}
+
 /// `import`'s summary.
 pub fn imported(what: &str, imported: usize, bad_rows: usize, json: bool) -> String {
     if json {
@@ -298,6 +363,8 @@ pub fn exported(record: &Exported) -> Option<String> {
             "created_at": t.created_at,
             "last_used_at": t.last_used_at,
             "expires_at": t.expires_at,
+            "rate_limit": rate_json(t.limits.as_ref()),
+            "quota": quota_json(t.limits.as_ref()),
         }),
         Exported::Credential(c) => json!({
             "type": "credential",
@@ -319,6 +386,44 @@ mod tests {
     fn control_characters_are_escaped_in_text() {
         assert_eq!(clean("ok é"), "ok é");
         assert_eq!(clean("a\u{1b}[31mb\n"), "a\\u{1b}[31mb\\u{a}");
+    }
+
+    #[test]
+    fn limits_show_unlimited_or_each_limit() {
+        assert_eq!(
+            limits(7, &TokenLimits::default(), false),
+            "token       7\nrate_limit  unlimited\nquota       unlimited\n"
+        );
+        assert_eq!(
+            limits(7, &TokenLimits::default(), true),
+            "{\"id\":7,\"quota\":null,\"rate_limit\":null}\n"
+        );
+        let set = TokenLimits {
+            rate_limit: Some(authkv::RateLimit {
+                max: 100,
+                window: std::time::Duration::from_secs(60),
+            }),
+            quota: Some(authkv::Quota {
+                remaining: 40,
+                refill_amount: 50,
+                refill_interval: Some(std::time::Duration::from_secs(86_400)),
+            }),
+        };
+        let text = limits(7, &set, false);
+        assert!(text.contains("100 requests per 1m"), "{text}");
+        assert!(
+            text.contains("40 uses left, refilled to 50 every 1d"),
+            "{text}"
+        );
+        let value: Value = serde_json::from_str(&limits(7, &set, true)).expect("JSON");
+        assert_eq!(
+            value["rate_limit"],
+            json!({ "max": 100, "window_secs": 60 })
+        );
+        assert_eq!(
+            value["quota"],
+            json!({ "remaining": 40, "refill_amount": 50, "refill_interval_secs": 86_400 })
+        );
     }
 
     #[test]

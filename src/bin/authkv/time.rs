@@ -42,6 +42,18 @@ pub fn parse_duration(text: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("duration {text:?} is too long"))
 }
 
+/// `secs` as a duration `parse_duration` reads back: in the largest unit
+/// that divides it, as in `90m`, `1d`, `3601s`.
+pub fn format_duration(secs: u64) -> String {
+    match secs {
+        0 => "0s".to_owned(),
+        _ if secs.is_multiple_of(DAY) => format!("{}d", secs / DAY),
+        _ if secs.is_multiple_of(HOUR) => format!("{}h", secs / HOUR),
+        _ if secs.is_multiple_of(MINUTE) => format!("{}m", secs / MINUTE),
+        _ => format!("{secs}s"),
+    }
+}
+
 /// A whole number of ASCII digits, nothing else.
 pub fn parse_digits(text: &str) -> Option<u64> {
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
@@ -212,6 +224,21 @@ mod tests {
         ] {
             assert!(parse_duration(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn durations_are_shown_in_their_largest_whole_unit() {
+        for (secs, shown) in [
+            (1, "1s"),
+            (60, "1m"),
+            (90, "90s"),
+            (5400, "90m"),
+            (7200, "2h"),
+        ] {
+            assert_eq!(format_duration(secs), shown);
+            assert_eq!(parse_duration(shown), Ok(secs));
+        }
+        assert_eq!(format_duration(2 * DAY), "2d");
     }
 
     #[test]

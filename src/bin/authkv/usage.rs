@@ -10,7 +10,7 @@ use std::ffi::OsString;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{CommandFactory, FromArgMatches};
 
-use crate::command::{Cli, Command, ImportKind};
+use crate::command::{Cli, Command, ImportKind, Tokens};
 use crate::{Exit, stdout};
 
 /// Why a password is never taken from the command line.
@@ -92,6 +92,9 @@ fn check(cli: &Cli) -> Result<(), String> {
             }
             args.format().map(drop)
         }
+        Command::Tokens(Tokens::Create { limits, .. } | Tokens::Limits { limits, .. }) => {
+            limits.check()
+        }
         _ => Ok(()),
     }
 }
@@ -136,7 +139,7 @@ fn message(e: &clap::Error, path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::command::{Format, GcArgs, Quiet, Tokens};
+    use crate::command::{Format, GcArgs, LimitArgs, Quiet};
 
     fn run(line: &str) -> Result<Cli, Exit> {
         let args = std::iter::once("authkv").chain(line.split_whitespace());
@@ -156,7 +159,8 @@ mod tests {
                 user: 4,
                 name: "ci".into(),
                 abilities: vec!["a".into(), "b".into()],
-                expires_in: None
+                expires_in: None,
+                limits: LimitArgs::default(),
             })
         );
         let cli = run("gc --idle-lifetime 2h --db x --batch-size 5").expect("parse");
@@ -206,6 +210,13 @@ mod tests {
             "--db x --json=yes stats",
             "--db x --db y stats",
             "--db x tokens",
+            "--db x tokens create --user 1 --name n --ability a --rate-limit 0/1m",
+            "--db x tokens create --user 1 --name n --ability a --rate-limit 100",
+            "--db x tokens create --user 1 --name n --ability a --refill-every 1d",
+            "--db x tokens limits 1 --quota 0 --refill-every 1d",
+            "--db x tokens limits 1 --quota 5 --unlimited",
+            "--db x tokens limits 1 --rate-limit 5/1s --unlimited",
+            "--db x tokens limits x",
         ] {
             assert_eq!(run(line).err(), Some(Exit::Usage), "{line}");
         }
@@ -255,6 +266,38 @@ mod tests {
             panic!("import");
         };
         assert_eq!(args.format(), Ok(Format::Jsonl));
+    }
+
+    #[test]
+    fn limits_are_read_as_rate_and_quota() {
+        let cli = run("--db x tokens limits 7 --rate-limit 100/1m --quota 5000 --refill-every 1d")
+            .expect("parse");
+        let Command::Tokens(Tokens::Limits {
+            id: 7,
+            limits,
+            unlimited: false,
+        }) = cli.command
+        else {
+            panic!("{:?}", cli.command);
+        };
+        let limits = limits.limits();
+        let rate = limits.rate_limit.expect("rate limit");
+        assert_eq!((rate.max, rate.window.as_secs()), (100, 60));
+        let quota = limits.quota.expect("quota");
+        assert_eq!(
+            (quota.remaining, quota.refill_amount, quota.refill_interval),
+            (5000, 5000, Some(std::time::Duration::from_secs(86_400)))
+        );
+        let cli = run("--db x tokens limits 7 --unlimited").expect("parse");
+        assert!(matches!(
+            cli.command,
+            Command::Tokens(Tokens::Limits { unlimited: true, limits, .. }) if limits.is_empty()
+        ));
+        let cli = run("--db x tokens limits 7 --quota 0").expect("parse");
+        assert!(matches!(
+            cli.command,
+            Command::Tokens(Tokens::Limits { limits, .. }) if limits.quota == Some(0)
+        ));
     }
 
     #[test]

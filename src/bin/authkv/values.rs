@@ -1,8 +1,12 @@
 //! clap value parsers for the argument kinds clap does not know: ids and
-//! counts as plain ASCII digits (no sign, no spaces), and session handles.
-//! Their errors are the message clap shows.
+//! counts as plain ASCII digits (no sign, no spaces), session handles and
+//! rate limits. Their errors are the message clap shows.
 
-use crate::time::parse_digits;
+use std::time::Duration;
+
+use authkv::RateLimit;
+
+use crate::time::{parse_digits, parse_duration};
 
 /// A whole number of ASCII digits.
 pub fn whole(text: &str) -> Result<u64, String> {
@@ -33,5 +37,45 @@ pub fn handle(text: &str) -> Result<String, String> {
         Ok(text.to_owned())
     } else {
         Err("a session handle is 64 hex characters (from `sessions list`)".into())
+    }
+}
+
+/// A rate limit `MAX/D`, as in `100/1m`: at most MAX requests (at least
+/// one) per window D, a duration.
+pub fn rate_limit(text: &str) -> Result<RateLimit, String> {
+    let bad = || format!("rate limit {text:?} must be MAX/D, as in 100/1m or 5000/1h");
+    let (max, window) = text.split_once('/').ok_or_else(bad)?;
+    let max = parse_digits(max).ok_or_else(bad)?;
+    if max == 0 {
+        return Err(format!(
+            "rate limit {text:?} admits no request: MAX must be at least 1"
+        ));
+    }
+    let window = parse_duration(window)?;
+    Ok(RateLimit {
+        max,
+        window: Duration::from_secs(window),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_limits_are_max_per_duration() {
+        assert_eq!(
+            rate_limit("100/1m"),
+            Ok(RateLimit {
+                max: 100,
+                window: Duration::from_secs(60)
+            })
+        );
+        assert_eq!(rate_limit("1/1s").map(|r| r.max), Ok(1));
+        for bad in [
+            "", "100", "/1m", "100/", "0/1m", "100/0s", "-1/1m", "1/1m/2", "100/60",
+        ] {
+            assert!(rate_limit(bad).is_err(), "{bad:?}");
+        }
     }
 }
