@@ -316,6 +316,8 @@ mod tests {
             (AUTHKV_INVALID_CREDENTIALS, 107),
             (AUTHKV_THEFT_DETECTED, 108),
             (AUTHKV_CONFIRMATION_REQUIRED, 109),
+            (AUTHKV_RATE_LIMITED, 110),
+            (AUTHKV_QUOTA_EXHAUSTED, 111),
             (AUTHKV_LOCKED, 200),
             (AUTHKV_NOT_REDB, 201),
             (AUTHKV_NOT_AUTHKV, 202),
