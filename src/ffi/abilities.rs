@@ -12,7 +12,7 @@ use std::ffi::c_char;
 use crate::token::ability::WILDCARD;
 
 use super::boundary::Failure;
-use super::buffer::{NulTerminated, authkv_str};
+use super::buffer::authkv_str;
 use super::slice;
 
 /// Most abilities one list may hold (a token's limit).
@@ -40,17 +40,17 @@ pub struct authkv_abilities {
 
 /// The buffers an [`authkv_abilities`] points into.
 pub(crate) enum AbilitiesKeep {
-    /// `["*"]`, every session user's list and Sanctum's default for tokens:
-    /// a static view, so that handing it out allocates nothing.
+    /// `*` alone: a static list, nothing allocated.
     All,
-    /// Copies that stay put while this is kept.
+    /// Every ability in one buffer, each followed by its NUL, and the
+    /// views into it: two allocations however many abilities. (A `Vec`:
+    /// its heap bytes stay put when it is moved, so the views stay valid.)
     Listed {
-        text: Vec<NulTerminated>,
+        text: Vec<u8>,
         views: Vec<authkv_str>,
     },
 }
 
-/// The view of `["*"]`, shared by every [`AbilitiesKeep::All`].
 struct StaticViews([authkv_str; 1]);
 
 // SAFETY: the view points into a static, immutable, NUL-terminated string.
@@ -70,11 +70,25 @@ impl AbilitiesKeep {
         {
             return Self::All;
         }
-        let text: Vec<NulTerminated> = abilities
-            .iter()
-            .map(|a| NulTerminated::new(a.as_ref().as_bytes()))
+        let size = abilities.iter().map(|a| a.as_ref().len() + 1).sum();
+        let mut text = Vec::with_capacity(size);
+        let mut starts = Vec::with_capacity(abilities.len());
+        for ability in abilities {
+            starts.push((text.len(), ability.as_ref().len()));
+            text.extend_from_slice(ability.as_ref().as_bytes());
+            text.push(0);
+        }
+        // Views are taken once the buffer is complete (it never grows
+        // again), so none points into a freed allocation.
+        let base = text.as_ptr();
+        let views = starts
+            .into_iter()
+            .map(|(start, len)| authkv_str {
+                // SAFETY: `start` is within `text`, which holds `size` bytes.
+                ptr: unsafe { base.add(start) }.cast(),
+                len,
+            })
             .collect();
-        let views = text.iter().map(NulTerminated::as_str).collect();
         Self::Listed { text, views }
     }
 
@@ -83,7 +97,7 @@ impl AbilitiesKeep {
         let views: &[authkv_str] = match self {
             Self::All => &ALL.0,
             Self::Listed { text, views } => {
-                debug_assert_eq!(text.len(), views.len());
+                debug_assert_eq!(text.iter().filter(|&&b| b == 0).count(), views.len());
                 views
             }
         };
