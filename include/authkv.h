@@ -1006,7 +1006,7 @@ typedef struct authkv_token_limits {
      */
     uint64_t rate_max;
     /**
-     * The window in seconds (at least 1), from its first request.
+     * The window in seconds (1 to 100 years), from its first request.
      */
     uint64_t rate_window;
     /**
@@ -1023,7 +1023,7 @@ typedef struct authkv_token_limits {
      */
     uint64_t quota_refill_amount;
     /**
-     * Seconds between refills; 0 never refills.
+     * Seconds between refills (at most 100 years); 0 never refills.
      */
     uint64_t quota_refill_interval;
 } authkv_token_limits;
@@ -1205,7 +1205,8 @@ const char *authkv_last_error(void);
 
 /**
  * Seconds the most recent failed authkv call on the calling thread asked
- * the client to wait: the rest of a token's rate-limit window after
+ * the client to wait: the rest of the throttle window after
+ * `AUTHKV_THROTTLED`, the rest of a token's rate-limit window after
  * `AUTHKV_RATE_LIMITED`, the time until its quota refills after
  * `AUTHKV_QUOTA_EXHAUSTED` (send it as `Retry-After`). 0 when that call
  * named no wait (a quota that never refills) or succeeded.

@@ -238,6 +238,9 @@ fn invalid_limits_are_refused_and_nothing_is_stored() {
         rate(1, 0),
         quota(5, Some((0, 60))),
         quota(5, Some((5, 0))),
+        // Past 100 years: times derived from it could overflow.
+        rate(1, 101 * 366 * 86_400),
+        quota(5, Some((5, u64::MAX))),
     ];
     for limits in &bad {
         let refused = f

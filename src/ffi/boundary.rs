@@ -45,6 +45,15 @@ impl Failure {
         Self::new(authkv_status::AUTHKV_INVALID_ARGUMENT, message)
     }
 
+    /// `AUTHKV_THROTTLED`: try again in `retry_after` seconds (also what
+    /// `authkv_last_retry_after` then reports).
+    pub(crate) fn throttled(retry_after: u64, message: impl Into<String>) -> Self {
+        Self {
+            retry_after: Some(retry_after),
+            ..Self::new(authkv_status::AUTHKV_THROTTLED, message)
+        }
+    }
+
     /// `AUTHKV_MISUSE` with this message.
     pub(crate) fn misuse(message: impl Into<String>) -> Self {
         Self::new(authkv_status::AUTHKV_MISUSE, message)
@@ -169,7 +178,8 @@ pub extern "C" fn authkv_last_error() -> *const c_char {
 }
 
 /// Seconds the most recent failed authkv call on the calling thread asked
-/// the client to wait: the rest of a token's rate-limit window after
+/// the client to wait: the rest of the throttle window after
+/// `AUTHKV_THROTTLED`, the rest of a token's rate-limit window after
 /// `AUTHKV_RATE_LIMITED`, the time until its quota refills after
 /// `AUTHKV_QUOTA_EXHAUSTED` (send it as `Retry-After`). 0 when that call
 /// named no wait (a quota that never refills) or succeeded.

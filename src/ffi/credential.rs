@@ -123,8 +123,8 @@ pub unsafe extern "C" fn authkv_password_attempt(
             AttemptOutcome::Throttled { retry_after } => {
                 // SAFETY: the caller guarantees `retry_after_out` is writable.
                 unsafe { slice::write(retry_after_out, retry_after) };
-                Err(Failure::new(
-                    authkv_status::AUTHKV_THROTTLED,
+                Err(Failure::throttled(
+                    retry_after,
                     format!("too many failed logins from this address; retry in {retry_after} s"),
                 ))
             }
@@ -253,8 +253,8 @@ pub unsafe extern "C" fn authkv_session_confirm_password(
             ConfirmOutcome::Throttled { retry_after } => {
                 // SAFETY: the caller guarantees `retry_after_out` is writable.
                 unsafe { slice::write(retry_after_out, retry_after) };
-                Err(Failure::new(
-                    authkv_status::AUTHKV_THROTTLED,
+                Err(Failure::throttled(
+                    retry_after,
                     format!("too many failed confirmations; retry in {retry_after} s"),
                 ))
             }

@@ -24,7 +24,7 @@ pub struct authkv_token_limits {
     pub has_rate_limit: bool,
     /// Requests admitted per window (at least 1).
     pub rate_max: u64,
-    /// The window in seconds (at least 1), from its first request.
+    /// The window in seconds (1 to 100 years), from its first request.
     pub rate_window: u64,
     /// Whether the quota fields apply.
     pub has_quota: bool,
@@ -33,7 +33,7 @@ pub struct authkv_token_limits {
     pub quota_remaining: u64,
     /// What `quota_remaining` is reset to at each refill.
     pub quota_refill_amount: u64,
-    /// Seconds between refills; 0 never refills.
+    /// Seconds between refills (at most 100 years); 0 never refills.
     pub quota_refill_interval: u64,
 }
 

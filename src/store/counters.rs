@@ -126,15 +126,23 @@ impl CounterTable {
     /// Ids of the tokens with quota use not yet written (read without the
     /// locks: a use counted meanwhile waits for the next flush).
     pub(crate) fn pending_ids(&self) -> Vec<u64> {
-        if self.used.key.load(Ordering::Relaxed) == 0 {
-            return Vec::new();
-        }
+        self.pending().collect()
+    }
+
+    /// Whether any token has quota use not yet written (stops at the
+    /// first; nothing is read before any slot was ever claimed).
+    pub(crate) fn any_pending(&self) -> bool {
+        self.pending().next().is_some()
+    }
+
+    fn pending(&self) -> impl Iterator<Item = u64> + '_ {
+        let used = self.used.key.load(Ordering::Relaxed) != 0;
         self.slots
             .iter()
+            .take(if used { COUNTER_SLOTS } else { 0 })
             .filter(|slot| slot.words[5].load(Ordering::Relaxed) != 0)
             .map(|slot| slot.key.load(Ordering::Relaxed))
             .filter(|&id| id != 0)
-            .collect()
     }
 
     /// Empty every slot (a side file being initialised).

@@ -71,8 +71,9 @@ fn admit(limits: &LimitsRecord, counts: &mut Counts, now: u64) -> Result<(), Ref
     if let Some(quota) = &limits.quota {
         refill(quota, counts, now);
         if counts.remaining == 0 {
-            let retry_after = (quota.refill_interval > 0)
-                .then(|| counts.period_start + quota.refill_interval - now);
+            let retry_after = (quota.refill_interval > 0).then(|| {
+                (counts.period_start.saturating_add(quota.refill_interval)).saturating_sub(now)
+            });
             return Err(Refusal::Limited(TokenError::QuotaExhausted { retry_after }));
         }
         counts.remaining -= 1;
@@ -178,8 +179,7 @@ impl Core {
 
     /// Whether quota use waits to be written.
     pub(crate) fn quota_uses_pending(&self) -> bool {
-        !self.evicted_uses.lock().is_empty()
-            || !self.backend.region().counters.pending_ids().is_empty()
+        !self.evicted_uses.lock().is_empty() || self.backend.region().counters.any_pending()
     }
 
     /// Write every quota use not yet written, inside a flush transaction.

@@ -10,6 +10,10 @@ use crate::secret::random_bytes;
 use crate::store::record::{LimitsRecord, QuotaRecord, RateRecord};
 use crate::token::NewToken;
 
+/// Longest rate-limit window or refill interval: 100 years, far beyond any
+/// use, and small enough that times derived from it never overflow.
+pub(crate) const MAX_LIMIT_SECONDS: u64 = 100 * 366 * 86_400;
+
 /// At most `max` requests per `window`, counted from the window's first
 /// request (Laravel's `RateLimiter`); the next one is refused until the
 /// window ends.
@@ -17,7 +21,7 @@ use crate::token::NewToken;
 pub struct RateLimit {
     /// Requests admitted per window (at least 1).
     pub max: u64,
-    /// The window, in whole seconds (at least one).
+    /// The window, in whole seconds (one second to 100 years).
     pub window: Duration,
 }
 
@@ -29,7 +33,8 @@ pub struct Quota {
     pub remaining: u64,
     /// What `remaining` is reset to at each refill.
     pub refill_amount: u64,
-    /// How often it refills, in whole seconds; `None` never refills.
+    /// How often it refills, in whole seconds (one second to 100 years);
+    /// `None` never refills.
     pub refill_interval: Option<Duration>,
 }
 
@@ -61,7 +66,7 @@ impl TokenLimits {
                 }
                 let window = whole_seconds(
                     rate.window,
-                    "a rate limit's window must be a whole number of seconds, at least one",
+                    "a rate limit's window must be a whole number of seconds, from 1 to 100 years",
                 )?;
                 Some(RateRecord {
                     max: rate.max,
@@ -82,7 +87,7 @@ impl TokenLimits {
                         whole_seconds(
                             interval,
                             "a quota's refill_interval must be a whole number of seconds, \
-                             at least one",
+                             from 1 to 100 years",
                         )?
                     }
                     None => 0,
@@ -125,12 +130,13 @@ fn invalid(reason: &'static str) -> crate::Error {
 }
 
 /// `duration` in seconds, refused (with `reason`) unless it is a whole
-/// number of them, at least one.
+/// number of them, from one to [`MAX_LIMIT_SECONDS`].
 fn whole_seconds(duration: Duration, reason: &'static str) -> Result<u64> {
-    if duration.subsec_nanos() != 0 || duration.as_secs() == 0 {
+    let seconds = duration.as_secs();
+    if duration.subsec_nanos() != 0 || !(1..=MAX_LIMIT_SECONDS).contains(&seconds) {
         return Err(invalid(reason));
     }
-    Ok(duration.as_secs())
+    Ok(seconds)
 }
 
 impl Engine {

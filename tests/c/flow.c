@@ -246,6 +246,7 @@ static void password_flow(authkv_engine *e, const authkv_options *options) {
                                    &retry_after),
            AUTHKV_INVALID_CREDENTIALS);
     EXPECT(attempt(e, "correct horse", "192.0.2.5", &user, &retry_after), AUTHKV_THROTTLED);
+    CHECK(authkv_last_retry_after() == retry_after);
     CHECK(retry_after == options->throttle_window_secs && user == 0);
     EXPECT_MESSAGE("retry in");
     EXPECT(attempt(e, "correct horse", "192.0.2.6", &user, &retry_after), AUTHKV_OK);
