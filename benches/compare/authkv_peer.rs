@@ -251,7 +251,7 @@ impl Peer for AuthkvPeer {
 
     fn bytes_written(&self) -> Option<u64> {
         match &self.place {
-            Place::File(_) => crate::peer::dirtied_bytes("self"),
+            Place::File(_) => crate::peer::handed_to_writes(),
             #[cfg(feature = "postgres")]
             Place::Server { wal, .. } => wal.bytes(),
         }

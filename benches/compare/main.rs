@@ -320,8 +320,9 @@ fn main() {
         "ops/s: operations over the wall time of the timed loop; p50/p99: single operations; \
          writes: durable writes in the timed part (authkv: commits, flushes of touches \
          included; SQLite: write transactions that changed a row; Redis: write commands); \
-         disk/op: bytes the writing process dirtied towards the disk per operation \
-         (write_bytes of /proc/<pid>/io; for Redis the server's, its AOF)."
+         disk/op: bytes written per operation: what authkv and SQLite handed to write calls \
+         (wchar of /proc/self/io: pages, WAL, checkpoints), what the Redis server dirtied \
+         appending its AOF (write_bytes of its /proc/<pid>/io)."
             .to_owned(),
         "Last column: authkv ops/s ÷ peer ops/s (above 1: authkv faster); for the day, peer \
          writes ÷ authkv writes (above 1: authkv writes less). One run: ratios, not absolutes, \
