@@ -11,12 +11,11 @@
 //! shard lock), so a record read before a commit can never be cached after
 //! the commit's invalidation.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use parking_lot::Mutex;
 
+use crate::engine::flat_map::{FlatMap, SlotKey};
 use crate::secret::Digest;
 use crate::store::changes::Changed;
 
@@ -24,11 +23,13 @@ use crate::store::changes::Changed;
 const SHARDS: usize = 16;
 
 /// Which shard a key lives in, and which record it names.
-pub(crate) trait ShardKey: Eq + Hash + Copy {
+pub(crate) trait ShardKey: SlotKey {
     /// A number spread evenly over keys.
     fn spread(&self) -> usize;
     /// The record, as a commit reports changing it.
     fn record(&self) -> Changed;
+    /// A key stored in empty slots (never compared while they are empty).
+    const FILLER: Self;
 }
 
 impl ShardKey for Digest {
@@ -38,6 +39,17 @@ impl ShardKey for Digest {
 
     fn record(&self) -> Changed {
         Changed::Session(*self)
+    }
+
+    const FILLER: Self = [0; 32];
+}
+
+impl SlotKey for Digest {
+    fn slot_hash(&self) -> u64 {
+        // SHA-256 output is uniform; byte 0 chose the shard, these do not.
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&self[8..16]);
+        u64::from_le_bytes(word)
     }
 }
 
@@ -50,43 +62,23 @@ impl ShardKey for u64 {
     fn record(&self) -> Changed {
         Changed::Token(*self)
     }
-}
 
-/// Hashes a cache key with a multiply per 8 bytes instead of SipHash: the
-/// keys are SHA-256 digests (already uniform, and only digests of records
-/// the engine stored ever enter the map) or token ids, so flooding the map
-/// with colliding keys is not possible and SipHash's cost buys nothing.
-#[derive(Default)]
-pub(crate) struct KeyHasher(u64);
+    const FILLER: Self = 0;
+}
 
 /// An odd constant with well-mixed bits (2^64 / φ).
 const MIX: u64 = 0x9e37_79b9_7f4a_7c15;
 
-impl Hasher for KeyHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.write_u64(u64::from_le_bytes(word));
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0.rotate_left(26) ^ n).wrapping_mul(MIX);
-    }
-
-    fn write_usize(&mut self, n: usize) {
-        self.write_u64(n as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        // hashbrown takes its control byte from the top bits, which the
-        // multiply filled best; fold them down for the bucket index too.
-        self.0 ^ (self.0 >> 32)
+impl SlotKey for u64 {
+    fn slot_hash(&self) -> u64 {
+        // Sequential ids would sit in one dense run and probe long once
+        // some are removed; a multiply spreads them, its top bits folded down.
+        let h = (*self / SHARDS as u64).wrapping_mul(MIX);
+        h ^ (h >> 32)
     }
 }
 
-type Shard<K, V> = Mutex<HashMap<K, V, BuildHasherDefault<KeyHasher>>>;
+type Shard<K, V> = Mutex<FlatMap<K, V>>;
 
 /// A bounded map from keys to decoded records (`V` is cheap to clone: an
 /// `Arc` of a full record, or a small copied summary).
@@ -101,7 +93,7 @@ impl<K: ShardKey, V: Clone> RecordCache<K, V> {
     pub(crate) fn new(capacity: usize) -> Self {
         Self {
             shards: (0..SHARDS)
-                .map(|_| Mutex::new(HashMap::default()))
+                .map(|_| Mutex::new(FlatMap::new(K::FILLER)))
                 .collect(),
             per_shard: capacity.div_ceil(SHARDS),
             epoch: AtomicU64::new(0),
@@ -124,8 +116,8 @@ impl<K: ShardKey, V: Clone> RecordCache<K, V> {
 
     /// Cache `value`, read from a snapshot taken after `epoch_seen` was read,
     /// unless a write invalidated anything since or `still_current` (asked
-    /// under the shard lock) says the file changed. A full shard drops an
-    /// arbitrary entry first.
+    /// under the shard lock) says the file changed. A full shard drops the
+    /// entry nearest the newcomer's home slot first.
     pub(crate) fn fill(
         &self,
         key: K,
@@ -140,10 +132,8 @@ impl<K: ShardKey, V: Clone> RecordCache<K, V> {
         if self.epoch.load(Ordering::Acquire) != epoch_seen || !still_current() {
             return;
         }
-        if shard.len() >= self.per_shard
-            && let Some(victim) = shard.keys().next().copied()
-        {
-            shard.remove(&victim);
+        if shard.len() >= self.per_shard && shard.get(&key).is_none() {
+            shard.evict_near(&key);
         }
         shard.insert(key, value);
     }
@@ -209,17 +199,6 @@ mod tests {
             cache.fill(i, i, cache.epoch(), || true);
         }
         assert!(cache.len() <= 32, "{}", cache.len());
-    }
-
-    #[test]
-    fn sequential_token_ids_spread_over_the_control_bits() {
-        use std::hash::BuildHasher;
-        // hashbrown files an entry under the hash's top 7 bits: sequential
-        // ids hashed as themselves would all share one and probe long.
-        let build = BuildHasherDefault::<KeyHasher>::default();
-        let tops: std::collections::HashSet<u64> =
-            (0..1000u64).map(|id| build.hash_one(id) >> 57).collect();
-        assert!(tops.len() > 100, "{} distinct", tops.len());
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub(crate) mod cache;
 pub(crate) mod clock;
 pub(crate) mod config;
 pub(crate) mod export;
+pub(crate) mod flat_map;
 pub(crate) mod gc;
 pub(crate) mod housekeeping;
 pub(crate) mod import;

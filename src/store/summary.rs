@@ -3,6 +3,8 @@
 //! summary carries no payload (about a hundred bytes), a token's no name.
 //! A backend may read them without copying the rest of the record.
 
+use std::sync::Arc;
+
 use crate::error::{Error, Result};
 use crate::secret::{Digest, RANDOM_LEN};
 use crate::store::record::LimitsRecord;
@@ -43,8 +45,9 @@ pub(crate) struct TokenAuth {
     pub expires_at: Option<u64>,
     /// SHA-256 of the secret part, compared in constant time.
     pub digest: Digest,
-    /// Rate limit and quota, when the token has them.
-    pub limits: Option<LimitsRecord>,
+    /// Rate limit and quota, when the token has them; behind a pointer so
+    /// that a cached summary fits two cache lines.
+    pub limits: Option<Arc<LimitsRecord>>,
 }
 
 #[cfg(feature = "postgres")]
@@ -58,7 +61,7 @@ impl TokenAuth {
             last_used_at: record.last_used_at,
             expires_at: record.expires_at,
             digest: record.digest,
-            limits,
+            limits: limits.map(Arc::new),
         }
     }
 }

@@ -60,7 +60,7 @@ impl<T: OpenTables> Reads for T {
             return Ok(None);
         };
         let mut auth = summaries::token_auth(bytes.value())?;
-        auth.limits = self.token_limits(id)?;
+        auth.limits = self.token_limits(id)?.map(std::sync::Arc::new);
         Ok(Some(auth))
     }
 
