@@ -13,7 +13,7 @@ use crate::authkv_peer::AuthkvPeer;
 use crate::c_abi_peer::CAbiPeer;
 use crate::day::DayOutcome;
 use crate::fixture::{SessionSeed, TokenSeed, mint_tokens};
-use crate::measure::{Measured, Series, picks, time_ops, time_threads};
+use crate::measure::{Arrivals, Measured, Series, picks, time_ops, time_threads};
 use crate::peer::{GcPolicy, IDLE, Peer, Store, Touch, Worker};
 #[cfg(feature = "postgres")]
 use crate::postgres::{PgSystems, PostgresServer};
@@ -278,11 +278,14 @@ fn cookie_rows(
         assert_eq!(w.session_request(&s.id), Some(s.user_id), "warm-up");
     });
     let most = peers.iter().map(|(_, n)| n + n / 10).max().unwrap_or(0);
-    let picks = picks(1, most, seeds.len());
+    let arrivals = Arrivals::new(picks(1, most, seeds.len()).into_iter().map(|k| {
+        let s = &seeds[k];
+        (s.id.as_str(), s.user_id)
+    }));
     interleaved(report, workload, peers, |peer, w, i| {
-        let s = &seeds[picks[i]];
-        let user = w.session_request(&s.id);
-        assert_eq!(user, Some(s.user_id), "{} authenticates", peer.name());
+        let (id, user_id) = arrivals.get(i);
+        let user = w.session_request(id);
+        assert_eq!(user, Some(user_id), "{} authenticates", peer.name());
     });
 }
 
@@ -458,10 +461,14 @@ pub fn main_store(
         assert_eq!(w.token_request(&t.plain), Some(t.user_id), "warm-up");
     });
     let token_picks = picks(2, scale.reads + scale.reads / 10, tokens.len());
+    let arrivals = Arrivals::new(token_picks.into_iter().map(|k| {
+        let t = &tokens[k];
+        (t.plain.as_str(), t.user_id)
+    }));
     interleaved(report, &workload, &lineup.all(scale), |peer, w, i| {
-        let t = &tokens[token_picks[i]];
-        let user = w.token_request(&t.plain);
-        assert_eq!(user, Some(t.user_id), "{} authenticates", peer.name());
+        let (plain, user_id) = arrivals.get(i);
+        let user = w.token_request(plain);
+        assert_eq!(user, Some(user_id), "{} authenticates", peer.name());
     });
 
     // Grow to the large store, LATER seconds on.
