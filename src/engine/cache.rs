@@ -71,8 +71,9 @@ const MIX: u64 = 0x9e37_79b9_7f4a_7c15;
 
 impl SlotKey for u64 {
     fn slot_hash(&self) -> u64 {
-        // Sequential ids would sit in one dense run and probe long once
-        // some are removed; a multiply spreads them, its top bits folded down.
+        // Ids are sequential and, once tokens come and go, unevenly spread:
+        // a multiply scatters any pattern of them over the slots, its top
+        // bits folded down into the low ones the table uses.
         let h = (*self / SHARDS as u64).wrapping_mul(MIX);
         h ^ (h >> 32)
     }
