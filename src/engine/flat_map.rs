@@ -117,7 +117,7 @@ impl<K: SlotKey, V> FlatMap<K, V> {
     /// Remove `key`'s entry, if any.
     pub(crate) fn remove(&mut self, key: &K) -> Option<V> {
         let i = self.find(key)?;
-        Some(self.remove_at(i))
+        self.remove_at(i)
     }
 
     /// Remove some entry, preferring the one nearest `key`'s home slot (a
@@ -135,9 +135,11 @@ impl<K: SlotKey, V> FlatMap<K, V> {
 
     /// Empty slot `i` and move later entries of its probe run back, so
     /// that every entry stays reachable from its home without tombstones.
-    fn remove_at(&mut self, mut hole: usize) -> V {
+    /// Returns what slot `i` held.
+    fn remove_at(&mut self, mut hole: usize) -> Option<V> {
         let filler = self.filler;
         let removed = std::mem::replace(&mut self.slots[hole], Slot::empty(filler));
+        removed.value.as_ref()?;
         self.len -= 1;
         let mask = self.mask();
         let mut i = (hole + 1) & mask;
@@ -150,9 +152,7 @@ impl<K: SlotKey, V> FlatMap<K, V> {
             }
             i = (i + 1) & mask;
         }
-        removed
-            .value
-            .expect("remove_at is only called on an occupied slot")
+        removed.value
     }
 
     pub(crate) fn clear(&mut self) {

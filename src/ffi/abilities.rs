@@ -51,6 +51,7 @@ pub(crate) enum AbilitiesKeep {
     },
 }
 
+/// The view of `["*"]`, shared by every [`AbilitiesKeep::All`].
 struct StaticViews([authkv_str; 1]);
 
 // SAFETY: the view points into a static, immutable, NUL-terminated string.

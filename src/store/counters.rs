@@ -136,10 +136,11 @@ impl CounterTable {
     }
 
     fn pending(&self) -> impl Iterator<Item = u64> + '_ {
-        let used = self.used.key.load(Ordering::Relaxed) != 0;
-        self.slots
+        // No slot was ever claimed: nothing to read.
+        let claimed = self.used.key.load(Ordering::Relaxed) != 0;
+        let slots = if claimed { &self.slots[..] } else { &[] };
+        slots
             .iter()
-            .take(if used { COUNTER_SLOTS } else { 0 })
             .filter(|slot| slot.words[5].load(Ordering::Relaxed) != 0)
             .map(|slot| slot.key.load(Ordering::Relaxed))
             .filter(|&id| id != 0)

@@ -72,7 +72,10 @@ fn admit(limits: &LimitsRecord, counts: &mut Counts, now: u64) -> Result<(), Ref
         refill(quota, counts, now);
         if counts.remaining == 0 {
             let retry_after = (quota.refill_interval > 0).then(|| {
-                (counts.period_start.saturating_add(quota.refill_interval)).saturating_sub(now)
+                counts
+                    .period_start
+                    .saturating_add(quota.refill_interval)
+                    .saturating_sub(now)
             });
             return Err(Refusal::Limited(TokenError::QuotaExhausted { retry_after }));
         }
