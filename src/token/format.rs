@@ -61,15 +61,17 @@ fn parse_id(text: &str) -> Option<u64> {
 /// Whether `secret` is `prefix` + 40 alphanumerics + the lowercase hex
 /// CRC-32 of those 40.
 fn checksum_matches(secret: &str, prefix: &str) -> bool {
-    let Some(rest) = secret.strip_prefix(prefix) else {
+    let Some((head, rest)) = secret.as_bytes().split_at_checked(prefix.len()) else {
         return false;
     };
-    let rest = rest.as_bytes();
+    if head != prefix.as_bytes() {
+        return false;
+    }
     if rest.len() != RANDOM_LEN + CHECKSUM_LEN {
         return false;
     }
     let (random, checksum) = rest.split_at(RANDOM_LEN);
-    is_alnum(random, RANDOM_LEN) && crc32b_hex(random) == checksum
+    is_alnum(random, RANDOM_LEN) && checksum == crc32b_hex(random).as_slice()
 }
 
 fn is_alnum(bytes: &[u8], len: usize) -> bool {

@@ -1,6 +1,6 @@
 //! The Cookie request header: find one named cookie.
 
-use super::{HttpError, MAX_COOKIES, check_len, is_cookie_octet, is_token, trim_ows};
+use super::{HttpError, MAX_COOKIES, all_cookie_octets, check_len, is_token, trim_ows};
 
 /// Finds cookie `name` in a Cookie header (an RFC 6265 cookie-string).
 ///
@@ -54,5 +54,5 @@ fn parse_cookie_pair(segment: &str) -> Option<(&str, &str)> {
         Some(quoted) => quoted.strip_suffix('"')?,
         None => value,
     };
-    value.bytes().all(is_cookie_octet).then_some((name, value))
+    all_cookie_octets(value.as_bytes()).then_some((name, value))
 }

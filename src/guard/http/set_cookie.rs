@@ -123,7 +123,7 @@ fn render(
     if !is_token(&name) {
         return Err(HttpError::InvalidCookieName);
     }
-    if !value.bytes().all(is_cookie_octet) {
+    if !all_cookie_octets(value.as_bytes()) {
         return Err(HttpError::InvalidCookieValue);
     }
     let size = name.len() + value.len();

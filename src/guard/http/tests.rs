@@ -1032,3 +1032,13 @@ fn errors_describe_the_fault_without_values() {
     let error = render_set_cookie("s", secret, &CookieOptions::default(), true);
     assert!(error.is_err_and(|e| !e.to_string().contains(secret)));
 }
+
+#[test]
+fn cookie_octets_are_visible_ascii_but_quote_comma_semicolon_backslash() {
+    for b in 0..=u8::MAX {
+        let octet = (0x21..=0x7E).contains(&b) && !b"\",;\\".contains(&b);
+        assert_eq!(is_cookie_octet(b), octet, "byte {b:#04x}");
+        assert_eq!(all_cookie_octets(&[b'a', b, b'z']), octet, "byte {b:#04x}");
+    }
+    assert!(all_cookie_octets(b""));
+}
