@@ -43,7 +43,11 @@ fn flush_after_writes(c: &mut Criterion) {
     group.sample_size(30);
     for pages in [1u64, 4, 16] {
         for scattered in [false, true] {
-            let layout = if scattered { "scattered" } else { "side by side" };
+            let layout = if scattered {
+                "scattered"
+            } else {
+                "side by side"
+            };
             group.bench_function(format!("{pages} pages {layout}"), |b| {
                 b.iter_custom(|iters| {
                     let mut flushing = Duration::ZERO;

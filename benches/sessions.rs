@@ -159,7 +159,10 @@ fn guard(c: &mut Criterion) {
         // from the list instead, each call would also time two cache misses
         // of the bench's own.
         let width = cookies[0].len();
-        assert!(cookies.iter().all(|c| c.len() == width), "one cookie length");
+        assert!(
+            cookies.iter().all(|c| c.len() == width),
+            "one cookie length"
+        );
         let mut pick = 0usize;
         let wire: String = (0..cookies.len())
             .map(|_| {
