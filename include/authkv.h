@@ -1343,8 +1343,8 @@ authkv_status authkv_flush(const struct authkv_engine *engine, size_t *flushed_o
  * Delete what expired now, in batches of `gc_batch_size` rows per
  * transaction: sessions, personal access tokens expired for more than
  * `token_prune_hours`, spent login throttle counters and expired
- * remember-me tokens. Costs O(expired). `*out` (optional, may be NULL)
- * receives what was done.
+ * remember-me tokens. Costs O(rows due), see `Engine::gc`. `*out`
+ * (optional, may be NULL) receives what was done.
  *
  * Returns `AUTHKV_OK`, `AUTHKV_NULL_POINTER` (NULL engine), or a storage
  * status (batches committed before the failure stay committed). Outputs

@@ -5,6 +5,7 @@ mod common;
 
 use std::time::Duration;
 
+use authkv::GcReport;
 use common::*;
 
 #[test]
@@ -264,4 +265,54 @@ fn gc_progress_covers_pruned_tokens() {
     assert_eq!(report.tokens_deleted, 2);
     assert_eq!(seen.first(), Some(&(1, 1)));
     assert_eq!(seen.last(), Some(&(report.batches, 2)));
+}
+
+#[test]
+fn a_session_saved_late_in_its_lifetime_outlives_its_first_idle_deadline_and_expires_after_the_save()
+ {
+    let f = fixture();
+    let s = f.engine.create_session("1.2.3.4", "ua").expect("create");
+    let id = s.id.expose();
+    f.clock.advance(IDLE - 10);
+    f.engine.save_session(id, b"cart", None).expect("save");
+    f.clock.advance(11); // past the creation's idle deadline
+    assert_eq!(f.engine.gc().expect("gc").sessions_deleted, 0);
+    assert!(f.engine.load_session(id).expect("load").is_some());
+    assert_consistent(&f.engine);
+    // The second run finds nothing due: the first filed it at its save.
+    assert_eq!(f.engine.gc().expect("gc").records_examined, 0);
+    f.clock.advance(IDLE - 11); // IDLE after the save (GC's boundary), no touch since
+    let report = f.engine.gc().expect("gc");
+    assert_eq!((report.sessions_deleted, report.records_examined), (1, 1));
+    assert!(f.engine.load_session(id).expect("load").is_none());
+    assert_consistent(&f.engine);
+}
+
+#[test]
+fn gc_drops_what_a_logout_left_behind_without_counting_it_as_a_session() {
+    let f = fixture();
+    let visitor = f.engine.create_session("1.2.3.4", "ua").expect("create");
+    let user = f.engine.login(visitor.id.expose(), 7).expect("login");
+    let guest = f
+        .engine
+        .invalidate_session(user.id.expose())
+        .expect("logout");
+    assert!(
+        f.engine
+            .destroy_session(guest.id.expose())
+            .expect("destroy")
+    );
+    assert_consistent(&f.engine);
+    let live = f.engine.create_session("1.2.3.4", "ua").expect("create");
+    f.clock.advance(IDLE + 1);
+    let report = f.engine.gc().expect("gc");
+    assert_eq!((report.sessions_deleted, report.records_examined), (1, 1));
+    assert!(
+        f.engine
+            .load_session(live.id.expose())
+            .expect("load")
+            .is_none()
+    );
+    assert_consistent(&f.engine);
+    assert_eq!(f.engine.gc().expect("gc"), GcReport::default());
 }

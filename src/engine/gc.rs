@@ -243,31 +243,45 @@ impl Core {
                 let mut doomed = Vec::new();
                 for (indexed, digest, record) in candidates.iter().cloned() {
                     let row = RowKey::Digest(digest);
-                    examined += 1;
-                    let current = record.as_ref().map(|record| match index {
-                        TimeIndex::SessionCreated => record.created_at,
-                        _ => record.last_activity,
-                    });
-                    let Some(record) = record.filter(|_| current == Some(indexed)) else {
-                        // An index row without its record, or a stale one
-                        // (verify() reports both): drop it so the walk moves
-                        // on instead of meeting it again forever.
+                    let Some(record) = record else {
+                        // The row of a deleted session: drop it.
                         txn.unindex(index, indexed, row)?;
                         continue;
                     };
+                    examined += 1;
+                    let fits = match index {
+                        TimeIndex::SessionCreated => indexed == record.created_at,
+                        // Filed lazily: at or before the last activity.
+                        _ => indexed <= record.last_activity,
+                    };
+                    if !fits {
+                        // A stale row (verify() reports it): drop it so the
+                        // walk moves on instead of meeting it again forever.
+                        txn.unindex(index, indexed, row)?;
+                        continue;
+                    }
                     let last_activity = self
                         .pending_touch(&digest)
                         .map_or(record.last_activity, |t| t.max(record.last_activity));
                     if self.gc_expired(&record, last_activity, now) {
+                        if index == TimeIndex::SessionActivity {
+                            txn.unindex(index, indexed, row)?;
+                        }
                         doomed.push((digest, record));
-                    } else {
-                        // A pending touch kept it alive: write the touch so
-                        // the index row moves past the cutoff.
+                        continue;
+                    }
+                    if last_activity > record.last_activity {
+                        // A pending touch kept it alive: write the touch.
                         let touched = SessionRecord {
                             last_activity,
                             ..record.clone()
                         };
                         txn.replace_session(&digest, &record, &touched)?;
+                    }
+                    if index == TimeIndex::SessionActivity {
+                        // Alive: file its row at its activity, past the
+                        // cutoff.
+                        txn.refile_activity(&digest, indexed, last_activity)?;
                     }
                 }
                 txn.remove_sessions(&doomed)?;
@@ -307,8 +321,10 @@ impl Engine {
     /// Delete, now, expired sessions, throttle counters whose window has
     /// passed, expired remember-me tokens, and tokens expired for more than
     /// `Config::token_prune_hours`, in batches of `Config::gc_batch_size`.
-    /// Costs O(expired): with nothing expired it reads one row of each time
-    /// index and writes nothing.
+    /// Costs O(rows due): the expired sessions, plus the activity rows that
+    /// saves, touches and deletions left at an older time (each moved past
+    /// the cutoff or dropped, once); with no row due it reads one row of
+    /// each time index and writes nothing.
     ///
     /// # Errors
     /// [`crate::Error::Storage`] when a batch fails; earlier batches stay

@@ -300,8 +300,8 @@ pub unsafe extern "C" fn authkv_flush(
 /// Delete what expired now, in batches of `gc_batch_size` rows per
 /// transaction: sessions, personal access tokens expired for more than
 /// `token_prune_hours`, spent login throttle counters and expired
-/// remember-me tokens. Costs O(expired). `*out` (optional, may be NULL)
-/// receives what was done.
+/// remember-me tokens. Costs O(rows due), see `Engine::gc`. `*out`
+/// (optional, may be NULL) receives what was done.
 ///
 /// Returns `AUTHKV_OK`, `AUTHKV_NULL_POINTER` (NULL engine), or a storage
 /// status (batches committed before the failure stay committed). Outputs

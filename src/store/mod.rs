@@ -252,7 +252,12 @@ pub(crate) enum Stored {
 /// A time index the collectors walk, oldest first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum TimeIndex {
-    /// Sessions by `last_activity`.
+    /// Sessions by `last_activity`, filed lazily: a backend may leave a
+    /// session's row at the time it was filed while saves and touches move
+    /// `last_activity` on, so that those writes leave the index alone, and
+    /// may leave the row of a deleted session behind. GC then meets a row
+    /// at or before the session's activity (and refiles it if the session
+    /// lives on) or one whose record is gone (and drops it).
     SessionActivity,
     /// Sessions by `created_at`.
     SessionCreated,
@@ -390,6 +395,9 @@ pub(crate) trait Writes: Reads {
     /// of the index moves past it (a backend whose indexes cannot go stale
     /// does nothing).
     fn unindex(&self, index: TimeIndex, time: u64, key: RowKey) -> Result<()>;
+    /// Move a live session's activity row from `from` to `to`, its
+    /// activity now (a backend whose index follows its rows does nothing).
+    fn refile_activity(&self, digest: &Digest, from: u64, to: u64) -> Result<()>;
     /// Set a bookkeeping value.
     fn set_meta(&self, key: &str, value: &str) -> Result<()>;
     /// Delete a bookkeeping value.

@@ -187,6 +187,10 @@ impl Writes for WriteTransaction {
         Ok(())
     }
 
+    fn refile_activity(&self, digest: &Digest, from: u64, to: u64) -> Result<()> {
+        SessionTables::open(self)?.refile_activity(digest, from, to)
+    }
+
     fn unindex(&self, index: TimeIndex, time: u64, key: RowKey) -> Result<()> {
         match (digest_index(index), key) {
             (Some(table), RowKey::Digest(digest)) => {
