@@ -352,11 +352,13 @@ pub(crate) trait Reads {
 pub(crate) trait Writes: Reads {
     /// Store a new session with all its index entries.
     fn insert_session(&self, digest: &Digest, record: &SessionRecord) -> Result<()>;
-    /// Delete a session with all its index entries.
+    /// Delete a session with its index entries (its activity row may stay
+    /// for GC to drop, see [`TimeIndex::SessionActivity`]).
     fn remove_session(&self, digest: &Digest, record: &SessionRecord) -> Result<()>;
-    /// Delete many sessions with all their index entries (GC's batches).
+    /// [`Writes::remove_session`] for many sessions (GC's batches).
     fn remove_sessions(&self, doomed: &[(Digest, SessionRecord)]) -> Result<()>;
-    /// Replace a session, moving only the index entries whose keys changed.
+    /// Replace a session, moving only the index entries whose keys changed
+    /// (its activity row may stay where it was filed).
     fn replace_session(
         &self,
         digest: &Digest,
