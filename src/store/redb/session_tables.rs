@@ -86,11 +86,4 @@ impl<'t> SessionTables<'t> {
         }
         Ok(())
     }
-
-    /// Move a session's activity row from `from` to `to`.
-    pub(crate) fn refile_activity(&mut self, digest: &Digest, from: u64, to: u64) -> Result<()> {
-        self.by_activity.remove((from, *digest))?;
-        self.by_activity.insert((to, *digest), ())?;
-        Ok(())
-    }
 }
