@@ -299,6 +299,38 @@ fn saves_and_touches_leave_the_activity_row_where_the_session_was_filed() {
 }
 
 #[test]
+fn gc_leaves_one_activity_row_per_live_session_at_its_activity() {
+    // Batches of two, so that a batch ends between rows of every kind.
+    let f = common::fixture_with(|c| c.gc_batch_size = 2);
+    let expired = f.engine.create_session("1.2.3.4", "ua").expect("create");
+    let saved = f.engine.create_session("1.2.3.4", "ua").expect("create");
+    let visitor = f.engine.create_session("1.2.3.4", "ua").expect("create");
+    let user = f.engine.login(visitor.id.expose(), 7).expect("login");
+    f.engine.destroy_session(user.id.expose()).expect("logout");
+    f.clock.advance(common::IDLE - 10);
+    f.engine
+        .save_session(saved.id.expose(), b"cart", None)
+        .expect("save");
+    let saved_at = common::T0 + common::IDLE - 10;
+    let fresh = f.engine.create_session("1.2.3.4", "ua").expect("create");
+    f.clock.advance(11);
+    let report = f.engine.gc().expect("gc");
+    assert_eq!((report.sessions_deleted, report.records_examined), (1, 2));
+    assert!(
+        f.engine
+            .load_session(expired.id.expose())
+            .expect("load")
+            .is_none()
+    );
+    common::assert_consistent(&f.engine);
+    let path = f.path();
+    f.engine.close().expect("close");
+    // The saved session's row moved to its save, the expired one's and the
+    // two the login and logout left are gone, the fresh one's untouched.
+    assert_eq!(activity_rows(&path), vec![saved_at, fresh.last_activity]);
+}
+
+#[test]
 fn verify_reports_a_session_without_an_activity_row() {
     let f = common::fixture();
     f.engine.create_session("1.2.3.4", "ua").expect("create");

@@ -240,12 +240,20 @@ impl Core {
                     prelude(txn)?;
                 }
                 let candidates = txn.due_sessions(index, cutoff, batch)?;
+                // The activity rows walked are dropped all at once after the
+                // loop (`refile_activity`); other indexes' rows one by one.
+                let lazy = index == TimeIndex::SessionActivity;
+                let unindex = |indexed, row| match lazy {
+                    true => Ok(()),
+                    false => txn.unindex(index, indexed, row),
+                };
                 let mut doomed = Vec::new();
+                let mut alive = Vec::new();
                 for (indexed, digest, record) in candidates.iter().cloned() {
                     let row = RowKey::Digest(digest);
                     let Some(record) = record else {
                         // The row of a deleted session: drop it.
-                        txn.unindex(index, indexed, row)?;
+                        unindex(indexed, row)?;
                         continue;
                     };
                     examined += 1;
@@ -257,16 +265,13 @@ impl Core {
                     if !fits {
                         // A stale row (verify() reports it): drop it so the
                         // walk moves on instead of meeting it again forever.
-                        txn.unindex(index, indexed, row)?;
+                        unindex(indexed, row)?;
                         continue;
                     }
                     let last_activity = self
                         .pending_touch(&digest)
                         .map_or(record.last_activity, |t| t.max(record.last_activity));
                     if self.gc_expired(&record, last_activity, now) {
-                        if index == TimeIndex::SessionActivity {
-                            txn.unindex(index, indexed, row)?;
-                        }
                         doomed.push((digest, record));
                         continue;
                     }
@@ -278,11 +283,11 @@ impl Core {
                         };
                         txn.replace_session(&digest, &record, &touched)?;
                     }
-                    if index == TimeIndex::SessionActivity {
-                        // Alive: file its row at its activity, past the
-                        // cutoff.
-                        txn.refile_activity(&digest, indexed, last_activity)?;
-                    }
+                    // Alive: file its row at its activity, past the cutoff.
+                    alive.push((digest, last_activity));
+                }
+                if let (true, Some((time, digest, _))) = (lazy, candidates.last()) {
+                    txn.refile_activity((*time, *digest), &alive)?;
                 }
                 txn.remove_sessions(&doomed)?;
                 let deleted: Vec<_> = doomed.into_iter().map(|(digest, _)| digest).collect();

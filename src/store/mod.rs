@@ -397,9 +397,11 @@ pub(crate) trait Writes: Reads {
     /// of the index moves past it (a backend whose indexes cannot go stale
     /// does nothing).
     fn unindex(&self, index: TimeIndex, time: u64, key: RowKey) -> Result<()>;
-    /// Move a live session's activity row from `from` to `to`, its
-    /// activity now (a backend whose index follows its rows does nothing).
-    fn refile_activity(&self, digest: &Digest, from: u64, to: u64) -> Result<()>;
+    /// Drop every activity row at or before `through` (the rows a GC batch
+    /// has just walked, all at once rather than one leaf rewrite a row) and
+    /// file each of the `alive` sessions' rows at its activity now (a
+    /// backend whose index follows its rows does nothing).
+    fn refile_activity(&self, through: (u64, Digest), alive: &[(Digest, u64)]) -> Result<()>;
     /// Set a bookkeeping value.
     fn set_meta(&self, key: &str, value: &str) -> Result<()>;
     /// Delete a bookkeeping value.

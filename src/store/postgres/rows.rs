@@ -733,7 +733,7 @@ impl Writes for Rows<'_> {
         Ok(())
     }
 
-    fn refile_activity(&self, _digest: &Digest, _from: u64, _to: u64) -> Result<()> {
+    fn refile_activity(&self, _through: (u64, Digest), _alive: &[(Digest, u64)]) -> Result<()> {
         // The server's index on last_activity follows every update.
         Ok(())
     }

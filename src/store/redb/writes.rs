@@ -187,11 +187,14 @@ impl Writes for WriteTransaction {
         Ok(())
     }
 
-    fn refile_activity(&self, digest: &Digest, from: u64, to: u64) -> Result<()> {
+    fn refile_activity(&self, through: (u64, Digest), alive: &[(Digest, u64)]) -> Result<()> {
         // The one table it changes, not all four of `SessionTables`.
         let mut by_activity = self.open_table(SESSIONS_BY_ACTIVITY)?;
-        by_activity.remove((from, *digest))?;
-        by_activity.insert((to, *digest), ())?;
+        // A range removal rewrites each leaf once, not once a row.
+        by_activity.retain_in(..=through, |_, _| false)?;
+        for (digest, activity) in alive {
+            by_activity.insert((*activity, *digest), ())?;
+        }
         Ok(())
     }
 
