@@ -196,7 +196,10 @@ impl Core {
     /// [`Core::write`] for a hot-path change that may share one commit with
     /// concurrent callers' (write combining). `f` may run more than once,
     /// so it must change nothing but the transaction.
-    pub(crate) fn write_combined<T>(&self, f: impl FnMut(&dyn Writes) -> Result<T>) -> Result<T> {
+    pub(crate) fn write_combined<T: Send>(
+        &self,
+        f: impl FnMut(&dyn Writes) -> Result<T> + Send,
+    ) -> Result<T> {
         self.stamp.check()?;
         let (out, stored) = self.backend.write_combined(self.commit_settings(), f)?;
         Counters::add(&self.counters.write_commits, 1);

@@ -122,10 +122,10 @@ impl Backend {
     /// commit with concurrent callers' (the file's write combining; a
     /// server combines commits itself). `f` may run more than once: it
     /// must change nothing but the transaction.
-    pub(crate) fn write_combined<T>(
+    pub(crate) fn write_combined<T: Send>(
         &self,
         settings: CommitSettings,
-        mut f: impl FnMut(&dyn Writes) -> Result<T>,
+        mut f: impl FnMut(&dyn Writes) -> Result<T> + Send,
     ) -> Result<(T, Stored)> {
         match self {
             Backend::File(store) => store.write_combined(settings, |txn| f(txn)),

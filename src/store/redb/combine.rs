@@ -5,10 +5,11 @@
 //! multi-process mode), and a durable commit costs an fsync or two, so
 //! writers that arrive together would otherwise queue for a commit each.
 //! Here the first caller leads: it opens the transaction and runs its own
-//! change; callers arriving meanwhile join and run theirs in the same
-//! transaction, each on its own thread, one after another; the leader then
-//! publishes every changed key and commits once, and every member returns
-//! with that commit.
+//! change; callers arriving meanwhile hand theirs to it and sleep, and the
+//! leader runs them one after another in the same transaction on its own
+//! thread (flat combining: no thread switch between two changes, which on
+//! a busy host costs as much as a change); the leader then publishes every
+//! changed key and commits once, and every member returns with that commit.
 //!
 //! One caller's failure must not undo another's, and redb cannot roll
 //! back part of a transaction (savepoints need a clean one). So a change
@@ -27,6 +28,7 @@ use redb::{Durability, WriteTransaction};
 
 use super::open_files::Store;
 use crate::error::{Error, Result};
+use crate::processes::quiet_panic;
 use crate::store::changes::{Changed, take_changed};
 use crate::store::coherence::publish;
 use crate::store::{CommitSettings, Stored};
@@ -65,10 +67,29 @@ enum Outcome {
     Redo,
 }
 
-/// One shared transaction and the changes run in it.
+/// A member's change handed to the leader: runs the caller's closure on
+/// the shared transaction, keeps its result for the caller, and says
+/// whether it succeeded.
+type Change<'a> = dyn FnMut(&WriteTransaction) -> bool + Send + 'a;
+
+/// A [`Change`] with its lifetime erased, so that it can wait in a batch.
+///
+/// Sound because its owner — a member blocked in [`Batch::wait`] —
+/// outlives every use: the leader runs queued changes only before it
+/// decides the batch, and a member returns only after the decision.
+struct Queued(*mut Change<'static>);
+
+// SAFETY: the closure behind the pointer is `Send`, and only the leader
+// calls it, while its owner sleeps.
+unsafe impl Send for Queued {}
+
+/// One shared transaction's bookkeeping: the changes handed to the leader
+/// and what became of them.
 struct Batch {
-    txn: Mutex<Option<WriteTransaction>>,
-    /// Callers whose change ran in it, the leader included.
+    /// Changes waiting for the leader to run them.
+    queue: Mutex<Vec<Queued>>,
+    /// Callers whose change is in the batch (queued or run), the leader
+    /// included.
     members: AtomicUsize,
     changed: Mutex<Vec<Changed>>,
     spoiled: AtomicBool,
@@ -77,10 +98,10 @@ struct Batch {
 }
 
 impl Batch {
-    fn new(txn: WriteTransaction) -> Self {
+    fn new() -> Self {
         Batch {
-            txn: Mutex::new(Some(txn)),
-            members: AtomicUsize::new(0),
+            queue: Mutex::new(Vec::new()),
+            members: AtomicUsize::new(1),
             changed: Mutex::new(Vec::new()),
             spoiled: AtomicBool::new(false),
             outcome: Mutex::new(None),
@@ -88,25 +109,41 @@ impl Batch {
         }
     }
 
-    /// Run one caller's change in the shared transaction; a failure or a
-    /// panic spoils the batch.
-    fn run<T>(&self, f: &mut impl FnMut(&WriteTransaction) -> Result<T>) -> Result<T> {
-        let txn = self.txn.lock();
-        let Some(txn) = txn.as_ref() else {
-            self.spoiled.store(true, Ordering::Release);
-            return Err(Error::Closed);
-        };
-        self.members.fetch_add(1, Ordering::SeqCst);
-        take_changed(); // nothing left over from a change that panicked
-        let spoil_on_unwind = SpoilOnDrop(&self.spoiled);
-        let out = f(txn);
-        std::mem::forget(spoil_on_unwind);
-        let changed = take_changed();
-        match &out {
-            Ok(_) => self.changed.lock().extend(changed),
-            Err(_) => self.spoiled.store(true, Ordering::Release),
+    /// Run one change in the shared transaction; a failure or a panic
+    /// spoils the batch.
+    fn run(&self, txn: &WriteTransaction, change: &mut Change<'_>) {
+        if self.spoiled.load(Ordering::Acquire) {
+            return; // every member redoes its change alone anyway
         }
-        out
+        take_changed(); // nothing left over from a change that panicked
+        let succeeded = quiet_panic::catch(|| change(txn)).unwrap_or(false);
+        let changed = take_changed();
+        match succeeded {
+            true => self.changed.lock().extend(changed),
+            false => self.spoiled.store(true, Ordering::Release),
+        }
+    }
+
+    /// Hand a member's change to the leader.
+    fn enqueue(&self, change: &mut Change<'_>) {
+        // SAFETY: only the lifetime changes (see `Queued`).
+        let change: &mut Change<'static> = unsafe { std::mem::transmute(change) };
+        self.members.fetch_add(1, Ordering::SeqCst);
+        self.queue.lock().push(Queued(change));
+    }
+
+    /// Run every change handed over so far, in the order they came.
+    fn run_queued(&self, txn: &WriteTransaction) {
+        loop {
+            let queued = std::mem::take(&mut *self.queue.lock());
+            if queued.is_empty() {
+                return;
+            }
+            for Queued(change) in queued {
+                // SAFETY: its owner is asleep in `wait` until `decide`.
+                self.run(txn, unsafe { &mut *change });
+            }
+        }
     }
 
     fn decide(&self, outcome: Outcome) {
@@ -134,15 +171,6 @@ impl Drop for Leaving<'_> {
     }
 }
 
-/// Spoils the batch when dropped while a change unwinds.
-struct SpoilOnDrop<'a>(&'a AtomicBool);
-
-impl Drop for SpoilOnDrop<'_> {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::Release);
-    }
-}
-
 /// Tells the members to redo their changes if the leader leaves without
 /// deciding (it panicked).
 struct DecideOnDrop<'a>(&'a Batch);
@@ -159,10 +187,10 @@ impl Store {
     /// [`Store::write`] for a change that may share its transaction and
     /// commit with concurrent callers' (see the module). `f` may run more
     /// than once: it must change nothing but the transaction.
-    pub(crate) fn write_combined<T>(
+    pub(crate) fn write_combined<T: Send>(
         &self,
         settings: CommitSettings,
-        mut f: impl FnMut(&WriteTransaction) -> Result<T>,
+        mut f: impl FnMut(&WriteTransaction) -> Result<T> + Send,
     ) -> Result<(T, Stored)> {
         self.writable()?;
         self.combiner.active.fetch_add(1, Ordering::SeqCst);
@@ -174,48 +202,64 @@ impl Store {
     }
 
     /// Lead or join a batch. `None`: the batch was aborted, run `f` alone.
-    fn combine<T>(
+    fn combine<T: Send>(
         &self,
         settings: CommitSettings,
-        f: &mut impl FnMut(&WriteTransaction) -> Result<T>,
+        f: &mut (impl FnMut(&WriteTransaction) -> Result<T> + Send),
     ) -> Result<Option<(T, Stored)>> {
         let combiner = &self.combiner;
         let mut open = combiner.open.lock();
         if let Some(batch) = open.clone() {
-            let out = batch.run(f);
+            let mut out = None;
+            let mut change = |txn: &WriteTransaction| {
+                let result = f(txn);
+                let succeeded = result.is_ok();
+                out = Some(result);
+                succeeded
+            };
+            batch.enqueue(&mut change);
             drop(open);
-            return match batch.wait() {
-                Outcome::Committed => out.map(|out| Some((out, Stored::RodeAlong))),
-                Outcome::Redo => Ok(None),
+            return match (batch.wait(), out) {
+                (Outcome::Committed, Some(out)) => out.map(|out| Some((out, Stored::RodeAlong))),
+                // Aborted, or (never) committed without it: alone, then.
+                _ => Ok(None),
             };
         }
         // Lead: callers arriving while redb's lock is awaited queue on
         // `open` and join once the batch is published.
-        let batch = Arc::new(Batch::new(self.begin_combined(settings)?));
+        let txn = self.begin_combined(settings)?;
+        let batch = Arc::new(Batch::new());
         let _decided = DecideOnDrop(&batch);
-        let out = batch.run(f);
+        take_changed(); // nothing left over from a change that panicked
+        let out = f(&txn);
         if out.is_err() {
             // Alone so far: aborting undoes this change only.
             batch.decide(Outcome::Redo);
             return out.map(|out| Some((out, Stored::Led)));
         }
+        batch.changed.lock().extend(take_changed());
         *open = Some(Arc::clone(&batch));
         drop(open);
-        // Wait for the other writers of this process — queued on `open`,
-        // or still on their way back from the last commit — to join.
+        // Run the changes of the other writers of this process — queued on
+        // `open`, or still on their way back from the last commit — as
+        // they join.
         let deadline = Instant::now() + MAX_GATHER;
-        while combiner.active.load(Ordering::SeqCst) > batch.members.load(Ordering::SeqCst)
-            && Instant::now() < deadline
-        {
+        loop {
+            batch.run_queued(&txn);
+            if combiner.active.load(Ordering::SeqCst) <= batch.members.load(Ordering::SeqCst)
+                || Instant::now() >= deadline
+            {
+                break;
+            }
             std::thread::yield_now();
         }
-        // Taking `open` waits for a member still running its change.
+        // Closed: nobody joins after this; run who joined meanwhile.
         combiner.open.lock().take();
-        let txn = batch.txn.lock().take();
-        let Some(txn) = txn.filter(|_| !batch.spoiled.load(Ordering::Acquire)) else {
+        batch.run_queued(&txn);
+        if batch.spoiled.load(Ordering::Acquire) {
             batch.decide(Outcome::Redo);
             return Ok(None);
-        };
+        }
         let changed = std::mem::take(&mut *batch.changed.lock());
         let publication = publish(&self.region, &changed);
         let committed = txn.commit();
@@ -326,6 +370,59 @@ mod tests {
                 }
             }
             assert!(rode.load(Ordering::Relaxed) > 0, "nothing was combined");
+        }
+    }
+
+    /// Changes handed to the leader panic there (never on their own
+    /// thread). The leader survives, each panicked change is run again by
+    /// its owner, and every cell is stored once with the file still
+    /// writable.
+    #[test]
+    fn a_change_that_panics_on_the_leaders_thread_is_redone_by_its_caller() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = store(&dir, false);
+        let settings = CommitSettings {
+            durable_commits: true,
+            quick_repair: false,
+        };
+        let panicked = AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            for thread in 0..8u64 {
+                let (store, panicked) = (&store, &panicked);
+                scope.spawn(move || {
+                    let own = std::thread::current().id();
+                    for i in 0..40u64 {
+                        let cell = thread * 1000 + i;
+                        let out = store.write_combined(settings, |txn| {
+                            if cell % 5 == 0 && std::thread::current().id() != own {
+                                panicked.fetch_add(1, Ordering::Relaxed);
+                                panic!("a change run by the leader");
+                            }
+                            txn.open_table(CELLS)?.insert(cell, cell)?;
+                            Ok(())
+                        });
+                        out.expect("stored");
+                    }
+                });
+            }
+        });
+        assert!(
+            panicked.load(Ordering::Relaxed) > 0,
+            "no change was handed over"
+        );
+        store
+            .write(settings, |txn| {
+                txn.open_table(CELLS)?.insert(9999, 1)?;
+                Ok(())
+            })
+            .expect("still writable");
+        let read = store.db.begin_read().expect("read");
+        let cells = read.open_table(CELLS).expect("table");
+        for thread in 0..8u64 {
+            for i in 0..40u64 {
+                let cell = thread * 1000 + i;
+                assert_eq!(cells.get(cell).expect("get").map(|v| v.value()), Some(cell));
+            }
         }
     }
 }
