@@ -195,7 +195,8 @@ impl Core {
 
     /// [`Core::write`] for a hot-path change that may share one commit with
     /// concurrent callers' (write combining). `f` may run more than once,
-    /// so it must change nothing but the transaction.
+    /// and on another caller's thread, so it must change nothing but the
+    /// transaction.
     pub(crate) fn write_combined<T: Send>(
         &self,
         f: impl FnMut(&dyn Writes) -> Result<T> + Send,

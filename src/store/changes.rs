@@ -16,9 +16,10 @@ pub(crate) enum Changed {
 }
 
 thread_local! {
-    /// Records changed by the write transaction running on this thread.
-    /// Write closures run synchronously on the caller's thread, so this is
-    /// exactly the current transaction's list.
+    /// Records changed by the write closure running on this thread. A
+    /// closure runs synchronously on one thread (its caller's, or a write
+    /// combining leader's, which takes the list before and after each
+    /// member's change), so this is exactly that closure's list.
     static CHANGED: RefCell<Vec<Changed>> = const { RefCell::new(Vec::new()) };
 }
 

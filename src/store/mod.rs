@@ -120,8 +120,8 @@ impl Backend {
 
     /// [`Backend::write`] for a change that may share its transaction and
     /// commit with concurrent callers' (the file's write combining; a
-    /// server combines commits itself). `f` may run more than once: it
-    /// must change nothing but the transaction.
+    /// server combines commits itself). `f` may run more than once, and on
+    /// another caller's thread: it must change nothing but the transaction.
     pub(crate) fn write_combined<T: Send>(
         &self,
         settings: CommitSettings,

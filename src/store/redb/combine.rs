@@ -74,9 +74,10 @@ type Change<'a> = dyn FnMut(&WriteTransaction) -> bool + Send + 'a;
 
 /// A [`Change`] with its lifetime erased, so that it can wait in a batch.
 ///
-/// Sound because its owner — a member blocked in [`Batch::wait`] —
-/// outlives every use: the leader runs queued changes only before it
-/// decides the batch, and a member returns only after the decision.
+/// Sound because its owner — a member — touches neither the closure nor
+/// what it captures until [`Batch::wait`] returns, and `wait` returns only
+/// after the leader decided the batch, which it does only once it has run
+/// (or dropped) every queued change.
 struct Queued(*mut Change<'static>);
 
 // SAFETY: the closure behind the pointer is `Send`, and only the leader
@@ -140,7 +141,7 @@ impl Batch {
                 return;
             }
             for Queued(change) in queued {
-                // SAFETY: its owner is asleep in `wait` until `decide`.
+                // SAFETY: its owner waits for `decide` (see `Queued`).
                 self.run(txn, unsafe { &mut *change });
             }
         }
@@ -186,7 +187,8 @@ impl Drop for DecideOnDrop<'_> {
 impl Store {
     /// [`Store::write`] for a change that may share its transaction and
     /// commit with concurrent callers' (see the module). `f` may run more
-    /// than once: it must change nothing but the transaction.
+    /// than once, and on the leader's thread: it must change nothing but the
+    /// transaction.
     pub(crate) fn write_combined<T: Send>(
         &self,
         settings: CommitSettings,
@@ -209,6 +211,13 @@ impl Store {
     ) -> Result<Option<(T, Stored)>> {
         let combiner = &self.combiner;
         let mut open = combiner.open.lock();
+        if open
+            .as_ref()
+            .is_some_and(|batch| batch.outcome.lock().is_some())
+        {
+            // Decided but still open: its leader unwound (`DecideOnDrop`).
+            *open = None;
+        }
         if let Some(batch) = open.clone() {
             let mut out = None;
             let mut change = |txn: &WriteTransaction| {
@@ -231,7 +240,12 @@ impl Store {
         let batch = Arc::new(Batch::new());
         let _decided = DecideOnDrop(&batch);
         take_changed(); // nothing left over from a change that panicked
-        let out = f(&txn);
+        let Ok(out) = quiet_panic::catch(|| f(&txn)) else {
+            // As a member's panic would: every caller redoes alone, where
+            // a panic that recurs is contained (and reported) as damage.
+            batch.decide(Outcome::Redo);
+            return Ok(None);
+        };
         if out.is_err() {
             // Alone so far: aborting undoes this change only.
             batch.decide(Outcome::Redo);
@@ -304,16 +318,18 @@ mod tests {
 
     const CELLS: TableDefinition<u64, u64> = TableDefinition::new("test_cells");
 
+    const DURABLE: CommitSettings = CommitSettings {
+        durable_commits: true,
+        quick_repair: false,
+    };
+
     fn store(dir: &tempfile::TempDir, multi_process: bool) -> Arc<Store> {
         let options = FileOptions {
             multi_process,
             create_missing: true,
             create_in_empty: true,
             cache_size: 1 << 20,
-            settings: CommitSettings {
-                durable_commits: true,
-                quick_repair: false,
-            },
+            settings: DURABLE,
             now: 1,
         };
         open_file(&dir.path().join("combine.redb"), &options).expect("open")
@@ -327,10 +343,6 @@ mod tests {
         for multi_process in [false, true] {
             let dir = tempfile::tempdir().expect("tempdir");
             let store = store(&dir, multi_process);
-            let settings = CommitSettings {
-                durable_commits: true,
-                quick_repair: false,
-            };
             let rode = AtomicUsize::new(0);
             std::thread::scope(|scope| {
                 for thread in 0..8u64 {
@@ -340,7 +352,7 @@ mod tests {
                             let cell = thread * 1000 + i;
                             let fails = cell % 3 == 0;
                             let mut runs = 0;
-                            let out = store.write_combined(settings, |txn| {
+                            let out = store.write_combined(DURABLE, |txn| {
                                 runs += 1;
                                 txn.open_table(CELLS)?.insert(cell, runs)?;
                                 if fails {
@@ -373,56 +385,81 @@ mod tests {
         }
     }
 
-    /// Changes handed to the leader panic there (never on their own
-    /// thread). The leader survives, each panicked change is run again by
-    /// its owner, and every cell is stored once with the file still
-    /// writable.
+    /// Some changes write a wrong value and then panic whenever the leader
+    /// runs them. The leader survives, nothing a panicking change wrote is
+    /// stored, each panicked change is run again by its owner, and every
+    /// cell ends up right with the file writable.
     #[test]
-    fn a_change_that_panics_on_the_leaders_thread_is_redone_by_its_caller() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store = store(&dir, false);
-        let settings = CommitSettings {
-            durable_commits: true,
-            quick_repair: false,
-        };
-        let panicked = AtomicUsize::new(0);
-        std::thread::scope(|scope| {
+    fn a_change_that_panics_spoils_its_batch_and_is_redone_by_its_caller() {
+        for multi_process in [false, true] {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let store = store(&dir, multi_process);
+            let handed_over = AtomicUsize::new(0);
+            std::thread::scope(|scope| {
+                for thread in 0..8u64 {
+                    let (store, handed_over) = (&store, &handed_over);
+                    scope.spawn(move || {
+                        let own = std::thread::current().id();
+                        for i in 0..40u64 {
+                            let cell = thread * 1000 + i;
+                            let out = store.write_combined(DURABLE, |txn| {
+                                if cell % 5 == 0 && std::thread::current().id() != own {
+                                    txn.open_table(CELLS)?.insert(cell, u64::MAX)?;
+                                    handed_over.fetch_add(1, Ordering::Relaxed);
+                                    panic!("a change run by the leader");
+                                }
+                                txn.open_table(CELLS)?.insert(cell, cell)?;
+                                Ok(())
+                            });
+                            out.expect("stored");
+                        }
+                    });
+                }
+            });
+            assert!(
+                handed_over.load(Ordering::Relaxed) > 0,
+                "no panicking change was handed over"
+            );
+            store
+                .write(DURABLE, |txn| {
+                    txn.open_table(CELLS)?.insert(9999, 1)?;
+                    Ok(())
+                })
+                .expect("still writable");
+            let read = store.db.begin_read().expect("read");
+            let cells = read.open_table(CELLS).expect("table");
             for thread in 0..8u64 {
-                let (store, panicked) = (&store, &panicked);
-                scope.spawn(move || {
-                    let own = std::thread::current().id();
-                    for i in 0..40u64 {
-                        let cell = thread * 1000 + i;
-                        let out = store.write_combined(settings, |txn| {
-                            if cell % 5 == 0 && std::thread::current().id() != own {
-                                panicked.fetch_add(1, Ordering::Relaxed);
-                                panic!("a change run by the leader");
-                            }
-                            txn.open_table(CELLS)?.insert(cell, cell)?;
-                            Ok(())
-                        });
-                        out.expect("stored");
-                    }
-                });
-            }
-        });
-        assert!(
-            panicked.load(Ordering::Relaxed) > 0,
-            "no change was handed over"
-        );
-        store
-            .write(settings, |txn| {
-                txn.open_table(CELLS)?.insert(9999, 1)?;
-                Ok(())
-            })
-            .expect("still writable");
-        let read = store.db.begin_read().expect("read");
-        let cells = read.open_table(CELLS).expect("table");
-        for thread in 0..8u64 {
-            for i in 0..40u64 {
-                let cell = thread * 1000 + i;
-                assert_eq!(cells.get(cell).expect("get").map(|v| v.value()), Some(cell));
+                for i in 0..40u64 {
+                    let cell = thread * 1000 + i;
+                    let stored = cells.get(cell).expect("get").map(|v| v.value());
+                    assert_eq!(stored, Some(cell), "cell {cell}");
+                }
             }
         }
+    }
+
+    /// A lone caller leads its own batch; its change writes a wrong value
+    /// and panics the first time. The batch is aborted and the change run
+    /// again alone, as a member's would be, instead of the panic being
+    /// taken for a damaged file.
+    #[test]
+    fn a_leaders_own_change_that_panics_once_is_redone_alone() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = store(&dir, false);
+        let mut runs = 0;
+        let out = store.write_combined(DURABLE, |txn| {
+            runs += 1;
+            txn.open_table(CELLS)?.insert(1, u64::MAX)?;
+            if runs == 1 {
+                panic!("a change that panics once");
+            }
+            txn.open_table(CELLS)?.insert(1, 1)?;
+            Ok(())
+        });
+        assert!(matches!(out, Ok(((), Stored::Led))), "{out:?}");
+        assert_eq!(runs, 2);
+        let read = store.db.begin_read().expect("read");
+        let cells = read.open_table(CELLS).expect("table");
+        assert_eq!(cells.get(1).expect("get").map(|v| v.value()), Some(1));
     }
 }
