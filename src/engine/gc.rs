@@ -257,12 +257,7 @@ impl Core {
                         continue;
                     };
                     examined += 1;
-                    let fits = match index {
-                        TimeIndex::SessionCreated => indexed == record.created_at,
-                        // Filed lazily: at or before the last activity.
-                        _ => indexed <= record.last_activity,
-                    };
-                    if !fits {
+                    if !index.fits_session(indexed, &record) {
                         // A stale row (verify() reports it): drop it so the
                         // walk moves on instead of meeting it again forever.
                         unindex(indexed, row)?;

@@ -271,6 +271,20 @@ pub(crate) enum TimeIndex {
     RememberExpiry,
 }
 
+impl TimeIndex {
+    /// Whether a session's row at `time` in this index fits its record:
+    /// the creation row at its `created_at`, the activity row (filed
+    /// lazily) at or before its `last_activity`. No other index files
+    /// sessions.
+    pub(crate) fn fits_session(self, time: u64, record: &SessionRecord) -> bool {
+        match self {
+            TimeIndex::SessionActivity => time <= record.last_activity,
+            TimeIndex::SessionCreated => time == record.created_at,
+            _ => false,
+        }
+    }
+}
+
 /// The record a time index row points at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum RowKey {

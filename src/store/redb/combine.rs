@@ -81,8 +81,21 @@ type Change<'a> = dyn FnMut(&WriteTransaction) -> bool + Send + 'a;
 struct Queued(*mut Change<'static>);
 
 // SAFETY: the closure behind the pointer is `Send`, and only the leader
-// calls it, while its owner sleeps.
+// calls it, while its owner waits for the decision (see above).
 unsafe impl Send for Queued {}
+
+/// `f` as a [`Change`]: its result is kept in `out` for its caller.
+fn as_change<'a, T: Send>(
+    f: &'a mut (impl FnMut(&WriteTransaction) -> Result<T> + Send),
+    out: &'a mut Option<Result<T>>,
+) -> impl FnMut(&WriteTransaction) -> bool + Send + 'a {
+    move |txn| {
+        let result = f(txn);
+        let succeeded = result.is_ok();
+        *out = Some(result);
+        succeeded
+    }
+}
 
 /// One shared transaction's bookkeeping: the changes handed to the leader
 /// and what became of them.
@@ -220,13 +233,7 @@ impl Store {
         }
         if let Some(batch) = open.clone() {
             let mut out = None;
-            let mut change = |txn: &WriteTransaction| {
-                let result = f(txn);
-                let succeeded = result.is_ok();
-                out = Some(result);
-                succeeded
-            };
-            batch.enqueue(&mut change);
+            batch.enqueue(&mut as_change(f, &mut out));
             drop(open);
             return match (batch.wait(), out) {
                 (Outcome::Committed, Some(out)) => out.map(|out| Some((out, Stored::RodeAlong))),
@@ -239,19 +246,22 @@ impl Store {
         let txn = self.begin_combined(settings)?;
         let batch = Arc::new(Batch::new());
         let _decided = DecideOnDrop(&batch);
-        take_changed(); // nothing left over from a change that panicked
-        let Ok(out) = quiet_panic::catch(|| f(&txn)) else {
-            // As a member's panic would: every caller redoes alone, where
-            // a panic that recurs is contained (and reported) as damage.
-            batch.decide(Outcome::Redo);
-            return Ok(None);
+        let mut out = None;
+        batch.run(&txn, &mut as_change(f, &mut out));
+        let out = match out {
+            Some(Ok(out)) => out,
+            Some(Err(error)) => {
+                // Alone so far: aborting undoes this change only.
+                batch.decide(Outcome::Redo);
+                return Err(error);
+            }
+            None => {
+                // It panicked: redone alone, as a member's would be, where
+                // a panic that recurs is contained as damage.
+                batch.decide(Outcome::Redo);
+                return Ok(None);
+            }
         };
-        if out.is_err() {
-            // Alone so far: aborting undoes this change only.
-            batch.decide(Outcome::Redo);
-            return out.map(|out| Some((out, Stored::Led)));
-        }
-        batch.changed.lock().extend(take_changed());
         *open = Some(Arc::clone(&batch));
         drop(open);
         // Run the changes of the other writers of this process — queued on
@@ -284,7 +294,7 @@ impl Store {
                     combiner.durable_commits.fetch_add(1, Ordering::Relaxed);
                 }
                 batch.decide(Outcome::Committed);
-                out.map(|out| Some((out, Stored::Led)))
+                Ok(Some((out, Stored::Led)))
             }
             Err(e) => {
                 batch.decide(Outcome::Redo);

@@ -10,6 +10,7 @@ use redb::{ReadTransaction, ReadableTable, ReadableTableMetadata};
 use crate::error::{Error, Result};
 use crate::processes::quiet_panic;
 use crate::secret::to_hex;
+use crate::store::TimeIndex;
 use crate::store::record::{
     TokenRecord, decode_credential, decode_limits, decode_remember, decode_session, decode_token,
 };
@@ -111,11 +112,14 @@ fn verify_sessions(txn: &ReadTransaction, report: &mut VerifyReport) -> Result<(
                 continue; // already reported above
             };
             let (fits, record_says) = match name {
-                // Filed lazily: at or before the last activity.
-                "sessions_by_activity" => {
-                    (value <= record.last_activity, Some(record.last_activity))
-                }
-                "sessions_by_created" => (value == record.created_at, Some(record.created_at)),
+                "sessions_by_activity" => (
+                    TimeIndex::SessionActivity.fits_session(value, &record),
+                    Some(record.last_activity),
+                ),
+                "sessions_by_created" => (
+                    TimeIndex::SessionCreated.fits_session(value, &record),
+                    Some(record.created_at),
+                ),
                 _ => (Some(value) == record.user_id, record.user_id),
             };
             if !fits {
