@@ -183,6 +183,42 @@ fn gc_removes_expired_sessions_from_the_user_index() {
 }
 
 #[test]
+fn gc_removes_a_batch_of_many_users_sessions_from_every_index() {
+    let f = fixture_with(|c| c.gc_batch_size = 16);
+    let users = [5_u64, 3, 9, 1];
+    // Expired sessions logged in in an order unlike their digests' or
+    // their users', several created at other seconds, several per user.
+    for (i, user) in users.iter().cycle().take(40).enumerate() {
+        let visitor = f.engine.create_session("1.2.3.4", "ua").expect("create");
+        f.engine.login(visitor.id.expose(), *user).expect("login");
+        if i % 7 == 0 {
+            f.clock.advance(1);
+        }
+    }
+    f.clock.advance(600);
+    let live: Vec<_> = users
+        .iter()
+        .map(|user| {
+            let visitor = f.engine.create_session("1.2.3.4", "ua").expect("create");
+            f.engine.login(visitor.id.expose(), *user).expect("login")
+        })
+        .collect();
+    f.clock.advance(IDLE - 300);
+    let report = f.engine.gc().expect("gc");
+    assert_eq!(report.sessions_deleted, 40);
+    for (user, session) in users.iter().zip(&live) {
+        let listed = f.engine.user_sessions(*user).expect("list");
+        assert_eq!(listed.len(), 1, "user {user} keeps only the live session");
+        assert_eq!(listed[0].handle, session.handle());
+    }
+    assert_eq!(
+        f.engine.stats().expect("stats").sessions,
+        users.len() as u64
+    );
+    assert_consistent(&f.engine);
+}
+
+#[test]
 fn background_thread_flushes_and_collects_and_stops_on_close() {
     let f = fixture_with(|c| c.background_interval = Some(Duration::from_millis(20)));
     let doomed = f.engine.create_session("1.2.3.4", "ua").expect("create");
