@@ -1,6 +1,7 @@
 //! Session hot paths: load with 100k stored, durable create, 1 KiB save,
 //! repeated load within the touch interval, the record checksum, the
-//! request guard by cookie, and GC of 100k expired. One process alone on
+//! request guard by cookie, GC of 100k expired, and a flush of 100k
+//! pending touches. One process alone on
 //! its file (`Concurrency::Exclusive`); `benches/processes.rs` measures
 //! the file shared by several.
 //!
@@ -224,9 +225,32 @@ fn gc(c: &mut Criterion) {
     group.finish();
 }
 
+fn flush(c: &mut Criterion) {
+    let mut group = c.benchmark_group("flush");
+    group.sample_size(10);
+    let (_dir, clock, engine, ids) = engine_with(STORED);
+    group.bench_function(
+        "100k touches pending, 100k stored (batches of 1000, one fsync)",
+        |b| {
+            b.iter_batched(
+                || {
+                    // One touch interval later, every session read once.
+                    clock.advance(61);
+                    for id in &ids {
+                        engine.load_session(id).expect("load").expect("live");
+                    }
+                },
+                |()| assert_eq!(engine.flush().expect("flush"), STORED),
+                BatchSize::PerIteration,
+            )
+        },
+    );
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().measurement_time(Duration::from_secs(5));
-    targets = sessions, guard, gc
+    targets = sessions, guard, gc, flush
 }
 criterion_main!(benches);

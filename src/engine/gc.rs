@@ -106,9 +106,13 @@ impl Core {
     }
 
     /// The pending touches, copied out so that requests can go on noting
-    /// new ones while they are written.
+    /// new ones while they are written, in key order: each batch of a
+    /// large flush then rewrites neighbouring records, not records spread
+    /// over the whole file.
     pub(crate) fn touch_snapshot(&self) -> Vec<(Touch, u64)> {
-        self.touches.lock().iter().map(|(k, t)| (*k, *t)).collect()
+        let mut snapshot: Vec<_> = self.touches.lock().iter().map(|(k, t)| (*k, *t)).collect();
+        snapshot.sort_unstable();
+        snapshot
     }
 
     /// After the commit that wrote `snapshot`: drop the touches it wrote,

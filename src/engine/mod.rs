@@ -101,7 +101,8 @@ pub struct Stats {
 }
 
 /// A record whose last-use time moved in memory and waits for a flush.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// Ordered by key, the order the stores keep them in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) enum Touch {
     /// A session's `last_activity`, by id digest.
     Session(Digest),
