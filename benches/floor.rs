@@ -1,0 +1,226 @@
+//! What the storage engines cost before authkv adds anything, beside what
+//! authkv costs on top: the floors under the durable rows of the compare
+//! bench.
+//!
+//! - A durable update of one 1 KiB row among 100k: redb alone (one
+//!   process, and the multi-writer mode authkv's shared default uses),
+//!   SQLite (WAL, `synchronous=FULL`), and authkv's 1 KiB save.
+//! - Removing 100k of 1M rows from one redb table in batches of 1,000 and
+//!   one fsync, as GC does: keys spread over the whole table (each batch in
+//!   key order, as authkv's GC removes them) against keys side by side.
+//!
+//! `cargo bench --bench floor` (under `cargo test --all-targets`, a small
+//! run that checks every step works)
+
+use std::time::{Duration, Instant};
+
+use authkv::{Config, Engine};
+use criterion::{Criterion, criterion_group, criterion_main};
+use redb::{ConcurrencyMode, Database, Durability, TableDefinition};
+
+const ROWS: TableDefinition<[u8; 32], &[u8]> = TableDefinition::new("rows");
+const UPDATED_ROWS: usize = 100_000;
+const PAYLOAD: [u8; 1024] = [5; 1024];
+
+/// Whether criterion measures (`--bench`) rather than checks each bench once.
+fn measuring() -> bool {
+    std::env::args().any(|arg| arg == "--bench")
+}
+
+/// A xorshift stream: keys and picks that are the same in every run.
+struct Picks(u64);
+
+impl Picks {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn key(&mut self) -> [u8; 32] {
+        let mut key = [0; 32];
+        for part in key.chunks_mut(8) {
+            part.copy_from_slice(&self.next().to_le_bytes());
+        }
+        key
+    }
+}
+
+/// A redb file holding `keys`, each with `value`, loaded without fsync and
+/// then made durable once.
+fn redb_with(
+    path: &std::path::Path,
+    mode: ConcurrencyMode,
+    keys: &[[u8; 32]],
+    value: &[u8],
+) -> Database {
+    let db = Database::builder()
+        .set_concurrency_mode(mode)
+        .create(path)
+        .expect("create the redb file");
+    for chunk in keys.chunks(100_000) {
+        let mut txn = db.begin_write().expect("begin");
+        if mode == ConcurrencyMode::ExclusiveWriter {
+            txn.set_durability(Durability::None)
+                .expect("non-durable load");
+        }
+        {
+            let mut table = txn.open_table(ROWS).expect("open the table");
+            for key in chunk {
+                table.insert(key, value).expect("insert");
+            }
+        }
+        txn.commit().expect("commit");
+    }
+    db.begin_write()
+        .expect("begin")
+        .commit()
+        .expect("durable commit");
+    db
+}
+
+fn one_row_update(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let mut picks = Picks(0x2545_f491_4f6c_dd1d);
+    let keys: Vec<[u8; 32]> = (0..UPDATED_ROWS).map(|_| picks.key()).collect();
+    let mut group = c.benchmark_group("durable update of one 1 KiB row among 100k");
+    group.sample_size(30);
+
+    for (label, mode) in [
+        ("redb alone, one process", ConcurrencyMode::ExclusiveWriter),
+        ("redb alone, multi-writer", ConcurrencyMode::MultiWriter),
+    ] {
+        let db = redb_with(&dir.path().join(label), mode, &keys, &PAYLOAD[..160]);
+        group.bench_function(label, |b| {
+            b.iter(|| {
+                let key = keys[picks.next() as usize % keys.len()];
+                let txn = db.begin_write().expect("begin");
+                txn.open_table(ROWS)
+                    .expect("open the table")
+                    .insert(key, &PAYLOAD[..])
+                    .expect("update");
+                txn.commit().expect("durable commit");
+            })
+        });
+    }
+
+    let sqlite = rusqlite::Connection::open(dir.path().join("sqlite.db")).expect("open SQLite");
+    sqlite
+        .execute_batch(
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
+             CREATE TABLE rows (id BLOB PRIMARY KEY, payload BLOB) WITHOUT ROWID;",
+        )
+        .expect("set SQLite up");
+    let load = sqlite.unchecked_transaction().expect("begin");
+    for key in &keys {
+        load.execute(
+            "INSERT INTO rows VALUES (?1, ?2)",
+            (&key[..], &PAYLOAD[..160]),
+        )
+        .expect("insert");
+    }
+    load.commit().expect("commit");
+    group.bench_function("SQLite, WAL, synchronous=FULL", |b| {
+        let mut update = sqlite
+            .prepare_cached("UPDATE rows SET payload = ?1 WHERE id = ?2")
+            .expect("prepare");
+        b.iter(|| {
+            let key = keys[picks.next() as usize % keys.len()];
+            assert_eq!(update.execute((&PAYLOAD[..], &key[..])).expect("update"), 1);
+        })
+    });
+
+    let path = dir.path().join("authkv.redb");
+    let mut config = Config::default();
+    config.concurrency = authkv::Concurrency::Exclusive;
+    config.durable_commits = false;
+    let engine = Engine::open(&path, config.clone()).expect("open authkv");
+    let ids: Vec<String> = (0..UPDATED_ROWS)
+        .map(|_| {
+            let session = engine
+                .create_session("203.0.113.9", "bench")
+                .expect("create");
+            session.id.expose().to_owned()
+        })
+        .collect();
+    engine.close().expect("close");
+    config.durable_commits = true;
+    let engine = Engine::open(&path, config).expect("reopen authkv");
+    group.bench_function("authkv save_session, one process", |b| {
+        b.iter(|| {
+            let id = &ids[picks.next() as usize % ids.len()];
+            engine.save_session(id, &PAYLOAD, None).expect("save");
+        })
+    });
+    group.finish();
+}
+
+fn remove_in_batches(c: &mut Criterion) {
+    let (stored, removed) = if measuring() {
+        (1_000_000, 100_000)
+    } else {
+        (20_000, 2_000)
+    };
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let mut picks = Picks(0x9e37_79b9_7f4a_7c15);
+    let keys: Vec<[u8; 32]> = (0..stored).map(|_| picks.key()).collect();
+    let base = dir.path().join("base.redb");
+    drop(redb_with(
+        &base,
+        ConcurrencyMode::ExclusiveWriter,
+        &keys,
+        &PAYLOAD[..200],
+    ));
+    let mut sorted = keys.clone();
+    sorted.sort_unstable();
+    let spread = keys[..removed].to_vec();
+    let side_by_side = sorted[stored / 2..stored / 2 + removed].to_vec();
+
+    let mut group = c.benchmark_group(format!(
+        "remove {removed} of {stored} rows of 200 B, batches of 1000, one fsync"
+    ));
+    group.sample_size(10);
+    for (label, doomed) in [
+        ("keys spread", &spread),
+        ("keys side by side", &side_by_side),
+    ] {
+        group.bench_function(label, |b| {
+            b.iter_custom(|iters| {
+                let mut removing = Duration::ZERO;
+                for _ in 0..iters {
+                    let copy = dir.path().join("copy.redb");
+                    std::fs::copy(&base, &copy).expect("copy the file");
+                    let db = Database::builder()
+                        .set_cache_size(64 << 20) // authkv's default
+                        .create(&copy)
+                        .expect("open the copy");
+                    let t = Instant::now();
+                    for batch in doomed.chunks(1000) {
+                        let mut batch = batch.to_vec();
+                        batch.sort_unstable();
+                        let mut txn = db.begin_write().expect("begin");
+                        txn.set_durability(Durability::None).expect("no fsync");
+                        {
+                            let mut table = txn.open_table(ROWS).expect("open the table");
+                            for key in &batch {
+                                assert!(table.remove(key).expect("remove").is_some());
+                            }
+                        }
+                        txn.commit().expect("commit");
+                    }
+                    db.begin_write()
+                        .expect("begin")
+                        .commit()
+                        .expect("durable commit");
+                    removing += t.elapsed();
+                }
+                removing
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, one_row_update, remove_in_batches);
+criterion_main!(benches);
