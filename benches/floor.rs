@@ -14,9 +14,13 @@
 
 use std::time::{Duration, Instant};
 
-use authkv::{Config, Engine};
+use authkv::Config;
 use criterion::{Criterion, criterion_group, criterion_main};
 use redb::{ConcurrencyMode, Database, Durability, TableDefinition};
+
+#[path = "common/sessions_file.rs"]
+mod sessions_file;
+use sessions_file::engine_with_sessions;
 
 const ROWS: TableDefinition<[u8; 32], &[u8]> = TableDefinition::new("rows");
 const UPDATED_ROWS: usize = 100_000;
@@ -131,22 +135,9 @@ fn one_row_update(c: &mut Criterion) {
         })
     });
 
-    let path = dir.path().join("authkv.redb");
     let mut config = Config::default();
     config.concurrency = authkv::Concurrency::Exclusive;
-    config.durable_commits = false;
-    let engine = Engine::open(&path, config.clone()).expect("open authkv");
-    let ids: Vec<String> = (0..UPDATED_ROWS)
-        .map(|_| {
-            let session = engine
-                .create_session("203.0.113.9", "bench")
-                .expect("create");
-            session.id.expose().to_owned()
-        })
-        .collect();
-    engine.close().expect("close");
-    config.durable_commits = true;
-    let engine = Engine::open(&path, config).expect("reopen authkv");
+    let (engine, ids) = engine_with_sessions(&dir.path().join("authkv.redb"), config, UPDATED_ROWS);
     group.bench_function("authkv save_session, one process", |b| {
         b.iter(|| {
             let id = &ids[picks.next() as usize % ids.len()];

@@ -13,6 +13,10 @@ use std::time::Duration;
 use authkv::{Clock, Config, Engine, ManualClock, Request};
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 
+#[path = "common/sessions_file.rs"]
+mod sessions_file;
+use sessions_file::engine_with_sessions;
+
 const STORED: usize = 100_000;
 const T0: u64 = 1_700_000_000;
 
@@ -28,25 +32,12 @@ fn engine_with_cache(
     cache_entries: usize,
 ) -> (tempfile::TempDir, ManualClock, Engine, Vec<String>) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("bench.redb");
     let clock = ManualClock::new(T0);
     let mut config = Config::default();
     config.clock = Clock::Manual(clock.clone());
     config.concurrency = authkv::Concurrency::Exclusive;
-    config.durable_commits = false;
     config.cache_entries = cache_entries;
-    let engine = Engine::open(&path, config.clone()).expect("open");
-    let ids = (0..n)
-        .map(|_| {
-            let s = engine
-                .create_session("203.0.113.9", "bench")
-                .expect("create");
-            s.id.expose().to_owned()
-        })
-        .collect();
-    engine.close().expect("close");
-    config.durable_commits = true;
-    let engine = Engine::open(&path, config).expect("reopen");
+    let (engine, ids) = engine_with_sessions(&dir.path().join("bench.redb"), config, n);
     (dir, clock, engine, ids)
 }
 
