@@ -64,9 +64,8 @@ impl<'t> SessionTables<'t> {
 
     /// [`Self::remove`] for many sessions, each table's rows removed in key
     /// order: consecutive removals then share the pages on their path, where
-    /// removals in GC's order (by activity, random digests) would visit the
-    /// tree at random (a batch of 1,000 random keys from 1M rows: 1.7 s per
-    /// 100k sorted, 4.5 s unsorted).
+    /// GC's order (by activity, random digests) visits each tree at random
+    /// (100k expired of 1M: ~2.28 → ~1.85 s).
     pub(crate) fn remove_many(&mut self, doomed: &[(Digest, SessionRecord)]) -> Result<()> {
         let mut digests: Vec<Digest> = doomed.iter().map(|(digest, _)| *digest).collect();
         let mut created: Vec<(u64, Digest)> = doomed
