@@ -165,22 +165,15 @@ impl<T: OpenTables> Reads for T {
         upper: u64,
         limit: usize,
     ) -> Result<Vec<(u64, Digest, Option<SessionRecord>)>> {
-        let mut rows: Vec<(u64, Digest, Option<SessionRecord>)> = self
-            .due(index, upper, limit)?
-            .into_iter()
-            .filter_map(|(time, key)| match key {
-                RowKey::Digest(digest) => Some((time, digest, None)),
-                RowKey::Id(_) => None,
-            })
-            .collect();
-        // Read the records in key order, so that neighbouring reads share
-        // pages, then hand the rows back in the index's order.
-        let mut by_digest: Vec<usize> = (0..rows.len()).collect();
-        by_digest.sort_unstable_by_key(|&i| rows[i].1);
+        let due = self.due(index, upper, limit)?;
         let records = self.table(SESSIONS)?;
-        for i in by_digest {
-            let bytes = records.get(&rows[i].1)?;
-            rows[i].2 = bytes.map(|b| decode_session(b.value())).transpose()?;
+        let mut rows = Vec::with_capacity(due.len());
+        for (time, key) in due {
+            if let RowKey::Digest(digest) = key {
+                let bytes = records.get(&digest)?;
+                let record = bytes.map(|b| decode_session(b.value())).transpose()?;
+                rows.push((time, digest, record));
+            }
         }
         Ok(rows)
     }

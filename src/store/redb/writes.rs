@@ -29,7 +29,11 @@ impl Writes for WriteTransaction {
     }
 
     fn remove_sessions(&self, doomed: &[(Digest, SessionRecord)]) -> Result<()> {
-        SessionTables::open(self)?.remove_many(doomed)
+        let mut tables = SessionTables::open(self)?;
+        for (digest, record) in doomed {
+            tables.remove(digest, record)?;
+        }
+        Ok(())
     }
 
     fn replace_session(
