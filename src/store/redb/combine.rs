@@ -333,6 +333,26 @@ mod tests {
         quick_repair: false,
     };
 
+    /// The cells the concurrent tests write: 40 for each of 8 threads.
+    fn cells_of(thread: u64) -> impl Iterator<Item = u64> {
+        (0..40).map(move |i| thread * 1000 + i)
+    }
+
+    fn all_cells() -> impl Iterator<Item = u64> {
+        (0..8).flat_map(cells_of)
+    }
+
+    /// Write every cell at once from 8 threads, each calling `write` for
+    /// its own cells one after another, on its own thread.
+    fn write_cells_from_threads(write: impl Fn(u64) + Sync) {
+        std::thread::scope(|scope| {
+            for thread in 0..8 {
+                let write = &write;
+                scope.spawn(move || cells_of(thread).for_each(write));
+            }
+        });
+    }
+
     fn store(dir: &tempfile::TempDir, multi_process: bool) -> Arc<Store> {
         let options = FileOptions {
             multi_process,
@@ -354,42 +374,31 @@ mod tests {
             let dir = tempfile::tempdir().expect("tempdir");
             let store = store(&dir, multi_process);
             let rode = AtomicUsize::new(0);
-            std::thread::scope(|scope| {
-                for thread in 0..8u64 {
-                    let (store, rode) = (&store, &rode);
-                    scope.spawn(move || {
-                        for i in 0..40u64 {
-                            let cell = thread * 1000 + i;
-                            let fails = cell % 3 == 0;
-                            let mut runs = 0;
-                            let out = store.write_combined(DURABLE, |txn| {
-                                runs += 1;
-                                txn.open_table(CELLS)?.insert(cell, runs)?;
-                                if fails {
-                                    return Err(Error::Closed);
-                                }
-                                Ok(())
-                            });
-                            match out {
-                                Ok(((), Stored::RodeAlong)) => {
-                                    rode.fetch_add(1, Ordering::Relaxed);
-                                }
-                                Ok(((), Stored::Led)) => {}
-                                Err(Error::Closed) => assert!(fails),
-                                Err(other) => panic!("{other}"),
-                            }
-                        }
-                    });
+            write_cells_from_threads(|cell| {
+                let fails = cell % 3 == 0;
+                let mut runs = 0;
+                let out = store.write_combined(DURABLE, |txn| {
+                    runs += 1;
+                    txn.open_table(CELLS)?.insert(cell, runs)?;
+                    if fails {
+                        return Err(Error::Closed);
+                    }
+                    Ok(())
+                });
+                match out {
+                    Ok(((), Stored::RodeAlong)) => {
+                        rode.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Ok(((), Stored::Led)) => {}
+                    Err(Error::Closed) => assert!(fails),
+                    Err(other) => panic!("{other}"),
                 }
             });
             let read = store.db.begin_read().expect("read");
             let cells = read.open_table(CELLS).expect("table");
-            for thread in 0..8u64 {
-                for i in 0..40u64 {
-                    let cell = thread * 1000 + i;
-                    let stored = cells.get(cell).expect("get").is_some();
-                    assert_eq!(stored, cell % 3 != 0, "cell {cell}");
-                }
+            for cell in all_cells() {
+                let stored = cells.get(cell).expect("get").is_some();
+                assert_eq!(stored, cell % 3 != 0, "cell {cell}");
             }
             assert!(rode.load(Ordering::Relaxed) > 0, "nothing was combined");
         }
@@ -405,26 +414,18 @@ mod tests {
             let dir = tempfile::tempdir().expect("tempdir");
             let store = store(&dir, multi_process);
             let handed_over = AtomicUsize::new(0);
-            std::thread::scope(|scope| {
-                for thread in 0..8u64 {
-                    let (store, handed_over) = (&store, &handed_over);
-                    scope.spawn(move || {
-                        let own = std::thread::current().id();
-                        for i in 0..40u64 {
-                            let cell = thread * 1000 + i;
-                            let out = store.write_combined(DURABLE, |txn| {
-                                if cell % 5 == 0 && std::thread::current().id() != own {
-                                    txn.open_table(CELLS)?.insert(cell, u64::MAX)?;
-                                    handed_over.fetch_add(1, Ordering::Relaxed);
-                                    panic!("a change run by the leader");
-                                }
-                                txn.open_table(CELLS)?.insert(cell, cell)?;
-                                Ok(())
-                            });
-                            out.expect("stored");
-                        }
-                    });
-                }
+            write_cells_from_threads(|cell| {
+                let own = std::thread::current().id();
+                let out = store.write_combined(DURABLE, |txn| {
+                    if cell % 5 == 0 && std::thread::current().id() != own {
+                        txn.open_table(CELLS)?.insert(cell, u64::MAX)?;
+                        handed_over.fetch_add(1, Ordering::Relaxed);
+                        panic!("a change run by the leader");
+                    }
+                    txn.open_table(CELLS)?.insert(cell, cell)?;
+                    Ok(())
+                });
+                out.expect("stored");
             });
             assert!(
                 handed_over.load(Ordering::Relaxed) > 0,
@@ -438,12 +439,9 @@ mod tests {
                 .expect("still writable");
             let read = store.db.begin_read().expect("read");
             let cells = read.open_table(CELLS).expect("table");
-            for thread in 0..8u64 {
-                for i in 0..40u64 {
-                    let cell = thread * 1000 + i;
-                    let stored = cells.get(cell).expect("get").map(|v| v.value());
-                    assert_eq!(stored, Some(cell), "cell {cell}");
-                }
+            for cell in all_cells() {
+                let stored = cells.get(cell).expect("get").map(|v| v.value());
+                assert_eq!(stored, Some(cell), "cell {cell}");
             }
         }
     }
