@@ -189,8 +189,8 @@
 #define AUTHKV_CSRF_TOKEN_SIZE 41
 
 /**
- * Characters in a session's public handle (lowercase hex of SHA-256 of the
- * id).
+ * Characters in a session's public handle (lowercase hex of the 32-byte
+ * key it is stored under, a digest of its id).
  */
 #define AUTHKV_SESSION_HANDLE_LEN 64
 

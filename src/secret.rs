@@ -12,7 +12,9 @@ pub(crate) type Digest = [u8; 32];
 /// Length of session ids, CSRF tokens and token secrets (Laravel's 40).
 pub(crate) const RANDOM_LEN: usize = 40;
 
-const ALPHABET: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+/// The characters of ids and tokens, in the order base-62 digits count.
+pub(crate) const ALPHABET: &[u8; 62] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 /// Largest multiple of 62 that fits in a byte: bytes at or above it are
 /// rejected so that every character is equally likely.

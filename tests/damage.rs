@@ -1034,7 +1034,7 @@ fn stored_session_records(fixture: &Fixture) -> Vec<Vec<u8>> {
         .sessions
         .iter()
         .map(|s| {
-            let key: [u8; 32] = sha2::Sha256::digest(s.id.as_bytes()).into();
+            let key = stored_key(&s.id);
             let value = table.get(&key).expect("get").expect("stored session");
             value.value().to_vec()
         })
@@ -1207,4 +1207,23 @@ fn same_but_the_in_use_flag(after: &[u8], before: &[u8]) -> bool {
             .zip(before)
             .enumerate()
             .all(|(i, (a, b))| a == b || i == REDB_FLAGS_OFFSET)
+}
+
+/// The key a session id is stored under, as the file format documents it:
+/// the first six characters read as a base-62 number (`A`–`Z`, `a`–`z`,
+/// `0`–`9`), 4 bytes big-endian, then the first 28 bytes of the id's
+/// SHA-256.
+fn stored_key(id: &str) -> [u8; 32] {
+    let digit = |c: u8| match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        _ => c - b'0' + 52,
+    };
+    let minute = id.as_bytes()[..6]
+        .iter()
+        .fold(0u64, |n, &c| n * 62 + u64::from(digit(c)));
+    let mut key = [0u8; 32];
+    key[..4].copy_from_slice(&(minute as u32).to_be_bytes());
+    key[4..].copy_from_slice(&sha2::Sha256::digest(id.as_bytes())[..28]);
+    key
 }

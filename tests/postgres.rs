@@ -318,3 +318,50 @@ fn the_tables_read_plainly_in_psql_and_hold_no_secret() {
         .1;
     assert!(!everything.contains(secret));
 }
+
+#[test]
+fn a_session_filed_under_its_plain_digest_before_the_upgrade_still_authenticates() {
+    let url = fresh_database();
+    let engine = Engine::open_postgres(&url, Config::default()).expect("open");
+    let visitor = engine.create_session("10.0.0.1", "ua").expect("create");
+    let session = engine.login(visitor.id.expose(), 42).expect("login");
+    let id = session.id.expose().to_owned();
+    engine.close().expect("close");
+    // What the earlier schema stored: the plain SHA-256 of the id, and no
+    // migration that marks such sessions.
+    let mut admin = client(&url);
+    let filed = admin
+        .execute(
+            "UPDATE authkv_sessions SET digest = sha256(convert_to($1, 'UTF8'))",
+            &[&id],
+        )
+        .expect("file under the plain digest");
+    assert_eq!(filed, 1);
+    admin
+        .batch_execute(
+            "DELETE FROM authkv_migrations
+                 WHERE version = (SELECT max(version) FROM authkv_migrations);
+             DELETE FROM authkv_meta WHERE key = 'legacy_session_keys_before';",
+        )
+        .expect("back to the schema before");
+
+    let engine = Engine::open_postgres(&url, Config::default()).expect("upgrade");
+    let mark: String = admin
+        .query_one(
+            "SELECT value FROM authkv_meta WHERE key = 'legacy_session_keys_before'",
+            &[],
+        )
+        .expect("the upgrade marks the sessions stored so far")
+        .get(0);
+    assert_eq!(mark, (session.created_at + 1).to_string());
+    let loaded = engine.load_session(&id).expect("load").expect("still live");
+    assert_eq!(loaded.user_id, Some(42));
+    let plain: String = admin
+        .query_one("SELECT encode(digest, 'hex') FROM authkv_sessions", &[])
+        .expect("row")
+        .get(0);
+    assert_eq!(loaded.handle(), plain);
+    let rotated = engine.regenerate_session(&id).expect("regenerate");
+    assert!(!accepts_session(&engine, &id));
+    assert!(accepts_session(&engine, rotated.id.expose()));
+}

@@ -75,7 +75,7 @@ export class Session {
   readonly createdAt: number;
   readonly lastActivity: number;
   readonly version: number;
-  /** Public handle: hex SHA-256 of the id. */
+  /** Public handle: hex digest of the id. */
   readonly handle: string;
 }
 

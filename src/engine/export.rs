@@ -17,8 +17,9 @@ use crate::token::limits::TokenLimits;
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ExportedSession {
-    /// Hex SHA-256 of the session id: the public handle that
-    /// [`Engine::revoke_session`] takes and "your devices" pages show.
+    /// Hex of the session's stored key, a digest of its id: the public
+    /// handle that [`Engine::revoke_session`] takes and "your devices"
+    /// pages show.
     pub handle: String,
     /// The logged-in user, if any.
     pub user_id: Option<u64>,

@@ -173,6 +173,7 @@ impl Core {
         })?;
         run.report.tokens_deleted = pruned.tokens;
         run.report.batches += pruned.batches;
+        self.retire_legacy_keys()?;
         Counters::add(&self.counters.gc_deleted, deleted);
         Ok(run.report)
     }

@@ -153,7 +153,8 @@ impl Core {
     /// limit. A new CSRF token is drawn; `created_at` is the row's
     /// `last_activity`, the earliest time the session is known to exist.
     fn stage_session(&self, txn: &dyn Writes, row: &LaravelSession) -> Result<()> {
-        let digest = session_digest(&row.id).ok_or(SessionError::MalformedId)?;
+        let key = session_digest(&row.id).ok_or(SessionError::MalformedId)?;
+        let digest = self.stored_key(txn, &row.id, key)?;
         let now = self.now();
         let (at, config) = (row.last_activity, &self.config);
         not_future(at, now).ok_or(SessionError::FromTheFuture { at, now })?;

@@ -137,6 +137,9 @@ pub(crate) struct Core {
     /// Unwritten quota uses of tokens whose shared counts made room for
     /// others; the next flush writes them.
     pub evicted_uses: Mutex<Vec<(u64, Counts)>>,
+    /// Whether the store may hold sessions filed under the plain SHA-256
+    /// of their id (see `session::legacy_keys`).
+    pub legacy_session_keys: AtomicBool,
 }
 
 impl Invalidate for Core {
@@ -163,6 +166,7 @@ impl Core {
         let (cache_entries, auth_cache_entries) = (config.cache_entries, config.auth_cache_entries);
         let follower = Follower::new(backend.region());
         let stamp = backend.stamp();
+        let legacy_session_keys = AtomicBool::new(backend.read(Core::stores_legacy_keys)?);
         Ok(Arc::new(Core {
             backend,
             stamp,
@@ -176,6 +180,7 @@ impl Core {
             follower,
             lease: Lease::new()?,
             evicted_uses: Mutex::new(Vec::new()),
+            legacy_session_keys,
         }))
     }
 

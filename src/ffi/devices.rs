@@ -11,8 +11,8 @@ use super::session::keep_session_id;
 use super::slice;
 use super::status::authkv_status;
 
-/// Characters in a session's public handle (lowercase hex of SHA-256 of the
-/// id).
+/// Characters in a session's public handle (lowercase hex of the 32-byte
+/// key it is stored under, a digest of its id).
 pub const AUTHKV_SESSION_HANDLE_LEN: usize = 64;
 /// Bytes of a handle with its terminating NUL.
 pub const AUTHKV_SESSION_HANDLE_SIZE: usize = 65;

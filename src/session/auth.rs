@@ -5,7 +5,6 @@
 use crate::engine::{Core, Engine, Touch};
 use crate::error::Result;
 use crate::secret::{Digest, RANDOM_LEN, to_hex};
-use crate::session::session_digest;
 use crate::store::summary::SessionAuth;
 
 /// The session a request authenticated with, as the guard read it: its id,
@@ -15,8 +14,8 @@ use crate::store::summary::SessionAuth;
 #[derive(Clone, Copy)]
 pub struct GuardSession {
     id: [u8; RANDOM_LEN],
-    /// SHA-256 of the id, so that loading the full record (the C ABI's
-    /// principal does) needs no second hash.
+    /// The key the session is stored under, so that loading the full
+    /// record (the C ABI's principal does) needs no second hash.
     digest: Digest,
     csrf: [u8; RANDOM_LEN],
     /// The logged-in user, if any.
@@ -48,7 +47,7 @@ impl GuardSession {
         to_hex(&self.digest)
     }
 
-    /// The SHA-256 of the id, the session's key.
+    /// The key the session is stored under.
     pub(crate) fn digest(&self) -> &Digest {
         &self.digest
     }
@@ -121,9 +120,13 @@ impl Engine {
     /// The live session `id` as the guard sees it; `None` for a malformed,
     /// unknown or expired id. Touches as [`Engine::load_session`] does.
     pub(crate) fn guard_session(&self, id: &str) -> Result<Option<GuardSession>> {
-        let Some(digest) = session_digest(id) else {
-            return Ok(None);
-        };
+        self.core
+            .find_session(id, |key| self.guard_session_at(id, key))
+    }
+
+    /// [`Engine::guard_session`] of the session stored under `digest`;
+    /// `id` is well formed.
+    fn guard_session_at(&self, id: &str, digest: Digest) -> Result<Option<GuardSession>> {
         let core = &self.core;
         let now = core.now();
         core.count_lookup();

@@ -1,17 +1,20 @@
 //! Server-side sessions: create, load (with throttled touches), save with an
 //! optional expected version, login/regenerate/invalidate rotation, destroy,
-//! CSRF tokens, and a user's list of devices with revocation. Only the
-//! SHA-256 of a session id is stored.
+//! CSRF tokens, and a user's list of devices with revocation. Only a
+//! digest of a session id is stored (see `id`).
 
 pub(crate) mod auth;
+pub(crate) mod id;
+mod legacy_keys;
+
+pub(crate) use id::session_digest;
 
 use std::sync::Arc;
 
 use crate::engine::{Core, Engine, Touch};
 use crate::error::{Error, Result, SessionError};
 use crate::secret::{
-    Digest, RANDOM_LEN, ct_eq, digest_from_hex, is_alnum_of_len, random_alnum, secret_string,
-    sha256, to_hex,
+    Digest, RANDOM_LEN, ct_eq, digest_from_hex, random_alnum, secret_string, to_hex,
 };
 use crate::store::record::SessionRecord;
 use crate::store::{Reads, Writes};
@@ -51,6 +54,8 @@ pub struct Session {
     /// Version of the payload, user and CSRF token; pass it to
     /// [`Engine::save_session`] to detect concurrent writers.
     pub version: u64,
+    /// The key the session is stored under, the source of its handle.
+    key: Digest,
 }
 
 impl std::fmt::Debug for Session {
@@ -70,11 +75,12 @@ impl std::fmt::Debug for Session {
 }
 
 impl Session {
-    /// This session's public handle: the hex SHA-256 of its id, as
+    /// This session's public handle: the hex of the key it is stored under
+    /// (derived from a digest of its id, see `id`), as
     /// [`Engine::user_sessions`] lists it. Lets a "your devices" page mark
     /// the session making the request without ever showing an id.
     pub fn handle(&self) -> String {
-        to_hex(&sha256(self.id.expose().as_bytes()))
+        to_hex(&self.key)
     }
 }
 
@@ -83,7 +89,8 @@ impl Session {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SessionInfo {
-    /// Hex SHA-256 of the session id: safe to show, usable to revoke.
+    /// Hex of the session's stored key, a digest of its id: safe to show,
+    /// usable to revoke.
     pub handle: String,
     /// Client ip address recorded at creation.
     pub ip: String,
@@ -98,17 +105,12 @@ pub struct SessionInfo {
 /// A live session's stored record, shared with the cache, and its
 /// `last_activity` including a pending touch.
 pub(crate) struct LoadedSession {
+    pub key: Digest,
     pub record: Arc<SessionRecord>,
     pub last_activity: u64,
 }
 
-/// The digest of a well-formed session id; `None` for anything else, which
-/// callers treat as "no session" without reading a table.
-pub(crate) fn session_digest(id: &str) -> Option<Digest> {
-    is_alnum_of_len(id, RANDOM_LEN).then(|| sha256(id.as_bytes()))
-}
-
-/// A fresh 40-character CSRF token (or session id).
+/// A fresh 40-character CSRF token.
 pub(crate) fn new_token() -> Result<String> {
     let chars = random_alnum::<RANDOM_LEN>()?;
     Ok(chars.iter().map(|&c| char::from(c)).collect())
@@ -145,11 +147,11 @@ pub(crate) fn revoke_user_sessions(
     Ok(doomed)
 }
 
-/// A digest no stored session has, and the id it belongs to. A collision of
-/// 238 random bits is astronomically unlikely; it is retried, never
-/// overwritten.
-fn fresh_id(txn: &dyn Reads) -> Result<(SessionId, Digest)> {
-    fresh_id_from(txn, new_token)
+/// An id drawn at `now` whose key no stored session has, and that key. A
+/// collision of 202 random bits within a minute is astronomically
+/// unlikely; it is retried, never overwritten.
+fn fresh_id(txn: &dyn Reads, now: u64) -> Result<(SessionId, Digest)> {
+    fresh_id_from(txn, || id::new_session_id(now))
 }
 
 fn fresh_id_from(
@@ -158,7 +160,7 @@ fn fresh_id_from(
 ) -> Result<(SessionId, Digest)> {
     loop {
         let id = generate()?;
-        let digest = sha256(id.as_bytes());
+        let digest = session_digest(&id).ok_or(SessionError::MalformedId)?;
         if txn.session(&digest)?.is_none() {
             return Ok((SessionId::new(id), digest));
         }
@@ -208,10 +210,11 @@ impl Core {
     }
 }
 
-fn to_session(id: SessionId, record: impl Into<Owned>, last_activity: u64) -> Session {
+fn to_session(id: SessionId, key: Digest, record: impl Into<Owned>, last_activity: u64) -> Session {
     let Owned(record) = record.into();
     Session {
         id,
+        key,
         user_id: record.user_id,
         csrf_token: CsrfToken::new(record.csrf),
         payload: record.payload,
@@ -278,12 +281,12 @@ impl Engine {
             version: 0,
             password_confirmed_at: None,
         };
-        let (id, _) = core.write_combined(|txn| {
-            let (id, digest) = fresh_id(txn)?;
-            txn.insert_session(&digest, &record)?;
-            Ok((id, digest))
+        let (id, key) = core.write_combined(|txn| {
+            let (id, key) = fresh_id(txn, now)?;
+            txn.insert_session(&key, &record)?;
+            Ok((id, key))
         })?;
-        Ok(to_session(id, record, now))
+        Ok(to_session(id, key, record, now))
     }
 
     /// Load a live session. A malformed, unknown or expired id is `Ok(None)`;
@@ -297,6 +300,7 @@ impl Engine {
         Ok(self.load_record(id)?.map(|loaded| {
             to_session(
                 SessionId::new(id.to_owned()),
+                loaded.key,
                 loaded.record,
                 loaded.last_activity,
             )
@@ -306,10 +310,8 @@ impl Engine {
     /// [`Engine::load_session`] without copying the record out of the
     /// cache, for callers (the C ABI) that copy it into their own shape.
     pub(crate) fn load_record(&self, id: &str) -> Result<Option<LoadedSession>> {
-        match session_digest(id) {
-            Some(digest) => self.load_record_by_digest(&digest),
-            None => Ok(None),
-        }
+        self.core
+            .find_session(id, |key| self.load_record_by_digest(&key))
     }
 
     /// [`Engine::load_record`] for an id already hashed.
@@ -327,6 +329,7 @@ impl Engine {
             return Ok(None);
         };
         Ok(Some(LoadedSession {
+            key: digest,
             record,
             last_activity,
         }))
@@ -356,9 +359,10 @@ impl Engine {
             }
             .into());
         }
-        let digest = session_digest(id).ok_or(SessionError::NotFound)?;
+        let key = session_digest(id).ok_or(SessionError::NotFound)?;
         let now = core.now();
         let version = core.write_combined(|txn| {
+            let digest = core.stored_key(txn, id, key)?;
             let old = core.live_record(txn, &digest, now)?;
             if let Some(expected) = expected_version
                 && expected != old.version
@@ -409,10 +413,11 @@ impl Engine {
 
     fn rotate(&self, id: &str, rotation: Rotation) -> Result<Session> {
         let core = &self.core;
-        let digest = session_digest(id).ok_or(SessionError::NotFound)?;
+        let key = session_digest(id).ok_or(SessionError::NotFound)?;
         let now = core.now();
         let csrf = new_token()?;
-        let (new_id, record) = core.write_combined(|txn| {
+        let (digest, new_id, new_key, record) = core.write_combined(|txn| {
+            let digest = core.stored_key(txn, id, key)?;
             let old = core.live_record(txn, &digest, now)?;
             let mut new = SessionRecord {
                 csrf: csrf.clone(),
@@ -434,13 +439,13 @@ impl Engine {
                 }
             }
             txn.remove_session(&digest, &old)?;
-            let (new_id, new_digest) = fresh_id(txn)?;
-            txn.insert_session(&new_digest, &new)?;
-            Ok((new_id, new))
+            let (new_id, new_key) = fresh_id(txn, now)?;
+            txn.insert_session(&new_key, &new)?;
+            Ok((digest, new_id, new_key, new))
         })?;
         core.touches.lock().remove(&Touch::Session(digest));
         let last_activity = record.last_activity;
-        Ok(to_session(new_id, record, last_activity))
+        Ok(to_session(new_id, new_key, record, last_activity))
     }
 
     /// Delete a session. Returns whether a stored session was deleted
@@ -449,7 +454,7 @@ impl Engine {
     /// # Errors
     /// [`Error::Storage`] when the commit fails.
     pub fn destroy_session(&self, id: &str) -> Result<bool> {
-        let Some(digest) = session_digest(id) else {
+        let Some(digest) = self.core.resolve_session_key(id)? else {
             return Ok(false);
         };
         let deleted = self.delete_by_digest(&digest)?;
@@ -505,10 +510,11 @@ impl Engine {
     /// [`SessionError::NotFound`] for an unknown or expired id.
     pub fn rotate_csrf(&self, id: &str) -> Result<CsrfToken> {
         let core = &self.core;
-        let digest = session_digest(id).ok_or(SessionError::NotFound)?;
+        let key = session_digest(id).ok_or(SessionError::NotFound)?;
         let now = core.now();
         let csrf = new_token()?;
         core.write(|txn| {
+            let digest = core.stored_key(txn, id, key)?;
             let old = core.live_record(txn, &digest, now)?;
             let new = SessionRecord {
                 csrf: csrf.clone(),
@@ -573,7 +579,10 @@ impl Engine {
     /// [`Error::Storage`] when the commit fails; then nothing is deleted.
     pub fn revoke_user_sessions(&self, user_id: u64, keep: Option<&str>) -> Result<usize> {
         let core = &self.core;
-        let keep = keep.and_then(session_digest);
+        let keep = match keep {
+            Some(id) => core.resolve_session_key(id)?,
+            None => None,
+        };
         let deleted = core.write(|txn| revoke_user_sessions(txn, user_id, keep))?;
         core.forget_touches(&deleted);
         Ok(deleted.len())
@@ -609,18 +618,15 @@ mod tests {
         let txn = db.begin_write().expect("txn");
         create_tables(&txn).expect("tables");
         let taken = "A".repeat(40);
-        txn.insert_session(&sha256(taken.as_bytes()), &record())
-            .expect("insert");
+        let taken_key = session_digest(&taken).expect("well formed");
+        txn.insert_session(&taken_key, &record()).expect("insert");
         let mut draws = vec!["B".repeat(40), taken.clone()];
         let (id, digest) =
             fresh_id_from(&txn, || Ok(draws.pop().expect("a draw left"))).expect("fresh id");
         assert_eq!(id.expose(), "B".repeat(40));
-        assert_eq!(digest, sha256(id.expose().as_bytes()));
+        assert_eq!(Some(digest), session_digest(id.expose()));
         assert!(draws.is_empty(), "the taken id was drawn and rejected");
-        let kept = txn
-            .session(&sha256(taken.as_bytes()))
-            .expect("get")
-            .expect("kept");
+        let kept = txn.session(&taken_key).expect("get").expect("kept");
         assert_eq!(kept.payload, b"original");
     }
 

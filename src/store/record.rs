@@ -15,7 +15,7 @@ use crate::error::Error;
 use crate::secret::Digest;
 use crate::store::redb::checksum;
 
-/// A server-side session, keyed by the SHA-256 of its id.
+/// A server-side session, keyed by a digest of its id (see `session::id`).
 #[derive(Archive, Serialize, Deserialize, Clone, PartialEq, Eq)]
 pub(crate) struct SessionRecord {
     /// The authenticated user, once logged in.

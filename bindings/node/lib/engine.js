@@ -109,7 +109,7 @@ class Session {
     this.lastActivity = s.lastActivity;
     /** Version of payload, user and CSRF token (for `expectedVersion`). */
     this.version = s.version;
-    /** Public handle (hex SHA-256 of the id), as `userSessions` lists it. */
+    /** Public handle (hex digest of the id), as `userSessions` lists it. */
     this.handle = s.handle;
   }
 

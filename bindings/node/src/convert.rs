@@ -96,7 +96,7 @@ pub struct SessionObject {
     pub created_at: Id,
     pub last_activity: Id,
     pub version: Id,
-    /// The public handle (hex SHA-256 of the id).
+    /// The public handle (hex of the stored key, a digest of the id).
     pub handle: String,
 }
 

@@ -88,8 +88,8 @@ second. --quiet turns both off. The totals go to stdout.
 /// `sessions list --help`.
 pub const SESSIONS_LIST: &str = "\
 Shows a user's live sessions (judged by --idle-lifetime and
---absolute-lifetime) by handle: the hex SHA-256 of the session id, safe to
-show and what `sessions revoke` takes.
+--absolute-lifetime) by handle: the hex of the session's stored key, a
+digest of its id, safe to show and what `sessions revoke` takes.
 ";
 
 /// `sessions revoke --help`.
@@ -182,8 +182,8 @@ must have the same tokenable_type (the first row's, or --tokenable-type):
 authkv tokens belong to user ids. Plaintexts held by clients keep working;
 ids are never issued again.
 
-sessions: columns id (the raw 40-character session id; only its SHA-256 is
-stored), user_id, ip_address, user_agent, payload (base64, decoded and kept
+sessions: columns id (the raw 40-character session id; only a digest of it
+is stored), user_id, ip_address, user_agent, payload (base64, decoded and kept
 as opaque bytes), last_activity (unix seconds). created_at becomes
 last_activity. Each session gets a new CSRF token: Laravel's _token lives
 inside the serialized payload, which authkv never reads, so forms rendered

@@ -89,6 +89,15 @@ CREATE TABLE authkv_token_limits (
     generation            bigint NOT NULL
 );
 ",
+    // Session keys begin with the id's minute; the sessions stored so far
+    // keep their plain SHA-256 keys, marked as in the file's migration.
+    r"
+INSERT INTO authkv_meta (key, value)
+SELECT 'legacy_session_keys_before', (max(created_at) + 1)::text
+FROM authkv_sessions
+HAVING count(*) > 0
+ON CONFLICT (key) DO NOTHING;
+",
 ];
 
 /// The schema version this build writes and reads.

@@ -8,6 +8,9 @@
 //! - 2 → 3: sessions record when the password was last confirmed (none
 //!   yet for the sessions already stored).
 //! - 3 → 4: the `token_limits` table (empty: no token has limits yet).
+//! - 4 → 5: session keys begin with the id's minute; the sessions stored
+//!   so far keep their plain SHA-256 keys, and `meta` marks the time
+//!   before which they were created (see `session::legacy_keys`).
 
 use redb::{ReadTransaction, ReadableTable, WriteTransaction};
 use rkyv::{Archive, Deserialize};
@@ -15,11 +18,14 @@ use rkyv::{Archive, Deserialize};
 use super::SCHEMA_VERSION;
 use super::open_files::Store;
 use crate::error::Result;
+use crate::session::id::LEGACY_KEYS_BEFORE;
 use crate::store::CommitSettings;
 use crate::store::changes::{Changed, note_changed};
 use crate::store::record::{SessionRecord, decode, encode};
 use crate::store::redb::checksum;
-use crate::store::redb::tables::{CREDENTIALS, META, REMEMBER, SESSIONS, TOKEN_LIMITS, TOKENS};
+use crate::store::redb::tables::{
+    CREDENTIALS, META, REMEMBER, SESSIONS, SESSIONS_BY_CREATED, TOKEN_LIMITS, TOKENS,
+};
 
 /// The schema version a file records, if it records one.
 fn stored_version(meta: &impl ReadableTable<&'static str, &'static str>) -> Result<Option<u64>> {
@@ -53,9 +59,22 @@ pub(crate) fn migrate(store: &Store, settings: CommitSettings) -> Result<()> {
             add_password_confirmation(txn)?;
         }
         txn.open_table(TOKEN_LIMITS)?;
+        if found < 5
+            && let Some(before) = mark_legacy_session_keys(txn)?
+        {
+            meta.insert(LEGACY_KEYS_BEFORE, before.to_string().as_str())?;
+        }
         meta.insert("schema_version", SCHEMA_VERSION.to_string().as_str())?;
         Ok(())
     })
+}
+
+/// The time before which every stored session was created (the newest
+/// creation plus one second), or `None` when no session is stored.
+fn mark_legacy_session_keys(txn: &WriteTransaction) -> Result<Option<u64>> {
+    let by_created = txn.open_table(SESSIONS_BY_CREATED)?;
+    let newest = by_created.last()?;
+    Ok(newest.map(|(key, _)| key.value().0.saturating_add(1)))
 }
 
 /// A session as schemas 1 and 2 stored it.

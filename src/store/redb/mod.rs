@@ -17,4 +17,4 @@ pub(crate) mod verify;
 mod writes;
 
 /// Schema version of the file this build writes and reads.
-pub const SCHEMA_VERSION: u64 = 4;
+pub const SCHEMA_VERSION: u64 = 5;
