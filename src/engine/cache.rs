@@ -32,9 +32,12 @@ pub(crate) trait ShardKey: SlotKey {
     const FILLER: Self;
 }
 
+/// A session key is the id's minute (bytes 0–3, shared by every session
+/// of a minute) followed by SHA-256 output, which is uniform: byte 4
+/// chooses the shard, bytes 8–15 the slot.
 impl ShardKey for Digest {
     fn spread(&self) -> usize {
-        usize::from(self[0])
+        usize::from(self[4])
     }
 
     fn record(&self) -> Changed {
@@ -46,7 +49,6 @@ impl ShardKey for Digest {
 
 impl SlotKey for Digest {
     fn slot_hash(&self) -> u64 {
-        // SHA-256 output is uniform; byte 0 chose the shard, these do not.
         let mut word = [0u8; 8];
         word.copy_from_slice(&self[8..16]);
         u64::from_le_bytes(word)
@@ -166,6 +168,23 @@ mod tests {
     use super::*;
 
     use std::sync::Arc;
+
+    #[test]
+    fn sessions_drawn_in_one_minute_spread_over_every_shard_and_slot() {
+        use crate::session::id::new_session_id;
+        use crate::session::session_digest;
+        let mut per_shard = [0usize; SHARDS];
+        let mut slot_bits = [0usize; SHARDS];
+        for _ in 0..100 * SHARDS {
+            let id = new_session_id(1_700_000_000).expect("id");
+            let key = session_digest(&id).expect("well formed");
+            per_shard[key.spread() % SHARDS] += 1;
+            slot_bits[(key.slot_hash() % SHARDS as u64) as usize] += 1;
+        }
+        // 100 expected in each; below 40 is six standard deviations off.
+        assert!(per_shard.iter().all(|&n| n > 40), "{per_shard:?}");
+        assert!(slot_bits.iter().all(|&n| n > 40), "{slot_bits:?}");
+    }
 
     #[test]
     fn a_fill_after_an_invalidation_is_refused() {
