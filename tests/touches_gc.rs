@@ -219,6 +219,46 @@ fn gc_removes_a_batch_of_many_users_sessions_from_every_index() {
 }
 
 #[test]
+fn gc_of_sessions_started_together_keeps_the_live_ones_among_them() {
+    let f = fixture();
+    // Two minutes of sessions, their records side by side: in the first
+    // most expire (removed by range), in the second few do (one by one).
+    let mut minutes = Vec::new();
+    for _ in 0..2 {
+        let started: Vec<_> = (0..200)
+            .map(|_| f.engine.create_session("1.2.3.4", "ua").expect("create"))
+            .collect();
+        minutes.push(started);
+        f.clock.advance(60);
+    }
+    f.clock.advance(IDLE - 220);
+    let keeps = |minute: usize, i: usize| if minute == 0 { i % 5 == 0 } else { i % 10 != 0 };
+    for (minute, started) in minutes.iter().enumerate() {
+        for (i, session) in started.iter().enumerate() {
+            if keeps(minute, i) {
+                let id = session.id.expose();
+                f.engine.save_session(id, b"kept", None).expect("save");
+            }
+        }
+    }
+    f.clock.advance(200);
+    let report = f.engine.gc().expect("gc");
+    assert_eq!(report.sessions_deleted, 160 + 20);
+    for (minute, started) in minutes.iter().enumerate() {
+        for (i, session) in started.iter().enumerate() {
+            let loaded = f.engine.load_session(session.id.expose()).expect("load");
+            assert_eq!(
+                loaded.is_some(),
+                keeps(minute, i),
+                "minute {minute}, session {i}"
+            );
+        }
+    }
+    assert_eq!(f.engine.stats().expect("stats").sessions, 40 + 180);
+    assert_consistent(&f.engine);
+}
+
+#[test]
 fn background_thread_flushes_and_collects_and_stops_on_close() {
     let f = fixture_with(|c| c.background_interval = Some(Duration::from_millis(20)));
     let doomed = f.engine.create_session("1.2.3.4", "ua").expect("create");

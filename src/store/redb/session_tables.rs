@@ -7,7 +7,7 @@
 //! more paths of `sessions_by_activity` (a save writes 9 pages instead of
 //! 16), and a deleted session leaves its row for GC to drop.
 
-use redb::{ReadableTable, Table, WriteTransaction};
+use redb::{Key, ReadableTable, Table, Value, WriteTransaction};
 
 use super::tables::{SESSIONS, SESSIONS_BY_ACTIVITY, SESSIONS_BY_CREATED, SESSIONS_BY_USER};
 use crate::error::Result;
@@ -62,6 +62,29 @@ impl<'t> SessionTables<'t> {
         Ok(())
     }
 
+    /// Delete a batch of records and their index rows (but for activity
+    /// rows, as [`SessionTables::remove`]). Records and creation rows of
+    /// sessions started together lie side by side (see `session::id`), so
+    /// most of a batch goes in range removals.
+    pub(crate) fn remove_many(&mut self, doomed: &[(Digest, SessionRecord)]) -> Result<()> {
+        let mut digests: Vec<Digest> = doomed.iter().map(|(digest, _)| *digest).collect();
+        digests.sort_unstable();
+        remove_sorted(&mut self.records, &digests, |a, b| a[..4] == b[..4])?;
+        let mut created: Vec<(u64, Digest)> = doomed
+            .iter()
+            .map(|(digest, record)| (record.created_at, *digest))
+            .collect();
+        created.sort_unstable();
+        remove_sorted(&mut self.by_created, &created, |a, b| a.0 == b.0)?;
+        for (digest, record) in doomed {
+            note_changed(Changed::Session(*digest));
+            if let Some(user) = record.user_id {
+                self.by_user.remove((user, *digest))?;
+            }
+        }
+        Ok(())
+    }
+
     /// Replace a record, moving only the index rows whose keys changed; the
     /// activity row stays where it was filed.
     pub(crate) fn replace(
@@ -86,4 +109,37 @@ impl<'t> SessionTables<'t> {
         }
         Ok(())
     }
+}
+
+/// Runs shorter than this are removed key by key.
+const MIN_RUN: usize = 16;
+
+/// Remove the sorted `keys` from `table`. A run of neighbours (`near`)
+/// that makes up at least half of the rows between its ends goes in one
+/// range removal, which rewrites each leaf once rather than once a row
+/// (GC of 100k of 1M: 636 → 515 ms); the rest go one by one, so that a
+/// spread batch never walks the rows between its keys.
+fn remove_sorted<K, V, T>(
+    table: &mut Table<'_, K, V>,
+    keys: &[T],
+    near: impl Fn(&T, &T) -> bool,
+) -> Result<()>
+where
+    K: for<'f> Key<SelfType<'f> = T> + 'static,
+    V: Value + 'static,
+    T: Ord + Copy,
+{
+    for run in keys.chunk_by(|a, b| near(a, b)) {
+        let (first, last) = (run[0], run[run.len() - 1]);
+        let dense = run.len() >= MIN_RUN
+            && table.range(first..=last)?.take(2 * run.len() + 1).count() <= 2 * run.len();
+        if dense {
+            table.retain_in(first..=last, |key, _| run.binary_search(&key).is_err())?;
+        } else {
+            for key in run {
+                table.remove(key)?;
+            }
+        }
+    }
+    Ok(())
 }

@@ -29,11 +29,7 @@ impl Writes for WriteTransaction {
     }
 
     fn remove_sessions(&self, doomed: &[(Digest, SessionRecord)]) -> Result<()> {
-        let mut tables = SessionTables::open(self)?;
-        for (digest, record) in doomed {
-            tables.remove(digest, record)?;
-        }
-        Ok(())
+        SessionTables::open(self)?.remove_many(doomed)
     }
 
     fn replace_session(
