@@ -232,7 +232,13 @@ fn gc_of_sessions_started_together_keeps_the_live_ones_among_them() {
         f.clock.advance(60);
     }
     f.clock.advance(IDLE - 220);
-    let keeps = |minute: usize, i: usize| if minute == 0 { i % 5 == 0 } else { i % 10 != 0 };
+    let keeps = |minute: usize, i: usize| {
+        if minute == 0 {
+            i.is_multiple_of(5)
+        } else {
+            !i.is_multiple_of(10)
+        }
+    };
     for (minute, started) in minutes.iter().enumerate() {
         for (i, session) in started.iter().enumerate() {
             if keeps(minute, i) {
