@@ -370,6 +370,49 @@ fn a_session_saved_late_in_its_lifetime_outlives_its_first_idle_deadline_and_exp
     assert_consistent(&f.engine);
 }
 
+/// Index rows of every kind in the file, as `verify` counts them (the
+/// file keeps each index as rows of its own; PostgreSQL as columns).
+fn index_rows(engine: &authkv::Engine) -> u64 {
+    engine.verify().expect("verify").index_rows_checked
+}
+
+#[test]
+fn a_login_deletes_the_visitors_activity_row_with_its_record() {
+    let f = file_fixture_with(|_| {});
+    let visitor = f.engine.create_session("1.2.3.4", "ua").expect("create");
+    assert_eq!(index_rows(&f.engine), 2, "activity and creation rows");
+    f.engine.login(visitor.id.expose(), 7).expect("login");
+    assert_eq!(
+        index_rows(&f.engine),
+        3,
+        "the new session's, and its user row"
+    );
+    assert_consistent(&f.engine);
+}
+
+#[test]
+fn gc_drops_an_activity_row_it_moved_once_its_session_is_gone() {
+    let f = file_fixture_with(|_| {});
+    let session = f.engine.create_session("1.2.3.4", "ua").expect("create");
+    let id = session.id.expose();
+    f.clock.advance(IDLE - 100);
+    f.engine.save_session(id, b"a", None).expect("save");
+    f.clock.advance(200);
+    // Due by its creation, alive by its save: GC moves the row to the save.
+    assert_eq!(f.engine.gc().expect("gc").sessions_deleted, 0);
+    f.clock.advance(100);
+    // Now the row is neither at the creation nor at the last activity.
+    f.engine.save_session(id, b"b", None).expect("save");
+    assert!(f.engine.destroy_session(id).expect("destroy"));
+    assert_eq!(index_rows(&f.engine), 1, "the moved activity row stays");
+    assert_consistent(&f.engine);
+    f.clock.advance(IDLE + 1);
+    let report = f.engine.gc().expect("gc");
+    assert_eq!((report.sessions_deleted, report.records_examined), (0, 0));
+    assert_eq!(index_rows(&f.engine), 0);
+    assert_consistent(&f.engine);
+}
+
 #[test]
 fn gc_drops_what_a_logout_left_behind_without_counting_it_as_a_session() {
     let f = fixture();

@@ -5,7 +5,8 @@
 //! session's row is written when the session is stored, and only GC moves
 //! or deletes it. A save or a touch then rewrites the record alone, not two
 //! more paths of `sessions_by_activity` (a save writes 9 pages instead of
-//! 16), and a deleted session leaves its row for GC to drop.
+//! 16). A deleted session's row goes with it when it is found where it
+//! was filed; otherwise GC drops it when it reaches it.
 
 use redb::{Key, ReadableTable, Table, Value, WriteTransaction};
 
@@ -50,11 +51,20 @@ impl<'t> SessionTables<'t> {
         Ok(())
     }
 
-    /// Delete a record and its index rows, but for its activity row, which
-    /// GC drops when it reaches it.
+    /// Delete a record and its index rows. Its activity row goes too when
+    /// it is still where it was filed, at the session's last activity or
+    /// creation (a visitor who logs in: next to the new session's row, so
+    /// no more pages); one GC moved elsewhere is left for GC to drop.
     pub(crate) fn remove(&mut self, digest: &Digest, record: &SessionRecord) -> Result<()> {
         note_changed(Changed::Session(*digest));
         self.records.remove(digest)?;
+        let filed = self
+            .by_activity
+            .remove((record.last_activity, *digest))?
+            .is_some();
+        if !filed && record.created_at != record.last_activity {
+            self.by_activity.remove((record.created_at, *digest))?;
+        }
         self.by_created.remove((record.created_at, *digest))?;
         if let Some(user) = record.user_id {
             self.by_user.remove((user, *digest))?;
