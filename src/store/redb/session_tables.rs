@@ -72,10 +72,10 @@ impl<'t> SessionTables<'t> {
         Ok(())
     }
 
-    /// Delete a batch of records and their index rows (but for activity
-    /// rows, as [`SessionTables::remove`]). Records and creation rows of
-    /// sessions started together lie side by side (see `session::id`), so
-    /// most of a batch goes in range removals.
+    /// Delete a batch of GC's records and their index rows but for their
+    /// activity rows, which GC drops by range itself. Records and creation
+    /// rows of sessions started together lie side by side (see
+    /// `session::id`), so most of a batch goes in range removals.
     pub(crate) fn remove_many(&mut self, doomed: &[(Digest, SessionRecord)]) -> Result<()> {
         let mut digests: Vec<Digest> = doomed.iter().map(|(digest, _)| *digest).collect();
         digests.sort_unstable();
