@@ -327,9 +327,10 @@ impl Engine {
     /// passed, expired remember-me tokens, and tokens expired for more than
     /// `Config::token_prune_hours`, in batches of `Config::gc_batch_size`.
     /// Costs O(rows due): the expired sessions, plus the activity rows that
-    /// saves, touches and deletions left at an older time (each moved past
-    /// the cutoff or dropped, once); with no row due it reads one row of
-    /// each time index and writes nothing.
+    /// saves and touches left at an older time, or that a deletion left
+    /// after GC had moved them (each moved past the cutoff or dropped,
+    /// once); with no row due it reads one row of each time index and
+    /// writes nothing.
     ///
     /// # Errors
     /// [`crate::Error::Storage`] when a batch fails; earlier batches stay
