@@ -15,6 +15,8 @@
 //! <expected>"` on this binary replays it exactly (on a copy of the copy:
 //! the child writes to it). Arguments filter the tests by name.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::os::unix::process::ExitStatusExt;
@@ -25,7 +27,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use authkv::{Clock, Concurrency, Config, Engine, Error, ManualClock, PasswordParams, Session};
-use sha2::Digest as _;
 
 /// The child's role and its arguments, separated by spaces.
 const ROLE_ENV: &str = "AUTHKV_DAMAGE_ROLE";
@@ -1034,7 +1035,7 @@ fn stored_session_records(fixture: &Fixture) -> Vec<Vec<u8>> {
         .sessions
         .iter()
         .map(|s| {
-            let key = stored_key(&s.id);
+            let key = common::stored_key(&s.id);
             let value = table.get(&key).expect("get").expect("stored session");
             value.value().to_vec()
         })
@@ -1207,23 +1208,4 @@ fn same_but_the_in_use_flag(after: &[u8], before: &[u8]) -> bool {
             .zip(before)
             .enumerate()
             .all(|(i, (a, b))| a == b || i == REDB_FLAGS_OFFSET)
-}
-
-/// The key a session id is stored under, as the file format documents it:
-/// the first six characters read as a base-62 number (`A`–`Z`, `a`–`z`,
-/// `0`–`9`), 4 bytes big-endian, then the first 28 bytes of the id's
-/// SHA-256.
-fn stored_key(id: &str) -> [u8; 32] {
-    let digit = |c: u8| match c {
-        b'A'..=b'Z' => c - b'A',
-        b'a'..=b'z' => c - b'a' + 26,
-        _ => c - b'0' + 52,
-    };
-    let minute = id.as_bytes()[..6]
-        .iter()
-        .fold(0u64, |n, &c| n * 62 + u64::from(digit(c)));
-    let mut key = [0u8; 32];
-    key[..4].copy_from_slice(&(minute as u32).to_be_bytes());
-    key[4..].copy_from_slice(&sha2::Sha256::digest(id.as_bytes())[..28]);
-    key
 }

@@ -148,3 +148,22 @@ pub fn assert_consistent(engine: &Engine) {
         report.problems
     );
 }
+
+/// The key a session id is stored under, as the file format documents it:
+/// the first six characters read as a base-62 number (`A`–`Z`, `a`–`z`,
+/// `0`–`9`), 4 bytes big-endian, then the first 28 bytes of the id's
+/// SHA-256.
+pub fn stored_key(id: &str) -> [u8; 32] {
+    let digit = |c: u8| match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        _ => c - b'0' + 52,
+    };
+    let minute = id.as_bytes()[..6]
+        .iter()
+        .fold(0u64, |n, &c| n * 62 + u64::from(digit(c)));
+    let mut key = [0u8; 32];
+    key[..4].copy_from_slice(&(minute as u32).to_be_bytes());
+    key[4..].copy_from_slice(&<sha2::Sha256 as sha2::Digest>::digest(id.as_bytes())[..28]);
+    key
+}
