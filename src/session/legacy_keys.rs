@@ -14,16 +14,21 @@ use crate::secret::Digest;
 use crate::store::{Reads, TimeIndex};
 
 impl Core {
+    /// Whether the store may still hold sessions under legacy keys: one
+    /// atomic load.
+    fn may_hold_legacy_keys(&self) -> bool {
+        self.legacy_session_keys.load(Ordering::Relaxed)
+    }
+
     /// The plain SHA-256 of `id` while the store may hold sessions filed
-    /// under it; `None` otherwise, at the cost of one atomic load.
+    /// under it; `None` otherwise.
     pub(crate) fn legacy_key(&self, id: &str) -> Option<Digest> {
-        self.legacy_session_keys
-            .load(Ordering::Relaxed)
-            .then(|| legacy_digest(id))
+        self.may_hold_legacy_keys().then(|| legacy_digest(id))
     }
 
     /// What `find` gives for session `id` under its key or, when that finds
-    /// nothing, under its legacy key; `None` for a malformed id.
+    /// nothing, under its legacy key; `None` for a malformed id. A hit
+    /// hashes the id once.
     pub(crate) fn find_session<T>(
         &self,
         id: &str,
@@ -32,22 +37,27 @@ impl Core {
         let Some(key) = session_digest(id) else {
             return Ok(None);
         };
-        match (find(key)?, self.legacy_key(id)) {
-            (None, Some(legacy)) => find(legacy),
-            (found, _) => Ok(found),
+        if let Some(found) = find(key)? {
+            return Ok(Some(found));
+        }
+        match self.legacy_key(id) {
+            Some(legacy) => find(legacy),
+            None => Ok(None),
         }
     }
 
     /// The key session `id` (whose key is `key`) is stored under as `txn`
     /// sees it: `key`, unless only its legacy key holds a record.
     pub(crate) fn stored_key(&self, txn: &dyn Reads, id: &str, key: Digest) -> Result<Digest> {
-        if let Some(legacy) = self.legacy_key(id)
-            && txn.session(&key)?.is_none()
-            && txn.session(&legacy)?.is_some()
-        {
-            return Ok(legacy);
+        if !self.may_hold_legacy_keys() || txn.session(&key)?.is_some() {
+            return Ok(key);
         }
-        Ok(key)
+        let legacy = legacy_digest(id);
+        Ok(if txn.session(&legacy)?.is_some() {
+            legacy
+        } else {
+            key
+        })
     }
 
     /// [`Core::stored_key`] of a well-formed `id` outside a transaction
@@ -57,7 +67,7 @@ impl Core {
         let Some(key) = session_digest(id) else {
             return Ok(None);
         };
-        if self.legacy_key(id).is_none() {
+        if !self.may_hold_legacy_keys() {
             return Ok(Some(key));
         }
         self.read(|txn| self.stored_key(txn, id, key)).map(Some)
@@ -73,7 +83,7 @@ impl Core {
     /// legacy key can remain; drop the mark and stop looking. Another
     /// process's GC may have dropped it already.
     pub(crate) fn retire_legacy_keys(&self) -> Result<()> {
-        if !self.legacy_session_keys.load(Ordering::Relaxed) {
+        if !self.may_hold_legacy_keys() {
             return Ok(());
         }
         let (marked, remaining) = self.read(|txn| {
