@@ -46,12 +46,9 @@ impl Engine {
         check_password(password)?;
         let core = &self.core;
         let dummy = core.dummy_phc()?;
-        let key = session_digest(id).ok_or(SessionError::NotFound)?;
+        let session_key = session_digest(id).ok_or(SessionError::NotFound)?;
         let now = core.now();
-        let (digest, session) = core.read(|txn| {
-            let digest = core.stored_key(txn, id, key)?;
-            Ok((digest, core.live_record(txn, &digest, now)?))
-        })?;
+        let (digest, session) = core.read(|txn| core.live_session(txn, id, session_key, now))?;
         let user_id = session.user_id.ok_or(SessionError::NotLoggedIn)?;
         let key = throttle_key(&format!("\0confirm {user_id}"), "");
         let record = match core.count_then_read(&key, now, |txn| {

@@ -37,11 +37,25 @@ impl Core {
         let Some(key) = session_digest(id) else {
             return Ok(None);
         };
+        Ok(self
+            .find_stored(id, key, &mut find)?
+            .map(|(_, found)| found))
+    }
+
+    /// What `find` gives for session `id` (whose key is `key`) under its
+    /// key or, when that finds nothing, under its legacy key, with the key
+    /// it was found under.
+    pub(crate) fn find_stored<T>(
+        &self,
+        id: &str,
+        key: Digest,
+        mut find: impl FnMut(Digest) -> Result<Option<T>>,
+    ) -> Result<Option<(Digest, T)>> {
         if let Some(found) = find(key)? {
-            return Ok(Some(found));
+            return Ok(Some((key, found)));
         }
         match self.legacy_key(id) {
-            Some(legacy) => find(legacy),
+            Some(legacy) => Ok(find(legacy)?.map(|found| (legacy, found))),
             None => Ok(None),
         }
     }
@@ -49,15 +63,11 @@ impl Core {
     /// The key session `id` (whose key is `key`) is stored under as `txn`
     /// sees it: `key`, unless only its legacy key holds a record.
     pub(crate) fn stored_key(&self, txn: &dyn Reads, id: &str, key: Digest) -> Result<Digest> {
-        if !self.may_hold_legacy_keys() || txn.session(&key)?.is_some() {
+        if !self.may_hold_legacy_keys() {
             return Ok(key);
         }
-        let legacy = legacy_digest(id);
-        Ok(if txn.session(&legacy)?.is_some() {
-            legacy
-        } else {
-            key
-        })
+        let found = self.find_stored(id, key, |key| txn.session(&key))?;
+        Ok(found.map_or(key, |(stored, _)| stored))
     }
 
     /// [`Core::stored_key`] of a well-formed `id` outside a transaction
@@ -180,6 +190,13 @@ mod tests {
         let guarded = engine.guard_session(a).expect("guard").expect("live");
         assert_eq!(guarded.handle(), loaded.handle());
         assert_eq!(engine.save_session(a, b"cart", None).expect("save"), 2);
+        engine
+            .set_password(7, "seven@example.com", "correct horse")
+            .expect("set a password");
+        let confirmed = engine
+            .confirm_password(a, "correct horse")
+            .expect("confirm");
+        assert_eq!(confirmed, crate::ConfirmOutcome::Confirmed);
         engine.rotate_csrf(b).expect("rotate the token");
         assert!(engine.destroy_session(c).expect("destroy"));
         assert!(engine.load_session(c).expect("load").is_none());

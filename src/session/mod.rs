@@ -178,6 +178,33 @@ impl Core {
     ) -> Result<SessionRecord> {
         self.count_lookup();
         let record = txn.session(digest)?.ok_or(SessionError::NotFound)?;
+        self.judged_live(digest, record, now)
+    }
+
+    /// [`Core::live_record`] of session `id`, whose key is `key`, found
+    /// under its legacy key while such may remain (see `legacy_keys`),
+    /// and the key it is stored under: one read when found under `key`.
+    pub(crate) fn live_session(
+        &self,
+        txn: &dyn Reads,
+        id: &str,
+        key: Digest,
+        now: u64,
+    ) -> Result<(Digest, SessionRecord)> {
+        self.count_lookup();
+        let found = self.find_stored(id, key, |key| txn.session(&key))?;
+        let (digest, record) = found.ok_or(SessionError::NotFound)?;
+        Ok((digest, self.judged_live(&digest, record, now)?))
+    }
+
+    /// `record`, stored under `digest`, unless it expired by `now` (its
+    /// pending touch counted).
+    fn judged_live(
+        &self,
+        digest: &Digest,
+        record: SessionRecord,
+        now: u64,
+    ) -> Result<SessionRecord> {
         let last_activity = self.effective_activity(digest, &record);
         if self.session_expired(record.created_at, last_activity, now) {
             return Err(SessionError::NotFound.into());
@@ -362,8 +389,7 @@ impl Engine {
         let key = session_digest(id).ok_or(SessionError::NotFound)?;
         let now = core.now();
         let version = core.write_combined(|txn| {
-            let digest = core.stored_key(txn, id, key)?;
-            let old = core.live_record(txn, &digest, now)?;
+            let (digest, old) = core.live_session(txn, id, key, now)?;
             if let Some(expected) = expected_version
                 && expected != old.version
             {
@@ -417,8 +443,7 @@ impl Engine {
         let now = core.now();
         let csrf = new_token()?;
         let (digest, new_id, new_key, record) = core.write_combined(|txn| {
-            let digest = core.stored_key(txn, id, key)?;
-            let old = core.live_record(txn, &digest, now)?;
+            let (digest, old) = core.live_session(txn, id, key, now)?;
             let mut new = SessionRecord {
                 csrf: csrf.clone(),
                 last_activity: now.max(old.last_activity),
@@ -514,8 +539,7 @@ impl Engine {
         let now = core.now();
         let csrf = new_token()?;
         core.write(|txn| {
-            let digest = core.stored_key(txn, id, key)?;
-            let old = core.live_record(txn, &digest, now)?;
+            let (digest, old) = core.live_session(txn, id, key, now)?;
             let new = SessionRecord {
                 csrf: csrf.clone(),
                 version: old.version + 1,
