@@ -61,6 +61,8 @@ impl Picks {
 /// made redb durable (a checkpoint).
 struct Log {
     file: std::fs::File,
+    /// Bytes of each record: the log holds `LOG_RECORDS` of them.
+    record_len: usize,
     next: u64,
 }
 
@@ -68,18 +70,23 @@ struct Log {
 const LOG_RECORDS: u64 = 128;
 
 impl Log {
-    fn preallocated(path: &std::path::Path) -> Self {
+    fn preallocated(path: &std::path::Path, record_len: usize) -> Self {
         let file = std::fs::File::create(path).expect("create the log");
-        let zeros = vec![0; PAYLOAD.len() * LOG_RECORDS as usize];
+        let zeros = vec![0; record_len * LOG_RECORDS as usize];
         file.write_all_at(&zeros, 0).expect("write the log's zeros");
         file.sync_all().expect("sync the log");
-        Log { file, next: 0 }
+        Log {
+            file,
+            record_len,
+            next: 0,
+        }
     }
 
     /// Append `record` durably; true when the log is full and starts over
     /// (the caller checkpoints).
     fn append(&mut self, record: &[u8]) -> bool {
-        let at = self.next * record.len() as u64;
+        assert_eq!(record.len(), self.record_len, "records fill their slot");
+        let at = self.next * self.record_len as u64;
         self.file
             .write_all_at(record, at)
             .expect("append to the log");
@@ -154,7 +161,7 @@ fn one_row_update(c: &mut Criterion) {
         &keys,
         &PAYLOAD[..160],
     );
-    let mut log = Log::preallocated(&dir.path().join("log"));
+    let mut log = Log::preallocated(&dir.path().join("log"), PAYLOAD.len());
     group.bench_function("redb without fsync + a log in front (not built)", |b| {
         b.iter(|| {
             let key = keys[picks.next() as usize % keys.len()];

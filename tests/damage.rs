@@ -289,7 +289,7 @@ impl Expected {
                 s.created_at,
                 s.last_activity,
                 s.csrf,
-                to_hex(&s.payload)
+                common::to_hex(&s.payload)
             ));
         }
         for t in &self.tokens {
@@ -338,10 +338,6 @@ impl Expected {
         }
         expected
     }
-}
-
-fn to_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn from_hex(text: &str) -> Vec<u8> {

@@ -15,22 +15,21 @@ fn err_session(e: Error) -> SessionError {
 #[test]
 fn a_session_id_begins_with_the_minute_it_was_drawn_and_so_does_its_handle() {
     let f = fixture();
-    let hex = |key: [u8; 32]| key.iter().map(|b| format!("{b:02x}")).collect::<String>();
     let minute_of = |key: [u8; 32]| u64::from(u32::from_be_bytes([key[0], key[1], key[2], key[3]]));
     let first = f.engine.create_session("1.2.3.4", "ua").expect("create");
     let key = stored_key(first.id.expose());
     assert_eq!(minute_of(key), T0 / 60);
-    assert_eq!(first.handle(), hex(key));
+    assert_eq!(first.handle(), to_hex(&key));
     f.clock.advance(60);
     let user = f.engine.login(first.id.expose(), 7).expect("login");
     let key = stored_key(user.id.expose());
     assert_eq!(minute_of(key), T0 / 60 + 1, "a rotated id is drawn anew");
     let listed = f.engine.user_sessions(7).expect("list");
     assert_eq!(listed.len(), 1);
-    assert_eq!(listed[0].handle, hex(key));
-    assert_eq!(user.handle(), hex(key));
+    assert_eq!(listed[0].handle, to_hex(&key));
+    assert_eq!(user.handle(), to_hex(&key));
     f.engine
-        .revoke_session(&hex(key))
+        .revoke_session(&to_hex(&key))
         .expect("revoke by handle");
     assert!(
         f.engine

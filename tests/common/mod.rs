@@ -167,3 +167,8 @@ pub fn stored_key(id: &str) -> [u8; 32] {
     key[4..].copy_from_slice(&<sha2::Sha256 as sha2::Digest>::digest(id.as_bytes())[..28]);
     key
 }
+
+/// Lowercase hex of `bytes`, as handles are shown.
+pub fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
